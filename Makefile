@@ -1,0 +1,35 @@
+# emi-tui: `make run` opens the wizard, `make test` runs every test.
+# Both do all set-up first (Debian packages and a virtualenv in .venv).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test setup system venv screenshots bench clean
+
+run: setup
+	$(VENV)/bin/emi-tui $(ARGS)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system venv
+
+system:
+	@sh scripts/install-system-tools.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+screenshots: setup
+	$(PY) scripts/make_screenshots.py
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,3 @@
+from emi_tui.cli import main
+
+raise SystemExit(main())

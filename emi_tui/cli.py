@@ -1,0 +1,97 @@
+"""The `emi-tui` command: the wizard with no subcommand, headless work with one.
+
+This module never imports Textual at import time: only the branch that opens
+the wizard does, so `emi-tui build`, `validate` and `review` run on machines
+and in CI without a terminal UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from emi_tui import __version__
+from emi_tui.core.errors import EmiError
+
+DESCRIPTION = """\
+Build small Eucalyptus/EC2-style machine images (EMIs).
+
+With no command, opens the wizard. The same engine runs headless:
+  emi-tui validate answers.yaml        check an answer file
+  emi-tui build answers.yaml           build the image it describes
+  emi-tui review images/               review image-id files, catalogs and images
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emi-tui", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"emi-tui {__version__}")
+    parser.add_argument("--answers", type=Path, metavar="FILE", help="open the wizard with the answers of FILE filled in")
+    parser.add_argument("--theme", metavar="NAME", help="the wizard's theme (emi-dark, emi-light, emi-contrast or a Textual theme)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate", help="check answer files", description="Check answer files: every problem as FILE:LINE:COL, or FILE: ok and the resolved answers."
+    )
+    validate.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    validate.add_argument("--schema", action="store_true", help="print the JSON Schema of the answer-file format instead")
+    validate.add_argument("-q", "--quiet", action="store_true", help="print only FILE: ok, not the resolved answers")
+
+    commands.add_parser("recipes", help="list the recipes", description="List the recipes found in recipes/, ./recipes and ~/.config/emi-tui/recipes.")
+
+    review = commands.add_parser(
+        "review",
+        help="review image-id files, catalogs and images",
+        description="Review /etc/image-id files: loose files, folders (recursively), catalogs, .img images and built artifacts.",
+    )
+    review.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    review.add_argument("--json", action="store_true", help="print one JSON array, an object per entry")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.command == "validate":
+        from emi_tui.commands import validate
+
+        if not args.files and not args.schema:
+            parser.parse_args(["validate", "--help"])
+        return validate.run(args.files, args.schema, args.quiet)
+    if args.command == "recipes":
+        from emi_tui.commands import recipes
+
+        return recipes.run()
+    if args.command == "review":
+        from emi_tui.commands import review
+
+        return review.run(args.paths, args.json)
+    return _open_wizard(args)
+
+
+def _open_wizard(args: argparse.Namespace) -> int:
+    if not sys.stdout.isatty() and not sys.stdin.isatty():
+        raise EmiError("the wizard needs a terminal", hint="run it in a terminal, or use `emi-tui build ANSWERS` headless")
+    from emi_tui.tui.app import run_app  # the only Textual import on this path
+
+    return run_app(answers_path=args.answers, theme=args.theme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args, parser)
+    except EmiError as error:
+        from emi_tui.commands.console import report_error
+
+        return report_error(error)
+    except KeyboardInterrupt:
+        print("emi-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

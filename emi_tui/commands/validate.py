@@ -1,0 +1,34 @@
+"""`emi-tui validate FILE...` and `emi-tui validate --schema`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from emi_tui.commands.console import err, out
+from emi_tui.core.answers import json_schema, validate_file
+from emi_tui.core.answers_io import render_answers
+from emi_tui.core.recipes import RecipeBook
+
+
+def run(files: list[Path], schema: bool, quiet: bool) -> int:
+    """Print every problem of every file, or `FILE: ok` and the resolved answers; 2 if any file is bad."""
+    if schema:
+        out.print_json(json.dumps(json_schema())) if out.is_terminal else print(json.dumps(json_schema(), indent=2))
+        return 0
+    book = RecipeBook()
+    for problem in book.problems:
+        err.print(str(problem), markup=False)
+    status = 0
+    for path in files:
+        result = validate_file(path, book)
+        if result.ok:
+            out.print(f"{path}: ok", markup=False)
+            if not quiet:
+                out.print(render_answers(result.answers), markup=False, end="")
+        else:
+            status = 2
+            for problem in result.problems:
+                err.print(str(problem), markup=False)
+            err.print(f"{path}: {len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}", markup=False)
+    return status

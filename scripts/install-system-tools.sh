@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian packages emi-tui and its tests use, only those missing.
+# Builds need debootstrap, mke2fs, zerofree, tar and a compressor; boot tests
+# need QEMU; the rc.local tests use shellcheck; screenshots and TUI tests use tmux.
+set -eu
+PACKAGES="debootstrap e2fsprogs zerofree tar gzip pigz zstd xz-utils
+  qemu-system-x86 qemu-utils ovmf shellcheck tmux python3 python3-venv python3-pip
+  debian-archive-keyring ubuntu-keyring ca-certificates curl git make util-linux mount openssh-client"
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing:$missing"
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
