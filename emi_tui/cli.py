@@ -49,6 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     review.add_argument("--json", action="store_true", help="print one JSON array, an object per entry")
+
+    build = commands.add_parser(
+        "build",
+        help="build the image an answer file describes",
+        description="Build the image an answer file describes (as root): bootstrap, chroot, hygiene, kernel, ext3 image, zerofree, package.",
+    )
+    build.add_argument("answers", type=Path, metavar="ANSWERS")
+    build.add_argument("--dry-run", action="store_true", help="print every step and command (argv) without running anything; needs no root")
+    build.add_argument("--no-cache", action="store_true", help="bootstrap from scratch and do not store the base")
+    build.add_argument("--retry", action="store_true", help="start again from the cached base after a failure")
+    build.add_argument("--work-dir", type=Path, metavar="DIR", help="where to build (default: /dev/shm when it has room, else /var/tmp)")
+    build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
+
+    cache = commands.add_parser("cache", help="list or clear the cache of bootstrapped bases", description="The cache of bootstrapped bases.")
+    cache.add_argument("action", choices=["list", "clear"])
     return parser
 
 
@@ -67,6 +82,14 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import review
 
         return review.run(args.paths, args.json)
+    if args.command == "build":
+        from emi_tui.commands import build
+
+        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose)
+    if args.command == "cache":
+        from emi_tui.commands import cache
+
+        return cache.run(args.action)
     return _open_wizard(args)
 
 

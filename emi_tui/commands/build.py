@@ -1,0 +1,117 @@
+"""`emi-tui build ANSWERS`: the headless renderer of the build's events.
+
+On a terminal it shows a live rich view (each step with its state and time,
+an overall progress bar and the tail of the log); elsewhere (CI, pipes) it
+prints one line per step event. The full log is always in build.log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+
+from rich.console import Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from emi_tui.commands.console import err, out, report_error
+from emi_tui.core.answers import validate_file
+from emi_tui.core.build import BuildOptions, run_build
+from emi_tui.core.errors import EmiError
+from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.core.recipes import RecipeBook
+
+STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}
+
+
+class LiveView:
+    """Step table + progress bar + log tail, redrawn by rich.Live."""
+
+    def __init__(self, tail_lines: int = 10):
+        self.steps: dict[str, dict] = {}
+        self.tail: deque[str] = deque(maxlen=tail_lines)
+        self.progress = Progress(TextColumn("[bold]build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self.task = self.progress.add_task("build", total=1)
+
+    def handle(self, event) -> None:
+        if isinstance(event, BuildStarted):
+            self.steps = {name: {"state": "pending", "began": 0.0, "seconds": None, "note": ""} for name in event.steps}
+            self.progress.update(self.task, total=len(event.steps), completed=0)
+        elif isinstance(event, StepStarted):
+            self.steps[event.step].update(state="running", began=time.monotonic())
+        elif isinstance(event, OutputLine):
+            self.tail.append(f"[{event.step}] {event.text}")
+        elif isinstance(event, StepFinished):
+            self.steps[event.step].update(state="skipped" if event.skipped else "done", seconds=event.seconds, note=event.note)
+            self.progress.advance(self.task)
+        elif isinstance(event, BuildFailed) and event.step in self.steps:
+            self.steps[event.step]["state"] = "failed"
+
+    def __rich__(self) -> Group:
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        for name, info in self.steps.items():
+            seconds = info["seconds"] if info["seconds"] is not None else (time.monotonic() - info["began"] if info["state"] == "running" else None)
+            table.add_row(
+                Text(info["state"], style=STATE_STYLE[info["state"]]), name,
+                f"{seconds:6.1f}s" if seconds is not None else "", Text(info["note"], style="dim"),
+            )
+        log = Text("\n".join(self.tail), style="dim", no_wrap=True, overflow="ellipsis")
+        return Group(table, self.progress, log)
+
+
+def _plain(event) -> None:
+    """One line per step event, for logs and CI."""
+    if isinstance(event, BuildStarted):
+        out.print(f"build: {len(event.steps)} steps; log: {event.log_path}", markup=False)
+    elif isinstance(event, StepStarted):
+        out.print(f"==> {event.step}: {event.description}", markup=False)
+    elif isinstance(event, StepFinished):
+        out.print(f"<== {event.step}: {'skipped' if event.skipped else 'done'} in {event.seconds:.1f}s {event.note}", markup=False)
+
+
+def _plan(event) -> None:
+    """The dry-run plan: every step and every command with its argv."""
+    if isinstance(event, StepStarted):
+        out.print(f"\n[bold]{event.index + 1}. {event.step}[/]: {event.description}")
+    elif isinstance(event, OutputLine):
+        out.print(f"   {event.text}", markup=False)
+
+
+def run(answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool) -> int:
+    book = RecipeBook()
+    result = validate_file(answers_file, book)
+    if not result.ok:
+        return report_error(EmiError(f"{answers_file} has {len(result.problems)} problem(s); nothing was built", problems=result.problems))
+    options = BuildOptions(dry_run=dry_run, use_cache=use_cache, retry=retry, work_root=work_dir)
+    if dry_run:
+        build = run_build(result.answers, result.recipe, _plan, options=options, answers_path=answers_file)
+    elif out.is_terminal and not verbose:
+        view = LiveView()
+        with Live(view, console=out, refresh_per_second=8, transient=False):
+            build = run_build(result.answers, result.recipe, view.handle, options=options, answers_path=answers_file)
+    else:
+        def sink(event):
+            _plain(event)
+            if verbose and isinstance(event, OutputLine):
+                out.print(f"[{event.step}] {event.text}", markup=False)
+
+        build = run_build(result.answers, result.recipe, sink, options=options, answers_path=answers_file)
+    if build.ok:
+        if dry_run:
+            out.print(f"\n[green]plan complete[/]: nothing was run or written (log: {build.log_path})")
+            return 0
+        out.print(f"[green]built[/] in {build.seconds:.0f}s:")
+        for path in build.artifacts:
+            out.print(f"  {path}", markup=False)
+        out.print(build.image_id, markup=False, end="")
+        return 0
+    cancelled = build.message.startswith("cancelled")
+    err.print(f"[bold red]emi-tui: build {'cancelled' if cancelled else 'failed'}[/] in step [bold]{build.failed_step}[/]: {build.message}", markup=True, highlight=False)
+    if build.hint:
+        err.print(f"  hint: {build.hint}", markup=False)
+    err.print(f"  log: {build.log_path}", markup=False)
+    err.print(f"  retry: emi-tui build --retry {answers_file}", markup=False)
+    return 130 if cancelled else 1

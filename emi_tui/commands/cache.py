@@ -1,0 +1,34 @@
+"""`emi-tui cache list|clear`: the bootstrapped bases kept in the user's cache folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+
+from emi_tui.commands.console import out
+from emi_tui.core.cache import BaseCache
+from emi_tui.core.sizes import human
+
+
+def run(action: str) -> int:
+    cache = BaseCache()
+    if action == "clear":
+        freed = cache.clear()
+        out.print(f"cleared {cache.root}: {human(freed)} freed")
+        return 0
+    entries = cache.entries()
+    if not entries:
+        out.print(f"no cached bases in {cache.root}")
+        return 0
+    table = Table(title=f"cached bases in {cache.root}", title_justify="left")
+    for column in ("key", "recipe", "release", "arch", "tool", "size", "created"):
+        table.add_column(column)
+    for entry in entries:
+        inputs = entry.inputs
+        table.add_row(
+            entry.key, inputs.get("recipe", "?"), inputs.get("release", "?"), inputs.get("arch", "?"),
+            inputs.get("tool_version", "?"), human(entry.size), datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+    return 0
