@@ -21,7 +21,7 @@ from emi_tui.commands.console import err, out, report_error
 from emi_tui.core.answers import validate_file
 from emi_tui.core.build import BuildOptions, run_build
 from emi_tui.core.errors import EmiError
-from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.core.events import BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.core.recipes import RecipeBook
 
 STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}

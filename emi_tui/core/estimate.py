@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import lzma
+import pickle
 import re
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from emi_tui.core import paths
 from emi_tui.core.errors import EmiError, did_you_mean
@@ -111,6 +111,24 @@ def fetch_index(url: str, timeout: float = 30.0) -> str:
     except lzma.LZMAError:
         cached.unlink(missing_ok=True)
         raise EmiError(f"the package index {url} is damaged", hint="run the build again; the damaged copy was removed") from None
+
+
+def load_index(url: str) -> PackageIndex:
+    """The parsed index at `url`; the parse is kept beside the download (parsing takes seconds)."""
+    cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
+    parsed = cached.with_suffix(".pickle")
+    fresh = cached.is_file() and time.time() - cached.stat().st_mtime <= INDEX_MAX_AGE
+    if fresh and parsed.is_file() and parsed.stat().st_mtime >= cached.stat().st_mtime:
+        try:
+            return pickle.loads(parsed.read_bytes())
+        except Exception:  # a damaged or foreign pickle is re-made below
+            parsed.unlink(missing_ok=True)
+    text = fetch_index(url)
+    index = PackageIndex.parse(text)
+    tmp = parsed.with_suffix(f".{time.time_ns()}.tmp")
+    tmp.write_bytes(pickle.dumps(index))
+    tmp.replace(parsed)
+    return index
 
 
 @dataclass

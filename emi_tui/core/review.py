@@ -9,12 +9,9 @@ lines, or in older entries `date …`, `stamp …` and bare tarball names.
 
 from __future__ import annotations
 
-import calendar
-import functools
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from rich.table import Table
@@ -22,21 +19,18 @@ from rich.text import Text
 
 from emi_tui.core import layout
 from emi_tui.core.errors import Severity, did_you_mean
-from emi_tui.core.imageid import DATE_FORMAT, DATE_RE, FIELDS, STAMP_RE, stamp_for
+from emi_tui.core.imageid import DATE_RE, FIELDS, STAMP_RE
+from emi_tui.core.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, check_stamp, parse_date  # noqa: F401 (re-exported)
 from emi_tui.core.imageread import ARTIFACT_SUFFIXES, HygieneCheck, ImageFacts, ImageReadError, inspect_image, is_artifact, read_from_artifact
 
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
 IMAGE_SUFFIXES = (".img", *ARTIFACT_SUFFIXES)
-#: How far apart the stamp's and the date's instants may be (the operators ran `date` twice).
-SKEW_WINDOW_S = 60
-#: Every UTC offset in use, in minutes: −12:00 to +14:00 in quarter hours.
-UTC_OFFSETS_MIN = tuple(range(-12 * 60, 14 * 60 + 1, 15))
 # A text file bigger than this is not an image-id or a catalog; reading it all would only cost memory.
 _MAX_TEXT_BYTES = 4 << 20
 _SNIFF_BYTES = 64 << 10
 # Past this many unreadable lines the file is surely not an image-id; one summary says so.
 _MAX_LINE_FINDINGS = 10
-_NO_MATCH = f"no epoch within ±{SKEW_WINDOW_S} s of the date in any UTC offset gives this stamp"
+
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 _OLD_LINE = re.compile(r"^(date|stamp)\s+(\S+)$")
@@ -50,30 +44,6 @@ _STEM = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*)$")
 _RECIPE = re.compile(rf"^({_WORD})(?:-{_WORD})*-based$")
 _DAY_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
 _SNIFF = re.compile(rb"^[ \t]*(?:image_(?:name|version|arch|file|stamp|date)[ \t]*=|(?:date|stamp)[ \t]+\S+[ \t]*$)", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class StampCheck:
-    """Whether image_stamp is the md5 stamp of an instant next to image_date, and where.
-
-    skew_s is the stamp's epoch minus the date's epoch: negative means the stamp
-    was taken before the date. utc_offset is the offset the date was written in.
-    """
-
-    verified: bool
-    utc_offset: str | None = None
-    skew_s: int | None = None
-    reason: str = _NO_MATCH
-
-    def describe(self) -> str:
-        if not self.verified:
-            return f"not verified: {self.reason}"
-        when = "in the same second as the date" if self.skew_s == 0 else f"{abs(self.skew_s)} s {'before' if self.skew_s < 0 else 'after'} the date"
-        # A real minus sign reads better than a hyphen in prose.
-        return f"verified at UTC{(self.utc_offset or '').replace('-', '−')}, stamp taken {when}"
-
-    def to_json(self) -> dict:
-        return {"verified": self.verified, "utc_offset": self.utc_offset, "skew_s": self.skew_s}
 
 
 @dataclass(frozen=True)
@@ -121,48 +91,6 @@ class ReviewEntry:
             data["hygiene"] = [h.to_json() for h in self.hygiene]
             data["answers"] = self.answers
         return data
-
-
-
-@functools.cache
-def _search_order() -> tuple[tuple[int, int], ...]:
-    """Every (offset seconds, skew seconds) pair, most plausible first: UTC, then the smallest skew."""
-    skews = sorted(range(-SKEW_WINDOW_S, SKEW_WINDOW_S + 1), key=lambda s: (abs(s), s))
-    others = sorted((m for m in UTC_OFFSETS_MIN if m), key=lambda m: (abs(m), m))
-    return tuple([(0, s) for s in skews] + [(m * 60, s) for s in skews for m in others])
-
-
-def _parse_date(date: str) -> datetime | None:
-    # strptime alone accepts unpadded fields, so the shape is checked first.
-    if not DATE_RE.match(date):
-        return None
-    try:
-        return datetime.strptime(date, DATE_FORMAT)
-    except ValueError:
-        return None
-
-
-@functools.lru_cache(maxsize=1024)
-def check_stamp(stamp: str, date: str) -> StampCheck:
-    """Find the UTC offset and skew at which `stamp` is the stamp of an instant near `date`.
-
-    The date is read in every offset from −12:00 to +14:00; in each, the epochs
-    within ±60 s are tried. Offset 0 wins over the others, then the smallest |skew|.
-    Images emi-tui builds verify at +00:00 with skew 0 (the first candidate).
-    """
-    stamp = stamp.strip().lower()
-    if not STAMP_RE.match(stamp):
-        return StampCheck(False, reason=f"the stamp {stamp!r} is not xxxx-xxxx")
-    naive = _parse_date(date.strip())
-    if naive is None:
-        return StampCheck(False, reason=f"the date {date!r} is not a YYYYmmddHHMMSS date")
-    as_utc = calendar.timegm(naive.timetuple())
-    for offset_s, skew in _search_order():
-        # A date written at UTC+o names the instant as_utc − o.
-        if stamp_for(as_utc - offset_s + skew) == stamp:
-            sign, minutes = ("-" if offset_s < 0 else "+"), abs(offset_s) // 60
-            return StampCheck(True, f"{sign}{minutes // 60:02d}:{minutes % 60:02d}", skew)
-    return StampCheck(False)
 
 
 
@@ -294,7 +222,7 @@ def _check_names(draft: _Draft) -> None:
 def _check_versions(draft: _Draft, date: str | None) -> None:
     """Versions that name a day must name the date's day; tarball names must match the fields."""
     f = draft.fields
-    day = date[:8] if date and _parse_date(date) else None
+    day = date[:8] if date and parse_date(date) else None
     claims = [("image_version", f"image_version {f['image_version']!r}", f["image_version"])] if f.get("image_version") else []
     for tarball in draft.tarballs:
         parts = _FILE.match(tarball)
@@ -332,7 +260,7 @@ def _finish(source: str, heading: str | None, draft: _Draft) -> ReviewEntry:
             add("image_stamp", "error", f"image_stamp {stamp!r} is not 4 lowercase hex digits, a dash and 4 more (like 082d-d3a4): copy it again from the image")
         if date and not DATE_RE.match(date):
             add("image_date", "error", f"image_date {date!r} is not 14 digits YYYYmmddHHMMSS (like 20110815122021): copy it again from the image")
-        elif date and _parse_date(date) is None:
+        elif date and parse_date(date) is None:
             add("image_date", "error", f"image_date {date!r} is not a real date and time: check the month, day and hour")
     _check_names(draft)
     _check_versions(draft, date)

@@ -119,6 +119,9 @@ def run_command(
                 emit(line)
         if pending:
             emit(pending)
+        # EOF can come a moment before the child has exited; closing then would
+        # send it SIGHUP (seen as exit 129 on a busy machine), so reap it first.
+        child.wait()
         child.close()
     except BaseException:
         _terminate(child)

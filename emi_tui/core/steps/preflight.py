@@ -10,7 +10,7 @@ import urllib.request
 from emi_tui.core.compress import compressor, program_for
 from emi_tui.core.context import BuildContext
 from emi_tui.core.errors import EmiError
-from emi_tui.core.estimate import PackageIndex, estimate, fetch_index, index_url, usable_bytes
+from emi_tui.core.estimate import estimate, index_url, load_index, usable_bytes
 from emi_tui.core.answers import effective_packages
 from emi_tui.core.sizes import human
 
@@ -61,7 +61,7 @@ def _check_mirror_and_size(ctx: BuildContext) -> str:
         ctx.note(f"would read {release_url} and the package index to estimate the size")
         return "dry run"
     _probe(release_url)
-    index = PackageIndex.parse(fetch_index(index_url(answers.mirror, answers.release, recipe.components[0], recipe.arches[answers.arch])))
+    index = load_index(index_url(answers.mirror, answers.release, recipe.components[0], recipe.arches[answers.arch]))
     wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
     removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
     guess = estimate(index, wanted, removed)

@@ -1,0 +1,37 @@
+"""`make bench`: run every benchmark and print one table of figures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main() -> int:
+    only = set(sys.argv[1:])
+    table = Table(title="emi-tui benchmarks", title_justify="left")
+    for column in ("figure", "measured", "against target", "detail"):
+        table.add_column(column)
+    suites = []
+    if not only or "tui" in only:
+        import tui_log
+
+        suites.append(("tui", tui_log.main))
+    if (not only or "build" in only) and os.geteuid() == 0:
+        import build_bench
+
+        suites.append(("build", build_bench.main))
+    for name, run in suites:
+        for row in run():
+            table.add_row(*row)
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
