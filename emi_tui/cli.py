@@ -62,6 +62,27 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--work-dir", type=Path, metavar="DIR", help="where to build (default: /dev/shm when it has room, else /var/tmp)")
     build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
 
+    serve = commands.add_parser(
+        "metadata-serve", help="run an EC2-style metadata service on 127.0.0.1",
+        description="Serve the EC2 metadata paths an EMI reads (meta-data, public-keys, block-device-mapping, user-data) on 127.0.0.1, logging each request.",
+    )
+    serve.add_argument("--port", type=int, default=8169, help="the port (default 8169)")
+    serve.add_argument("--key", type=Path, metavar="FILE", help="an OpenSSH public key file to serve as public-keys/0")
+    serve.add_argument("--user-data", type=Path, metavar="FILE", help="a file to serve as user-data")
+    serve.add_argument("--hostname", default="emi-test.localdomain", help="the local-hostname to serve")
+
+    boot = commands.add_parser(
+        "boot-test", help="boot an image under QEMU and check what rc.local did",
+        description="Boot an artifact under QEMU (KVM if it works, else TCG) with a local metadata service and an ephemeral disk, and check: kernel, root, rc.local, SSH key, ephemeral0, user-data, host keys, /etc/image-id.",
+    )
+    boot.add_argument("artifact", type=Path, metavar="ARTIFACT", help="a built .tgz/.tar.zst/.tar.xz, or an .img with --kernel and --ramdisk")
+    boot.add_argument("--kernel", type=Path, help="the kernel, for a bare .img")
+    boot.add_argument("--ramdisk", type=Path, help="the initramfs, for a bare .img")
+    boot.add_argument("--user", default="root", choices=["root", "ec2-user"], help="who should receive the served SSH key (as the image's ssh_key)")
+    boot.add_argument("--timeout", type=float, default=240, help="seconds before a hung boot fails (default 240)")
+    boot.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"], help="auto tries KVM briefly, then TCG")
+    boot.add_argument("-v", "--verbose", action="store_true", help="print the whole console")
+
     cache = commands.add_parser("cache", help="list or clear the cache of bootstrapped bases", description="The cache of bootstrapped bases.")
     cache.add_argument("action", choices=["list", "clear"])
     return parser
@@ -86,6 +107,14 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import build
 
         return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose)
+    if args.command == "metadata-serve":
+        from emi_tui.commands import boot
+
+        return boot.serve(args.port, args.key, args.user_data, args.hostname)
+    if args.command == "boot-test":
+        from emi_tui.commands import boot
+
+        return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose)
     if args.command == "cache":
         from emi_tui.commands import cache
 

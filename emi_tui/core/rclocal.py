@@ -162,7 +162,7 @@ say() {
     printf '%s: %s\\n' "$TAG" "$*"
     if [ -z "${JOURNAL_STREAM:-}" ]; then
         if [ -w "$CONSOLE" ]; then
-            printf '%s: %s\\n' "$TAG" "$*" >"$CONSOLE" 2>/dev/null
+            printf '%s: %s\\n' "$TAG" "$*" >>"$CONSOLE" 2>/dev/null
         fi
         if command -v logger >/dev/null 2>&1; then
             logger -t "$TAG" -- "$*" 2>/dev/null
@@ -249,6 +249,10 @@ install_keys() (
     # A file that does not end in a newline would glue our line onto its last one.
     if [ -s "$ik_file" ] && [ -n "$(tail -c 1 "$ik_file")" ]; then
         echo >>"$ik_file"
+    fi
+    # Files made by an init script get its SELinux label, which sshd may not read.
+    if command -v restorecon >/dev/null 2>&1; then
+        restorecon -R "$ik_dir" >/dev/null 2>&1
     fi
     ik_added=0
     while IFS= read -r ik_line; do
@@ -554,7 +558,7 @@ do_hostname() {
 
 _USER_DATA = """
 do_user_data() {
-    md_get latest/user-data "$WORK/user-data"
+    md_get user-data "$WORK/user-data"
     case $? in
         1) say "user-data: none"; return 0 ;;
         2) say "user-data: no answer for it, not run"; return 0 ;;

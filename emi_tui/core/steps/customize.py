@@ -60,6 +60,11 @@ def run(ctx: BuildContext) -> str:
     unwanted = [p for p in dict.fromkeys(recipe.trim + answers.packages.remove) if p not in answers.packages.add]
     family.purge(ctx, unwanted)
     for relative, (content, mode) in image_files(answers.metadata).items():
+        if relative == layout.RC_LOCAL and recipe.family == "rpm":
+            # systemd on the RHEL family runs /etc/rc.d/rc.local; /etc/rc.local is a link to it there.
+            ctx.write("etc/rc.d/rc.local", content, mode)
+            ctx.symlink(layout.RC_LOCAL, "rc.d/rc.local")
+            continue
         ctx.write(relative, content, mode)
     for relative, target in image_symlinks().items():
         ctx.symlink(relative, target)

@@ -1,0 +1,70 @@
+"""`emi-tui metadata-serve` and `emi-tui boot-test ARTIFACT`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from emi_tui.commands.console import err, out
+from emi_tui.core.boottest import BootTest, Check, require_tools
+from emi_tui.core.errors import EmiError
+from emi_tui.core.metadata_service import InstanceData, MetadataServer
+
+
+def _read(path: Path | None, what: str) -> bytes:
+    if path is None:
+        return b""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise EmiError(f"cannot read the {what} file {path}: {exc.strerror}", hint=f"give an existing {what} file") from None
+
+
+def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) -> int:
+    data = InstanceData(public_key=_read(key, "key").decode(errors="replace"), user_data=_read(user_data, "user-data"), hostname=hostname)
+    try:
+        server = MetadataServer(data, port=port, log=lambda line: out.print(line, markup=False))
+    except OSError as exc:
+        raise EmiError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", hint="choose another --port") from None
+    with server:
+        out.print(f"metadata service on http://127.0.0.1:{server.port}/latest/meta-data/ (Ctrl-C stops it)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            out.print("stopped")
+    return 0
+
+
+def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_user: str, timeout: float, accel: str, verbose: bool) -> int:
+    require_tools()
+    began = time.monotonic()
+
+    def on_check(check: Check) -> None:
+        mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
+        at = f"{check.seconds:5.1f}s" if check.seconds is not None else "     "
+        out.print(f"{mark} {at}  {check.name}  [dim]{check.detail}[/]")
+
+    def on_line(line: str) -> None:
+        if verbose or line.startswith(("emi-rc.local", "KVM")):
+            out.print(f"[dim]{line}[/]", highlight=False)
+
+    cancel = threading.Event()
+    test = BootTest(artifact, kernel=kernel, ramdisk=ramdisk, ssh_user=ssh_user, timeout=timeout, accel=accel,
+                    on_line=on_line, on_check=on_check, cancel=cancel)
+    try:
+        report = test.run()
+    except KeyboardInterrupt:
+        cancel.set()
+        err.print("boot test interrupted; QEMU stopped and temporary files removed")
+        return 130
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False)
+    for check in report.checks:
+        if not check.passed and not check.detail:
+            out.print(f"[red]FAIL[/]         {check.name}  [dim]not reached[/]")
+    passed = sum(c.passed for c in report.checks)
+    summary = f"{passed}/{len(report.checks)} checks passed under {report.accel.upper()} in {time.monotonic() - began:.0f}s; console log: {report.console_log}"
+    (out if report.ok else err).print(("[green]boot test passed[/]: " if report.ok else "[bold red]boot test failed[/]: ") + summary)
+    return 0 if report.ok else 1

@@ -1,0 +1,72 @@
+"""Boot tests under QEMU of the images the build tests made, and of one with a broken rc.local."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from emi_tui.core import layout
+from emi_tui.core.answers import validate_bytes
+from emi_tui.core.boottest import CHECK_NAMES, BootTest
+from emi_tui.core.build import BuildOptions, run_build
+from emi_tui.core.recipes import RecipeBook
+from emi_tui.core.steps import customize
+
+pytestmark = [pytest.mark.root, pytest.mark.e2e]
+
+
+@pytest.fixture(autouse=True)
+def _qemu():
+    if shutil.which("qemu-system-x86_64") is None or shutil.which("ssh") is None:
+        import os
+
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the boot tests, but QEMU or ssh is missing")
+        pytest.skip("needs qemu-system-x86 and openssh-client")
+
+
+def _boot(artifact, user: str, tmp_path):
+    lines, ticks = [], []
+    report = BootTest(artifact, ssh_user=user, timeout=240, on_line=lines.append, on_check=ticks.append,
+                      console_log=tmp_path / "console.log").run()
+    return report, lines, ticks
+
+
+def test_boot_test_passes_with_ssh_key_for_root(cold_build, tmp_path):
+    report, lines, ticks = _boot(cold_build.tarball, "root", tmp_path)
+    assert report.ok, [(c.name, c.detail) for c in report.checks if not c.passed]
+    assert [c.name for c in report.checks] == list(CHECK_NAMES)
+    assert [t.name for t in ticks if t.passed][0] == "kernel booted"  # ticked off live, in boot order
+    assert all(c.seconds is not None and c.seconds < 240 for c in report.checks)
+    assert any("emi-rc.local: ssh-key: installed for root" in line for line in lines)
+    assert (tmp_path / "console.log").read_text().count("Linux version") >= 1
+
+
+def test_boot_test_passes_with_ssh_key_for_ec2_user(cached_build, tmp_path):
+    report, lines, _ = _boot(cached_build.tarball, "ec2-user", tmp_path)
+    assert report.ok, [(c.name, c.detail) for c in report.checks if not c.passed]
+    assert any("ec2-user" in note for note in report.notes), report.notes
+
+
+def test_an_image_with_a_broken_rc_local_fails_the_boot_test(cold_build, build_env, tmp_path, monkeypatch):
+    # A real build whose rc.local claims success but does none of its work.
+    for key in ("EMI_TUI_CACHE_DIR", "EMI_TUI_STATE_DIR", "XDG_DATA_HOME"):
+        monkeypatch.setenv(key, build_env[key])
+    real_files = customize.image_files
+
+    def broken(metadata):
+        files = dict(real_files(metadata))
+        files[layout.RC_LOCAL] = ("#!/bin/sh\necho 'emi-rc.local: done' >/dev/console\nexit 0\n", 0o755)
+        return files
+
+    monkeypatch.setattr(customize, "image_files", broken)
+    text = f"version: 1\nrecipe: debian-based\nimage: {{version: '2026.01.03'}}\noutput: {{dir: {tmp_path / 'out'}}}\n"
+    checked = validate_bytes(text, "broken.yaml", RecipeBook())
+    result = run_build(checked.answers, checked.recipe, lambda _: None, threading.Event(), BuildOptions())
+    assert result.ok, result.message
+    report, _, _ = _boot(result.artifacts[0], "root", tmp_path)
+    assert not report.ok
+    failed = {c.name for c in report.checks if not c.passed}
+    assert {"SSH key installed", "ephemeral0 mounted", "user-data ran"} <= failed
