@@ -46,17 +46,19 @@ def _timed(argv: list[str]) -> float:
     return time.monotonic() - began
 
 
-def _root_tar_size(tarball: Path, work: Path, program: str) -> int:
-    """Size of the image's files as a plain compressed tar: the least a packaging could write."""
+def _root_tar_size(tarball: Path, work: Path, program: str) -> tuple[int, int]:
+    """Sizes of the image's files as a plain compressed tar: alone, and with the kvm-kernel/ copies the artifact carries."""
     subprocess.run(["tar", "-xf", str(tarball), "-C", str(work)], check=True)
     image = next(work.rglob("*.img"))
     mount = work / "mnt"
     mount.mkdir()
     subprocess.run(["mount", "-o", "loop,ro", str(image), str(mount)], check=True)
     try:
-        limit = work / "limit.tar"
-        subprocess.run(tar_argv(str(mount), ".", str(limit), program), check=True)
-        return limit.stat().st_size
+        root_only, with_kernel = work / "root.tar", work / "root-kernel.tar"
+        subprocess.run(tar_argv(str(mount), ".", str(root_only), program), check=True)
+        argv = tar_argv(str(mount), ".", str(with_kernel), program)
+        subprocess.run(argv + ["-C", str(image.parent), "kvm-kernel"], check=True)
+        return root_only.stat().st_size, with_kernel.stat().st_size
     finally:
         subprocess.run(["umount", str(mount)], check=True)
 
@@ -74,9 +76,12 @@ def main() -> list[tuple[str, str, str, str]]:
             rows.append((f"cached rebuild ({compress})", f"{cached:.1f} s", f"{ratio:.2f}x cold (target <= 0.15x)", f"package {cached_steps['package']:.1f} s"))
             work = tmp / f"limit-{compress}"
             work.mkdir()
-            limit = _root_tar_size(tarball, work, program)
+            root_only, limit = _root_tar_size(tarball, work, program)
             size = tarball.stat().st_size
-            rows.append((f"artifact size ({compress})", f"{size / 1e6:.1f} MB", f"{size / limit:.3f}x limit {limit / 1e6:.1f} MB (target <= 1.05x)", ""))
+            rows.append((
+                f"artifact size ({compress})", f"{size / 1e6:.1f} MB", f"{size / limit:.3f}x limit {limit / 1e6:.1f} MB (target <= 1.05x)",
+                f"limit = tar of the root + kvm-kernel/; root alone {root_only / 1e6:.1f} MB ({size / root_only:.2f}x)",
+            ))
             if compress == "gzip":
                 staged = work / tarball.name.removesuffix(".tgz")
                 pigz = _timed(tar_argv(str(work), staged.name, str(work / "p.tgz"), "pigz"))

@@ -26,6 +26,10 @@ def main() -> int:
         import build_bench
 
         suites.append(("build", build_bench.main))
+    if (not only or "boot" in only) and os.geteuid() == 0:
+        import boot_bench
+
+        suites.append(("boot", boot_bench.main))
     for name, run in suites:
         for row in run():
             table.add_row(*row)

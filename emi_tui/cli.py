@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"], help="auto tries KVM briefly, then TCG")
     boot.add_argument("-v", "--verbose", action="store_true", help="print the whole console")
 
+    cleanup = commands.add_parser(
+        "cleanup", help="undo what killed builds left behind",
+        description="Find the work folders of dead builds and undo their mounts, loop devices, files and partial artifacts.",
+    )
+    cleanup.add_argument("-y", "--yes", action="store_true", help="do it without asking")
+
     cache = commands.add_parser("cache", help="list or clear the cache of bootstrapped bases", description="The cache of bootstrapped bases.")
     cache.add_argument("action", choices=["list", "clear"])
     return parser
@@ -115,6 +121,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import boot
 
         return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose)
+    if args.command == "cleanup":
+        from emi_tui.commands import cleanup
+
+        return cleanup.run(args.yes)
     if args.command == "cache":
         from emi_tui.commands import cache
 

@@ -28,6 +28,7 @@ from emi_tui.core.context import BuildContext, BuildPaths
 from emi_tui.core.errors import EmiError
 from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, EventSink, OutputLine, StepFinished, StepStarted
 from emi_tui.core.imageid import now_epoch
+from emi_tui.core.leftovers import find_dead_builds, process_start_time
 from emi_tui.core.mounts import MountStack, unmount_all_under, write_json_atomic
 from emi_tui.core.recipes import Recipe
 from emi_tui.core.runner import Cancelled
@@ -163,7 +164,10 @@ def run_build(
     )
     saved_answers = answers_path or (None if options.dry_run else _save_history(answers, build_id, stem))
     result = BuildResult(ok=False, log_path=log_path, facts=ctx.facts)
-    state = {"pid": os.getpid(), "work": str(work), "mounts": [], "output": str(output), "log": str(log_path), "children": []}
+    state = {
+        "pid": os.getpid(), "started": process_start_time(os.getpid()), "work": str(work), "mounts": [],
+        "output": str(output), "log": str(log_path), "children": [],
+    }
 
     def record_mounts(mounted: list[str]) -> None:
         state["mounts"] = mounted
@@ -174,37 +178,44 @@ def run_build(
         write_json_atomic(state_file, state)
 
     current = steps[0]
-    try:
-        with cancel_on_signals(cancel), (output_lock(artifact_names(ctx)["tarball"]) if not options.dry_run else nullcontext()):
-            if not options.dry_run:
-                state_file.parent.mkdir(parents=True, exist_ok=True)
-                work.mkdir(parents=True)
-                write_json_atomic(state_file, state)
-                ctx.mounts = MountStack(record=record_mounts, log=ctx.note)
-                ctx.track_pid = track_pid
-            logged(BuildStarted(tuple(s.name for s in steps), log_path, saved_answers or Path("-")))
-            if options.retry:
-                logged(OutputLine("preflight", "retry: starting again from the cached base"))
-            for index, current in enumerate(steps):
-                _run_step(ctx, current, index, cancel)
-            artifacts = [] if options.dry_run else publish(ctx, log_path)
-            result.ok, result.artifacts, result.image_id = True, artifacts, ctx.facts.get("image_id", "")
-    except (Exception, KeyboardInterrupt) as exc:
-        cancelled = isinstance(exc, (Cancelled, KeyboardInterrupt)) or cancel.is_set()
-        if isinstance(exc, KeyboardInterrupt):
-            message = "cancelled"
-        elif isinstance(exc, (EmiError, OSError)):
-            message = str(exc) or type(exc).__name__
-        else:  # a bug of ours: keep the traceback in the log, not on the operator's screen
-            logged.handle.write(traceback.format_exc())
-            message = f"internal error: {type(exc).__name__}: {exc}"
-        result.failed_step, result.message = current.name, message
-        result.hint = getattr(exc, "hint", "") or ("" if cancelled else f"the full log is {log_path}")
-        logged(BuildFailed(current.name, message, result.hint, log_path, tuple(logged.tail.get(current.name, [])[-12:]), cancelled))
-    finally:
-        leftovers = _teardown(ctx, state_file, success=result.ok)
-        if leftovers:
-            logged(OutputLine(current.name, f"could not clean up: {', '.join(leftovers)}; run `emi-tui cleanup`"))
+    # The handlers stay until teardown is done: a second Ctrl-C must not cut the cleanup short.
+    with cancel_on_signals(cancel):
+        try:
+            with (output_lock(artifact_names(ctx)["tarball"]) if not options.dry_run else nullcontext()):
+                if not options.dry_run:
+                    state_file.parent.mkdir(parents=True, exist_ok=True)
+                    work.mkdir(parents=True)
+                    write_json_atomic(state_file, state)
+                    ctx.mounts = MountStack(record=record_mounts, log=ctx.note)
+                    ctx.track_pid = track_pid
+                logged(BuildStarted(tuple(s.name for s in steps), log_path, saved_answers or Path("-")))
+                if options.retry:
+                    logged(OutputLine("preflight", "retry: starting again from the cached base"))
+                dead = find_dead_builds()
+                if dead:
+                    logged(OutputLine("preflight", f"warning: {len(dead)} dead build(s) left files or mounts behind; run `emi-tui cleanup`"))
+                for index, current in enumerate(steps):
+                    _run_step(ctx, current, index, cancel)
+                artifacts = [] if options.dry_run else publish(ctx, log_path)
+                result.ok, result.artifacts, result.image_id = True, artifacts, ctx.facts.get("image_id", "")
+        except (Exception, KeyboardInterrupt) as exc:
+            cancelled = isinstance(exc, (Cancelled, KeyboardInterrupt)) or cancel.is_set()
+            if isinstance(exc, KeyboardInterrupt):
+                message = "cancelled"
+            elif isinstance(exc, (EmiError, OSError)):
+                message = str(exc) or type(exc).__name__
+            else:  # a bug of ours: keep the traceback in the log, not on the operator's screen
+                logged.handle.write(traceback.format_exc())
+                message = f"internal error: {type(exc).__name__}: {exc}"
+            if cancelled and not message.startswith("cancelled"):
+                message = f"cancelled during {current.name} ({message})"
+            result.failed_step, result.message = current.name, message
+            result.hint = getattr(exc, "hint", "") or ("" if cancelled else f"the full log is {log_path}")
+            logged(BuildFailed(current.name, message, result.hint, log_path, tuple(logged.tail.get(current.name, [])[-12:]), cancelled))
+        finally:
+            leftovers = _teardown(ctx, state_file, success=result.ok)
+            if leftovers:
+                logged(OutputLine(current.name, f"could not clean up: {', '.join(leftovers)}; run `emi-tui cleanup`"))
     result.seconds = time.monotonic() - started
     if result.ok:
         logged(BuildDone(tuple(result.artifacts), result.image_id, result.seconds, dict(ctx.facts)))
@@ -219,6 +230,8 @@ def _run_step(ctx: BuildContext, step: Step, index: int, cancel: threading.Event
     ctx.emit(StepStarted(step.name, step.description, index))
     began = time.monotonic()
     note = step.run(ctx) or ""
+    if cancel.is_set():  # a step with no command of its own still ends in a cancel, named after it
+        raise Cancelled(f"cancelled during {step.name}")
     skipped = note.startswith("from cache") or note.startswith("skipped")
     ctx.emit(StepFinished(step.name, time.monotonic() - began, skipped=skipped, note=note))
 

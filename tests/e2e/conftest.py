@@ -108,3 +108,11 @@ def unpacked(cold_build, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("unpacked")
     subprocess.run(["tar", "-xf", str(cold_build.tarball), "-C", str(folder)], check=True)
     return folder / cold_build.stem
+
+
+def pytest_collection_modifyitems(config, items):
+    # With pytest-xdist, every real build and boot runs on one worker (they share the
+    # session's cache and artifacts) while the fast tests run on the others.
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("e2e"))

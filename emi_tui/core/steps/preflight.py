@@ -39,18 +39,25 @@ def run(ctx: BuildContext) -> str:
     chosen = compressor(ctx.answers.output.compress)
     if chosen.programs and program_for(chosen.name) is None:
         problems.append((f"no {chosen.name} compressor is installed", f"apt-get install {chosen.package}"))
+    if problems:
+        raise EmiError("; ".join(p for p, _ in problems), hint="; ".join(h for _, h in problems))
+    note = _check_mirror_and_size(ctx) if ctx.recipe.family == "deb" else _check_rpm_mirror(ctx)
+    _check_space(ctx)
+    return note
+
+
+def _check_space(ctx: BuildContext) -> None:
+    """The work folder holds the root and the image's data (sparse); the output, the compressed tarball."""
+    estimate = ctx.facts.get("estimate_bytes")
     size = ctx.answers.size_bytes
-    for folder, need, what in ((ctx.paths.work, size + 2 * 1024**3, "work folder"), (ctx.paths.output, size, "output folder")):
+    work_need = 2 * estimate + 256 * 1024**2 if estimate else size + 1024**3
+    output_need = estimate or size
+    for folder, need, what in ((ctx.paths.work, work_need, "work folder"), (ctx.paths.output, output_need, "output folder")):
         probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), folder)
         free = shutil.disk_usage(probe).free
         ctx.note(f"{what} {folder}: {human(free)} free, needs about {human(need)}")
         if free < need and not ctx.dry_run:
-            problems.append((f"the {what} {folder} has {human(free)} free; the build needs about {human(need)}", "free some space or choose another folder"))
-    if problems:
-        raise EmiError("; ".join(p for p, _ in problems), hint="; ".join(h for _, h in problems))
-    if ctx.recipe.family == "deb":
-        return _check_mirror_and_size(ctx)
-    return _check_rpm_mirror(ctx)
+            raise EmiError(f"the {what} {folder} has {human(free)} free; the build needs about {human(need)}", hint="free some space, or choose another folder (--work-dir, output.dir)")
 
 
 def _check_mirror_and_size(ctx: BuildContext) -> str:

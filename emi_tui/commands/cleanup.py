@@ -1,0 +1,32 @@
+"""`emi-tui cleanup`: undo what dead builds left behind (mounts, loop devices, files)."""
+
+from __future__ import annotations
+
+import sys
+
+from emi_tui.commands.console import err, out
+from emi_tui.core.leftovers import clean, find_dead_builds
+
+
+def run(assume_yes: bool) -> int:
+    dead = find_dead_builds()
+    if not dead:
+        out.print("nothing to clean up: no dead builds left anything behind")
+        return 0
+    for build in dead:
+        out.print(f"[bold]dead build {build.pid}[/] (work folder {build.work}):")
+        for action in build.actions():
+            out.print(f"  - {action}", markup=False)
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            err.print("emi-tui: error: not a terminal, so nothing was done\n  hint: run `emi-tui cleanup --yes` to do the above")
+            return 2
+        if input("Do this? [y/N] ").strip().lower() not in ("y", "yes"):
+            out.print("nothing was done")
+            return 1
+    failures = []
+    for build in dead:
+        failures += clean(build, say=lambda line: out.print(f"  {line}", markup=False))
+    for failure in failures:
+        err.print(f"emi-tui: could not clean up: {failure}", markup=False)
+    return 1 if failures else 0
