@@ -99,7 +99,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import validate
 
         if not args.files and not args.schema:
-            parser.parse_args(["validate", "--help"])
+            raise EmiError("validate needs at least one answer file", hint="emi-tui validate answers.yaml (or --schema for the JSON Schema)")
         return validate.run(args.files, args.schema, args.quiet)
     if args.command == "recipes":
         from emi_tui.commands import recipes

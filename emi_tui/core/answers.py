@@ -21,6 +21,7 @@ from emi_tui.core.packages import package_name_problem
 from emi_tui.core.recipes import Recipe, RecipeBook
 from emi_tui.core.schema import validate_located
 from emi_tui.core.sizes import STANDARD, SizeError, is_large, parse_size
+from emi_tui.core.sources import source_line_problem
 from emi_tui.core.yamlload import Located, load_located, load_located_file
 
 CURRENT_VERSION = 1
@@ -41,7 +42,7 @@ def _size(value: Any) -> str:
     return str(value).strip()
 
 
-def _safe_word(what: str) -> Callable[[Any], Any]:
+def _safe_word(what: str, longest: int = 64) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if value is None:
             return None
@@ -49,6 +50,8 @@ def _safe_word(what: str) -> Callable[[Any], Any]:
             raise ValueError(f"expected text, got {value!r}")
         if not _SAFE_WORD.match(value) or ".." in value:
             raise ValueError(f"{value!r} is not a valid {what}: use letters, digits and . _ + - (no spaces, slashes or '..')")
+        if len(value) > longest:
+            raise ValueError(f"the {what} is {len(value)} characters long; keep it to {longest}")
         return value
 
     return check
@@ -65,6 +68,8 @@ def _image_file(value: Any) -> Any:
         raise ValueError(f"{value!r} is not a valid file name: use letters, digits and . _ + -")
     if not value.endswith(".img"):
         raise ValueError(f"{value!r} must end in .img, like euca-debian-2026.11.28-x86_64.img")
+    if len(value) > 128:
+        raise ValueError(f"the image file name is {len(value)} characters long; keep it to 128")
     return value
 
 
@@ -122,12 +127,12 @@ class Answers(_Strict):
     arch: str = Field("x86_64", description="the image's architecture")
     size: Size = Field(STANDARD, description='1.3G (default) | 4.5G ("large") | any size such as 2G or 1500M')
     mirror: str | None = Field(None, description="default: the recipe's; for debian-based, this workstation's apt sources")
-    packages: PackageChanges = Field(default_factory=PackageChanges)
+    packages: PackageChanges = Field(default_factory=PackageChanges, description="changes to the recipe's default package list")
     repositories: list[Repository] = Field(default_factory=list, description="extra package sources")
-    metadata: Metadata = Field(default_factory=Metadata)
-    image: ImageFields = Field(default_factory=ImageFields)
+    metadata: Metadata = Field(default_factory=Metadata, description="what /etc/rc.local does with the metadata service at boot")
+    image: ImageFields = Field(default_factory=ImageFields, description="the /etc/image-id fields and the image's file name")
     kernel: bool = Field(True, description="also write the kernel and ramdisk (EKI/ERI) beside the image")
-    output: Output = Field(default_factory=Output)
+    output: Output = Field(default_factory=Output, description="where and how the artifacts are written")
 
     @property
     def size_bytes(self) -> int:
@@ -173,7 +178,7 @@ class Validation:
 def _migrate(located: Located) -> list[Problem]:
     data = located.data
     if "version" not in data:
-        return [located.problem((), f"version is required: add `version: {CURRENT_VERSION}` at the top")]
+        return [Problem(located.source, 1, 1, "version", f"is required but missing: add `version: {CURRENT_VERSION}` at the top")]
     version = data["version"]
     if isinstance(version, bool) or not isinstance(version, int):
         return [located.problem(("version",), f"the format version is a whole number such as {CURRENT_VERSION}, got {version!r}")]
@@ -215,6 +220,8 @@ def _check_recipe_fit(located: Located, data: dict, book: RecipeBook, today: dat
             names = changes.get(key)
             if isinstance(names, list):
                 for index, pkg in enumerate(names):
+                    if not isinstance(pkg, str):
+                        continue  # the schema reports the wrong type
                     why = package_name_problem(pkg, recipe.family)
                     if why:
                         problems.append(located.problem(("packages", key, index), why))
@@ -227,17 +234,21 @@ def _check_recipe_fit(located: Located, data: dict, book: RecipeBook, today: dat
     if mirror is None and recipe.default_mirror is None:
         problems.append(located.problem(("recipe",), f"{recipe.name} has no default mirror: set `mirror:` to the URL of a {recipe.distro} mirror"))
     elif mirror is None and recipe.default_mirror == "apt-sources":
-        releases = [release] if isinstance(release, str) else [recipe.default_release]
-        if workstation_mirror(releases + recipe.releases) is None:
+        if workstation_mirror(recipe.releases) is None:
             problems.append(located.problem(("recipe",), f"no apt source on this workstation serves {recipe.distro}: set `mirror:` to a {recipe.distro} mirror URL"))
     elif isinstance(mirror, str) and not _URL.match(mirror):
         problems.append(located.problem(("mirror",), f"{mirror!r} is not a mirror URL: write http://…, https://… or file:///…"))
     return recipe, problems
 
 
-def _check_values(located: Located, data: dict) -> list[Problem]:
+def _check_values(located: Located, data: dict, family: str | None) -> list[Problem]:
     """Checks of single values that the schema's types cannot express."""
     problems = []
+    output = data.get("output")
+    if isinstance(output, dict) and isinstance(output.get("dir"), str):
+        folder = output["dir"]
+        if not folder.strip() or any(ord(c) < 32 or ord(c) == 127 for c in folder):
+            problems.append(located.problem(("output", "dir"), f"{folder!r} is not a folder name: no control characters or line breaks"))
     metadata = data.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("url"), str) and not _METADATA_URL.match(metadata["url"]):
         problems.append(located.problem(("metadata", "url"), f"{metadata['url']!r} is not a plain http URL such as http://169.254.169.254"))
@@ -247,12 +258,10 @@ def _check_values(located: Located, data: dict) -> list[Problem]:
             if not isinstance(repo, dict):
                 continue
             line, key = repo.get("line"), repo.get("key")
-            if isinstance(line, str):
-                words = line.split()
-                if any(ord(c) < 32 for c in line) or not words or words[0] not in ("deb", "deb-src", "baseurl"):
-                    problems.append(located.problem(("repositories", index, "line"), f"{line!r} is not one source line: write \"deb URL SUITE COMPONENT…\""))
-                elif len(words) < 3 and words[0] != "baseurl":
-                    problems.append(located.problem(("repositories", index, "line"), f"{line!r} needs a URL and a suite: \"deb URL SUITE COMPONENT…\""))
+            if isinstance(line, str) and family:
+                why = source_line_problem(line, family)
+                if why:
+                    problems.append(located.problem(("repositories", index, "line"), why))
             if isinstance(key, str):
                 path = Path(key)
                 if not path.is_absolute() or ".." in path.parts:
@@ -266,7 +275,7 @@ def validate_located_answers(located: Located, book: RecipeBook, today: date | N
     """Validate a loaded answer file; the answers come back resolved (every default filled)."""
     today = today or date.today()
     result = Validation(located.source, located=located, problems=list(located.problems))
-    if result.problems:
+    if located.data is None:  # the file could not be read at all; a duplicate key alone still lets us look further
         return result
     if not isinstance(located.data, dict):
         result.problems.append(located.problem((), "an answer file is a mapping of keys (version: 1, recipe: …), not a single value or list"))
@@ -278,7 +287,8 @@ def validate_located_answers(located: Located, book: RecipeBook, today: date | N
     data = located.data
     answers, problems = validate_located(Answers, located)
     recipe, fit_problems = _check_recipe_fit(located, data, book, today)
-    result.problems += problems + fit_problems + _check_values(located, data)
+    family = recipe.family if recipe else None
+    result.problems += problems + fit_problems + _check_values(located, data, family)
     result.problems.sort(key=lambda p: (p.line, p.column))
     if result.problems or answers is None or recipe is None:
         return result
@@ -292,7 +302,8 @@ def resolve(answers: Answers, recipe: Recipe, today: date) -> Answers:
     mirror = answers.mirror
     release = answers.release or recipe.default_release
     if mirror is None and recipe.default_mirror == "apt-sources":
-        mirror = workstation_mirror([release] + recipe.releases)
+        # The source serving the chosen release wins; any source of the distro's other releases serves as well.
+        mirror = workstation_mirror([release]) or workstation_mirror(recipe.releases)
     elif mirror is None:
         mirror = recipe.default_mirror
     return answers.model_copy(

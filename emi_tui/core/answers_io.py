@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 
 from emi_tui.core.answers import Answers
@@ -24,7 +25,7 @@ HEADER = """\
 
 
 def _scalar(value: Any) -> str:
-    # JSON scalars are valid YAML flow scalars; strings are quoted only where YAML needs it.
+    """`value` as a YAML scalar that reads back as exactly the same value."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -32,15 +33,12 @@ def _scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    plain_ok = text and text.strip() == text and not any(c in text for c in ":#{}[],&*!|>'\"%@`") and text.lower() not in (
-        "null", "true", "false", "yes", "no", "on", "off", "~"
-    )
     try:
-        float(text)
-        plain_ok = False
-    except ValueError:
-        pass
-    return text if plain_ok else json.dumps(text)
+        plain_reads_back = text == text.strip() and "#" not in text and yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        plain_reads_back = False
+    # JSON strings are YAML double-quoted scalars: a date, a number or a newline stays text.
+    return text if plain_reads_back and "\n" not in text else json.dumps(text)
 
 
 def _render_model(model: BaseModel, indent: int) -> list[str]:

@@ -27,9 +27,9 @@ def _one_line_sources(path: Path) -> list[AptSource]:
     found = []
     for line in path.read_text(errors="replace").splitlines():
         line = line.split("#", 1)[0].strip()
-        if not line.startswith("deb "):
-            continue
         words = re.sub(r"\[[^\]]*\]", " ", line).split()
+        if not words or words[0] != "deb":
+            continue
         if len(words) >= 3:
             found.append(AptSource(words[1], (words[2],), tuple(words[3:]), str(path)))
     return found
@@ -56,18 +56,15 @@ def apt_sources(root: Path = Path("/")) -> list[AptSource]:
     etc = root / "etc" / "apt"
     found: list[AptSource] = []
     main_list = etc / "sources.list"
-    try:
-        if main_list.is_file():
-            found += _one_line_sources(main_list)
-        parts = etc / "sources.list.d"
-        if parts.is_dir():
-            for path in sorted(parts.iterdir()):
-                if path.suffix == ".list":
-                    found += _one_line_sources(path)
-                elif path.suffix == ".sources":
-                    found += _deb822_sources(path)
-    except OSError:
-        return found
+    files = [main_list] if main_list.is_file() else []
+    parts = etc / "sources.list.d"
+    if parts.is_dir():
+        files += sorted(p for p in parts.iterdir() if p.suffix in (".list", ".sources"))
+    for path in files:
+        try:  # one unreadable file must not hide the others
+            found += _deb822_sources(path) if path.suffix == ".sources" else _one_line_sources(path)
+        except OSError:
+            continue
     return found
 
 

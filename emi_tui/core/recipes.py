@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from emi_tui.core import paths
 from emi_tui.core.errors import EmiError, Problem, did_you_mean
@@ -55,16 +55,6 @@ class Recipe(BaseModel):
     min_size: str = "700M"
     estimated_size: str = Field("650M", description="installed size of the default package set, until an estimate is made")
 
-    @field_validator("base_packages", "packages", "trim")
-    @classmethod
-    def _names(cls, names: list[str], info) -> list[str]:
-        family = info.data.get("family", "deb")
-        for name in names:
-            problem = package_name_problem(name, family)
-            if problem:
-                raise ValueError(problem)
-        return names
-
     @field_validator("min_size", "estimated_size")
     @classmethod
     def _size(cls, value: str) -> str:
@@ -74,13 +64,13 @@ class Recipe(BaseModel):
             raise ValueError(str(exc)) from None
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Recipe":
-        if self.default_release not in self.releases:
-            raise ValueError(
-                f"default_release {self.default_release!r} is not among releases{did_you_mean(self.default_release, self.releases)}"
-            )
-        return self
+    @field_validator("default_release")
+    @classmethod
+    def _default_is_offered(cls, value: str, info) -> str:
+        releases = info.data.get("releases") or []
+        if releases and value not in releases:
+            raise ValueError(f"{value!r} is not among releases{did_you_mean(value, releases)}")
+        return value
 
     @property
     def min_size_bytes(self) -> int:
@@ -110,14 +100,29 @@ def recipe_dirs() -> list[Path]:
     return unique
 
 
+RECIPE_EMPTY = "the recipe is empty: it needs at least name:, distro:, family:, bootstrap:, releases: and base_packages:"
+
+
 def load_recipe_file(path: Path) -> tuple[Recipe | None, list[Problem]]:
     """One recipe file, validated, with located problems."""
-    located = load_located_file(path)
-    if located.problems:
+    located = load_located_file(path, empty=RECIPE_EMPTY)
+    if located.data is None:
         return None, located.problems
     if not isinstance(located.data, dict):
         return None, [located.problem((), "a recipe is a mapping of keys (name:, distro:, releases: …)")]
     recipe, problems = validate_located(Recipe, located)
+    problems = located.problems + problems  # a duplicate key, say, and everything else
+    if located.problems:
+        recipe = None
+    data = located.data
+    family = data.get("family") if data.get("family") in ("deb", "rpm") else "deb"
+    for key in ("base_packages", "packages", "trim"):
+        names = data.get(key)
+        for index, name in enumerate(names if isinstance(names, list) else []):
+            why = package_name_problem(name, family) if isinstance(name, str) else None
+            if why:
+                problems.append(located.problem((key, index), why))
+                recipe = None
     if recipe is not None and recipe.name != path.stem:
         problems.append(located.problem(("name",), f"the name {recipe.name!r} must match the file name {path.stem!r}"))
         recipe = None

@@ -71,6 +71,10 @@ def describe(error: dict, model: type[BaseModel]) -> tuple[str, bool]:
         return f"expected a mapping of keys, got {_kind(value)}", False
     if kind in ("int_type", "int_parsing"):
         return f"expected a whole number, got {_kind(value)}", False
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} does not have the expected form (lower-case letters, digits and -)", False
+    if kind == "too_short":
+        return "must not be empty", False
     if kind == "value_error":
         return str(error.get("ctx", {}).get("error", error["msg"])), False
     return error["msg"], False

@@ -8,6 +8,8 @@ _UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT])(?:i?B)?\s*$", re.IGNORECASE)
 
 STANDARD = "1.3G"
+MAX_TEXT = "2T"
+MAX_BYTES = 2 * 1024**4
 LARGE = "4.5G"
 
 
@@ -19,6 +21,8 @@ def parse_size(text: object) -> int:
     """Bytes in a size such as "1.3G", "1500M" or "2GiB"; units are binary (G = 1024 M)."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise SizeError("a size is a number with a unit, such as 1.3G, 4.5G or 1500M")
+    if isinstance(text, float) and text != text or text in (float("inf"), float("-inf")):
+        raise SizeError(f"{text} is not a size: write 1.3G, 4.5G, or a number with K, M, G or T such as 1500M")
     if isinstance(text, (int, float)):
         raise SizeError(f"{text} has no unit: write {text}M or {text}G")
     match = _SIZE.match(text)
@@ -29,6 +33,8 @@ def parse_size(text: object) -> int:
     value = float(match.group(1)) * _UNITS[match.group(2).upper()]
     if value <= 0:
         raise SizeError(f"{text!r} is zero: a size is 1.3G, 4.5G or, say, 2G")
+    if value > MAX_BYTES:
+        raise SizeError(f"{text!r} is larger than {MAX_TEXT}: a starter image is small, and ephemeral disks and EBS hold the rest")
     return int(value)
 
 

@@ -86,8 +86,12 @@ class _Builder:
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (ConstructorError, ValueError, TypeError) as exc:
-            self.located.problems.append(self.located.problem(path, f"cannot read this value: {exc}"))
+        except ConstructorError as exc:
+            what = (exc.problem or "unknown tag").splitlines()[0]
+            self.located.problems.append(self.located.problem(path, f"cannot read this value: {what}; write a plain value"))
+            return None
+        except (ValueError, TypeError, OverflowError) as exc:
+            self.located.problems.append(self.located.problem(path, f"cannot read this value: {str(exc).splitlines()[0]}"))
             return None
 
     def _mapping(self, node: MappingNode, path: KeyPath) -> dict:
@@ -123,8 +127,21 @@ def _mark(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def load_located(raw: bytes | str, source: str) -> Located:
-    """Load one YAML document from `raw`; problems are collected, never raised."""
+#: libyaml composes a megabyte in a fraction of a second; the pure-Python parser takes many.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+ANSWERS_EMPTY = "the file is empty: it needs at least `version: 1` and `recipe:`"
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def load_located(raw: bytes | str, source: str, empty: str = ANSWERS_EMPTY) -> Located:
+    """Load one YAML document from `raw`; problems are collected, never raised.
+
+    `empty` is the message for a file with nothing in it (it says what the file needs).
+    """
     located = Located(source)
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
@@ -144,26 +161,42 @@ def load_located(raw: bytes | str, source: str) -> Located:
     else:
         text = raw
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        located.problems.append(Problem(source, 1, 1, "", "the file is empty: it needs at least `version: 1` and `recipe:`"))
+        located.problems.append(Problem(source, 1, 1, "", empty))
         return located
+    for offset, char in enumerate(text):
+        # YAML allows no control characters but tab and line ends: say where the first one is.
+        if (ord(char) < 32 and char not in "\t\n\r") or ord(char) in (0x7F, 0xFFFE, 0xFFFF):
+            line, column = _line_column(text, offset)
+            located.problems.append(Problem(source, line, column, "", f"the control character {ord(char):#06x} is not allowed in YAML: remove it"))
+            return located
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        # Count the events first, stopping early: composing a huge document costs seconds.
+        for count, _event in enumerate(yaml.parse(text, Loader=_LOADER)):
+            if count > MAX_NODES:
+                located.problems.append(
+                    Problem(source, 1, 1, "", f"the document holds more than {MAX_NODES:,} values; a settings file holds a few dozen")
+                )
+                return located
+        documents = list(yaml.compose_all(text, Loader=_LOADER))
+    except RecursionError:
+        located.problems.append(Problem(source, 1, 1, "", "the document is nested too deeply to be a settings file"))
+        return located
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or str(exc)
+        what = (exc.problem or str(exc)).splitlines()[0]
         located.problems.append(Problem(source, line, column, "", f"this is not valid YAML: {what}"))
         return located
     except yaml.YAMLError as exc:
-        located.problems.append(Problem(source, 1, 1, "", f"this is not valid YAML: {exc}"))
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        located.problems.append(Problem(source, 1, 1, "", f"this is not valid YAML: {first}"))
         return located
-    documents = [d for d in documents if d is not None]
     if len(documents) > 1:
         line, column = _mark(documents[1])
         located.problems.append(Problem(source, line, column, "", "the file holds more than one YAML document (---): keep one"))
         return located
     if not documents:
-        located.problems.append(Problem(source, 1, 1, "", "the file is empty: it needs at least `version: 1` and `recipe:`"))
+        located.problems.append(Problem(source, 1, 1, "", empty))
         return located
     try:
         located.data = _Builder(located).build(documents[0], ())
@@ -178,7 +211,7 @@ def load_located(raw: bytes | str, source: str) -> Located:
     return located
 
 
-def load_located_file(path: Path) -> Located:
+def load_located_file(path: Path, empty: str = ANSWERS_EMPTY) -> Located:
     """`load_located` on a file; an unreadable file becomes a problem too."""
     try:
         raw = path.read_bytes()
@@ -186,4 +219,4 @@ def load_located_file(path: Path) -> Located:
         located = Located(str(path))
         located.problems.append(Problem(str(path), 1, 1, "", f"cannot read the file: {exc.strerror or exc}"))
         return located
-    return load_located(raw, str(path))
+    return load_located(raw, str(path), empty)

@@ -1,0 +1,38 @@
+"""Extra package sources as an answer file writes them, checked word by word.
+
+A repository line ends up in a file inside the image (sources.list.d or
+yum.repos.d), read by apt or dnf: a line that smuggles in a second line, a
+shell command or a URL that is not one is refused before the build starts.
+"""
+
+from __future__ import annotations
+
+import re
+
+_URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/\[\]%@+-]+$")
+_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/+-]*$")
+_OPTION = re.compile(r"^[a-z][a-z-]*(\+|-)?=[A-Za-z0-9._/:,=+-]+$")
+
+
+def source_line_problem(line: str, family: str) -> str | None:
+    """Why `line` is not a valid source line for `family` ("deb" or "rpm"), or None."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in line):
+        return f"{line!r} must be one line with no control characters"
+    if family == "rpm":
+        words = line.split()
+        if len(words) != 2 or words[0] != "baseurl":
+            return f"{line!r} is not a yum source: write \"baseurl URL\" (this recipe installs RPM packages)"
+        return None if _URL.match(words[1]) else f"{words[1]!r} is not a URL: write http://…, https://… or file:///…"
+    match = re.match(r"^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)((?:\s+\S+)*)\s*$", line)
+    if not match:
+        hint = " (this recipe installs Debian packages)" if line.startswith("baseurl") else ""
+        return f"{line!r} is not an apt source line: write \"deb URL SUITE COMPONENT…\"{hint}"
+    options, url, suite, components = match.group(2), match.group(3), match.group(4), match.group(5).split()
+    if options is not None and not all(_OPTION.match(o) for o in options.split()):
+        return f"the options [{options}] are not key=value words such as [arch=amd64 signed-by=/etc/apt/keyrings/x.gpg]"
+    if not _URL.match(url):
+        return f"{url!r} is not a URL: write http://…, https://… or file:///…"
+    for word in [suite, *components]:
+        if not _WORD.match(word):
+            return f"{word!r} is not a suite or component name (letters, digits and . _ / + - only)"
+    return None
