@@ -1,22 +1,246 @@
-"""Placeholder app until the wizard lands."""
+"""The wizard's App: themes, the wizard state, and moving between screens. The screens do the rest.
+
+`run_app` is what `emi-tui` (with no command) calls: it checks the theme name
+before anything starts, so a typo is one clear error line, not a traceback.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
+from typing import Callable, Iterable
 
-from textual.app import App
-from textual.widgets import Footer, Header, Static
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+
+from emi_tui.core.answers import Answers
+from emi_tui.core.recipes import Recipe, RecipeBook
+from emi_tui.tui.config import load_config, remember_theme
+from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.distro import DistroScreen
+from emi_tui.tui.screens.help import HelpScreen
+from emi_tui.tui.screens.home import HomeScreen
+from emi_tui.tui.screens.image import ImageScreen
+from emi_tui.tui.screens.metadata import MetadataScreen
+from emi_tui.tui.screens.packages import PackagesScreen
+from emi_tui.tui.screens.size import SizeScreen
+from emi_tui.tui.screens.summary import SummaryScreen
+from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
+from emi_tui.tui.widgets.path_prompt import PathPrompt
+from emi_tui.tui.wizard_state import (
+    STEP_TITLES,
+    STEPS,
+    PackageInfo,
+    PackageLookup,
+    WizardState,
+    apt_package_info,
+    open_answers,
+)
+
+STEP_SCREENS: dict[str, type[StepScreen]] = {
+    "distro": DistroScreen,
+    "size": SizeScreen,
+    "packages": PackagesScreen,
+    "metadata": MetadataScreen,
+    "image": ImageScreen,
+    "summary": SummaryScreen,
+}
 
 
-class EmiApp(App):
+class EmiApp(App[int]):
+    """The emi-tui wizard.
+
+    `today`, `now` and `package_info` are injected by tests and screenshots so
+    that dates and apt answers are fixed; `stable` stops cursor blinking and
+    animations for the same reason.
+    """
+
+    CSS_PATH = "app.tcss"
     TITLE = "emi-tui"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+t", "change_theme", "Theme"),
+    ]
 
-    def compose(self):
-        yield Header()
-        yield Static("emi-tui wizard: coming soon")
-        yield Footer()
+    def __init__(
+        self,
+        answers_path: Path | None = None,
+        theme: str | None = None,
+        *,
+        book: RecipeBook | None = None,
+        today: date | None = None,
+        now: Callable[[], datetime] | None = None,
+        package_info: PackageLookup | None = None,
+        themes: tuple[dict[str, Theme], list[str]] | None = None,
+        remember: bool = True,
+        stable: bool = False,
+    ):
+        super().__init__()
+        self.book = book or RecipeBook()
+        self.today = today or date.today()
+        self.now = now or datetime.now
+        self.package_info: PackageLookup = package_info or apt_package_info
+        self.package_cache: dict[str, PackageInfo] = {}
+        self.state: WizardState | None = None
+        self.answers_path = answers_path
+        self.stable = stable
+        if stable:
+            self.animation_level = "none"
+        emi_themes, notes = themes or load_themes()
+        self.startup_notes = list(notes)
+        for custom in emi_themes.values():
+            self.register_theme(custom)
+        self.startup_notes += [f"recipe ignored: {problem}" for problem in self.book.problems]
+        config = load_config()
+        if config.problem:
+            self.startup_notes.append(config.problem)
+        names = all_theme_names(emi_themes)
+        if theme is None and config.theme and config.theme not in names:
+            self.startup_notes.append(f"the remembered theme {config.theme!r} is gone; using {DEFAULT_THEME}")
+        default = DEFAULT_THEME if DEFAULT_THEME in names else "textual-dark"  # a broken install still opens
+        chosen = theme or (config.theme if config.theme in names else None) or default
+        self._startup_theme = check_theme_name(chosen, emi_themes)
+        self._last_theme = self._startup_theme
+        self._remember = remember
+        self.theme = self._startup_theme  # before mount, so the CSS is built once, in this theme
+
+    async def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        await self.push_screen(HomeScreen())
+        for note in self.startup_notes:
+            self.notify(note, severity="warning", timeout=10)
+        if self.answers_path is not None:
+            self.open_answer_file(self.answers_path)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        # Only a change made in the app is remembered, not the start-up theme (--theme is for one run).
+        if theme.name == self._last_theme:
+            return
+        self._last_theme = theme.name
+        if self._remember:
+            try:
+                remember_theme(theme.name)
+            except OSError as exc:
+                self.notify(f"Cannot remember the theme: {exc}", severity="warning")
+
+    # -- the wizard's flow ------------------------------------------------------------
+
+    def wizard_subtitle(self) -> str:
+        """One line saying what is being built, for the header."""
+        if self.state is None:
+            return ""
+        answers, recipe = self.state.answers, self.state.recipe
+        release = answers.release or (recipe.default_release if recipe else None)
+        words = [str(w) for w in (answers.recipe, release, answers.arch, answers.size) if w]
+        return " · ".join(words)
+
+    def new_build(self) -> None:
+        """Start over with fresh answers, on the Distro step."""
+        self.state = WizardState(self.book, self.today)
+        self.goto_step("distro")
+
+    def continue_build(self) -> None:
+        """Return to the build in progress, at its first unfinished step."""
+        if self.state is None:
+            return self.new_build()
+        self.goto_step(next((s for s in STEPS if s not in self.state.finished), "summary"))
+
+    def open_answer_file(self, path: Path) -> None:
+        """Open `path` in the wizard, at its first step with a problem (or the Summary)."""
+        opened = open_answers(path, self.book, self.today)
+        if opened.state is None:
+            home = self._go_home()
+            home.show_open_problems(path, opened.problems)
+            return
+        self.state = opened.state
+        self.goto_step(opened.state.first_problem_step() or "summary")
+
+    def goto_step(self, step: str) -> None:
+        """Show `step` (a fresh screen, drawn from the state)."""
+        screen = STEP_SCREENS[step]()
+        if isinstance(self.screen, StepScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def next_step(self, current: str) -> None:
+        if self.state is None or self.state.problems_for(current):
+            self.bell()
+            return
+        self.state.finished.add(current)
+        self.goto_step(self.state.next_after(current))
+
+    def previous_step(self, current: str) -> None:
+        index = STEPS.index(current)
+        if index == 0:
+            self._go_home()
+        else:
+            self.goto_step(STEPS[index - 1])
+
+    def _go_home(self) -> HomeScreen:
+        while not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        assert isinstance(self.screen, HomeScreen)
+        return self.screen
+
+    def start_build(self, answers: Answers, recipe: Recipe, answers_path: Path, dry_run: bool = False) -> None:
+        """Hand saved, valid answers to the build screen."""
+        try:
+            from emi_tui.tui.screens.build import BuildScreen
+        except ImportError:
+            self.notify(f"Answers saved as {answers_path}, but this emi-tui has no build screen.", severity="error")
+            return
+        self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_review(self) -> None:
+        try:
+            from emi_tui.tui.screens.review import ReviewScreen
+        except ImportError:
+            self.notify("This emi-tui has no review screen; use `emi-tui review PATH`.", severity="error")
+            return
+        self.push_screen(ReviewScreen())
+
+    def action_open_answers(self) -> None:
+        def check(path: Path) -> str | None:
+            return None if path.is_file() else f"No file at {path}"
+
+        def opened(path: Path | None) -> None:
+            if path is not None:
+                self.open_answer_file(path)
+
+        self.push_screen(PathPrompt("Open an answer file", "", "Open", check, placeholder="path/to/answers.yaml"), opened)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New build", "Start a new image from the Distro step", self.new_build)
+        yield SystemCommand("Open answers…", "Open an answer file in the wizard", self.action_open_answers)
+        yield SystemCommand("Review image-ids", "Review /etc/image-id files, catalogs and images", self.action_review)
+        yield SystemCommand("Help", "List every key", self.action_help)
+        if isinstance(screen, StepScreen) and self.state is not None:
+            for step in STEPS:
+                if step != screen.STEP and self.state.reachable(step):
+                    title = STEP_TITLES[step]
+                    yield SystemCommand(f"Go to {title}", f"Open the {title} step", partial(self.goto_step, step))
+        if isinstance(screen, SummaryScreen):
+            yield SystemCommand("Save answers…", "Save the answer file, with comments", screen.action_save)
 
 
 def run_app(answers_path: Path | None = None, theme: str | None = None) -> int:
-    EmiApp().run()
-    return 0
+    """Open the wizard; returns the exit code. An unknown theme is an EmiError before anything starts."""
+    themes = load_themes()
+    if theme is not None:
+        check_theme_name(theme, themes[0])
+    app = EmiApp(answers_path=answers_path, theme=theme, themes=themes)
+    app.run()
+    return app.return_code or 0
+

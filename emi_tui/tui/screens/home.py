@@ -1,0 +1,165 @@
+"""The first screen: start a build, open an answer file, review image-ids, or pick a recent build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from emi_tui.core.errors import Problem
+from emi_tui.tui.screens import steady_inputs
+from emi_tui.tui.wizard_state import history_dir, recent_builds, tilde
+
+if TYPE_CHECKING:
+    from emi_tui.tui.app import EmiApp
+
+WELCOME = (
+    "Build the small starter machine images (EMIs) that Eucalyptus and EC2-style clouds boot: "
+    "an ext3 root with no partition table, a trimmed package list and a metadata-aware rc.local."
+)
+
+
+class HomeScreen(Screen):
+    """Where every session starts; `show_open_problems` explains an answer file that could not be opened."""
+
+    AUTO_FOCUS = "#new"
+    BINDINGS = [
+        Binding("ctrl+n", "new_build", "New build", priority=True),
+        Binding("ctrl+o", "open", "Open answers", priority=True),
+        Binding("ctrl+r", "review", "Review image-ids", priority=True),
+        Binding("ctrl+l", "recent", "Recent builds"),
+        Binding("ctrl+g", "continue_build", "Continue build"),
+    ]
+
+    app: "EmiApp"
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="home"):
+            with Vertical(id="home-actions", classes="column"):
+                yield Static(WELCOME, id="welcome")
+                yield Button("New build", id="new", variant="primary")
+                yield Button("Continue the build in progress", id="continue")
+                yield Label("Open an answer file", classes="field-label")
+                with Horizontal(id="open-row"):
+                    yield Input(placeholder="path/to/answers.yaml", id="answers-path")
+                    yield Button("Open", id="open")
+                yield Static(id="open-problems")
+                yield Button("Review image-ids", id="review")
+                yield Button("Modify an existing image (coming soon)", id="modify", disabled=True)
+            with Vertical(id="home-recent", classes="column"):
+                yield Label("Recent builds", classes="field-label")
+                yield OptionList(id="recent")
+                yield Static(id="recent-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        steady_inputs(self)
+        self.refresh_home()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_home()
+
+    def refresh_home(self) -> None:
+        """Redraw what changes between visits: the build in progress and the recent builds."""
+        self.sub_title = "home"
+        self.query_one("#continue", Button).display = self.app.state is not None
+        self.refresh_bindings()
+        listing = self.query_one("#recent", OptionList)
+        listing.clear_options()
+        builds = recent_builds(history_dir())
+        for build in builds:
+            label = Content.from_markup("[b]$name[/b]\n  [dim]$summary[/]", name=build.path.name, summary=build.summary)
+            listing.add_option(Option(label, id=str(build.path)))
+        listing.display = bool(builds)
+        empty = self.query_one("#recent-empty", Static)
+        empty.display = not builds
+        empty.update(
+            Content.from_markup(
+                "[dim]No builds yet. Every build started here keeps its answers in $dir, and they are listed here.[/]",
+                dir=tilde(history_dir()),
+            )
+        )
+
+    def show_open_problems(self, path: Path, problems: list[Problem]) -> None:
+        """Explain why `path` cannot be opened in the wizard, problem by problem."""
+        box = self.query_one("#open-problems", Static)
+        lines = [Content.from_markup("[$text-error b]Cannot open $path:[/] fix the file, then open it again.", path=str(path))]
+        for problem in problems:
+            lines.append(Content.from_markup("  [$text-error]✗[/] $problem", problem=str(problem)))
+        box.update(Content("\n").join(lines))
+        box.set_class(True, "-shown")
+        self.query_one("#answers-path", Input).value = str(path)
+
+    def clear_open_problems(self) -> None:
+        box = self.query_one("#open-problems", Static)
+        box.update("")
+        box.set_class(False, "-shown")
+
+    # -- actions -------------------------------------------------------------------
+
+    def action_new_build(self) -> None:
+        self.clear_open_problems()
+        self.app.new_build()
+
+    def action_open(self) -> None:
+        field = self.query_one("#answers-path", Input)
+        if field.has_focus and field.value.strip():
+            self._open_typed()
+        else:
+            field.focus()
+
+    def action_review(self) -> None:
+        self.app.action_review()
+
+    def action_continue_build(self) -> None:
+        if self.app.state is not None:
+            self.app.continue_build()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue_build":
+            return self.app.state is not None  # hidden from the footer until there is one
+        return True
+
+    def action_recent(self) -> None:
+        listing = self.query_one("#recent", OptionList)
+        if listing.display:
+            listing.focus()
+            if listing.highlighted is None:
+                listing.highlighted = 0
+
+    @on(Button.Pressed, "#new")
+    def _new_pressed(self) -> None:
+        self.action_new_build()
+
+    @on(Button.Pressed, "#continue")
+    def _continue_pressed(self) -> None:
+        self.action_continue_build()
+
+    @on(Button.Pressed, "#review")
+    def _review_pressed(self) -> None:
+        self.action_review()
+
+    @on(Input.Submitted, "#answers-path")
+    @on(Button.Pressed, "#open")
+    def _open_typed(self) -> None:
+        text = self.query_one("#answers-path", Input).value.strip()
+        if not text:
+            self.query_one("#answers-path", Input).focus()
+            return
+        self.clear_open_problems()
+        self.app.open_answer_file(Path(text).expanduser())
+
+    @on(OptionList.OptionSelected, "#recent")
+    def _recent_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.clear_open_problems()
+            self.app.open_answer_file(Path(event.option.id))

@@ -1,0 +1,143 @@
+"""Step 6, Summary: the answer file as it will be saved, every problem with its key path, Save and Build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Checkbox, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from emi_tui.core.answers_io import render_answers, save_answers
+from emi_tui.core.errors import Problem
+from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.metadata import highlighted
+from emi_tui.tui.widgets.path_prompt import PathPrompt
+from emi_tui.tui.wizard_state import STEP_TITLES, history_dir, history_path, step_for_key, tilde
+
+
+class SummaryScreen(StepScreen):
+    """The answers as YAML beside their problems; Save answers… and Build (only when nothing is wrong)."""
+
+    STEP = "summary"
+    INTRO = "The answer file this wizard wrote. Build saves it first, so that the build can be replayed."
+    AUTO_FOCUS = "#build"
+    _shown_yaml = ""
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Build", priority=True),
+        Binding("ctrl+s", "save", "Save answers…", priority=True),
+        Binding("ctrl+d", "toggle_dry_run", "Dry run"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="summary-columns"):
+            with VerticalScroll(id="answers-yaml", classes="column"):
+                yield Static(id="yaml")
+            with Vertical(id="summary-side", classes="column"):
+                yield Label("Problems", classes="field-label")
+                yield OptionList(id="problem-list")
+                yield Static(id="saved-note")
+                yield Checkbox("Dry run (plan only)", id="dry-run")
+
+    def compose_nav(self) -> ComposeResult:
+        yield Button("Back", id="back")
+        yield Static(id="nav-note")
+        yield Button("Save answers…", id="save")
+        yield Button("Build", id="build", variant="success")
+
+    def show_problems(self, problems: list[Problem], notes: list[Problem]) -> None:
+        if not self.has_body:
+            return super().show_problems(problems, notes)
+        listing = self.query_one("#problem-list", OptionList)
+        listing.clear_options()
+        for index, problem in enumerate(problems):
+            step = step_for_key(problem.key)
+            label = Content.from_markup(
+                "[$text-error]✗[/] [b]$key[/b]: $message [dim]→ $step[/]",
+                key=problem.key or "(file)",
+                message=problem.message,
+                step=STEP_TITLES.get(step, step),
+            )
+            listing.add_option(Option(label, id=f"{index}:{step}"))
+        for note in notes:
+            listing.add_option(Option(Content.from_markup("[$text-warning]•[/] dropped from the file: $n", n=str(note)), disabled=True))
+        if not problems and not notes:
+            listing.add_option(Option(Content.from_markup("[$text-success]✓[/] No problems: ready to build."), disabled=True))
+        self.query_one("#build", Button).disabled = bool(problems)
+        self.query_one("#step-problems", Static).set_class(False, "-shown")
+
+    def state_refreshed(self) -> None:
+        answers = self.wizard.resolved() or self.wizard.answers
+        text = render_answers(answers)
+        if text != self._shown_yaml:
+            self._shown_yaml = text
+            self.query_one("#yaml", Static).update(highlighted(text, "yaml"))
+        note = self.query_one("#saved-note", Static)
+        if self.wizard.saved and self.wizard.saved_path is not None:
+            note.update(Content.from_markup("Saved as [b]$path[/b].", path=tilde(self.wizard.saved_path)))
+        else:
+            note.update(Content.from_markup("Not saved yet: Build saves it in [b]$dir[/b].", dir=tilde(history_dir())))
+
+    @on(OptionList.OptionSelected, "#problem-list")
+    def _problem_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.app.goto_step(event.option.id.split(":", 1)[1])
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#build")
+    def _build_pressed(self) -> None:
+        self.action_next()
+
+    def action_toggle_dry_run(self) -> None:
+        if self.has_body:
+            self.query_one("#dry-run", Checkbox).toggle()
+
+    def action_save(self) -> None:
+        """Ask where, then save the answers (with their comments) there."""
+        wizard = self.wizard
+        suggested = wizard.saved_path or Path(f"{Path(wizard.image_defaults().file or 'answers').stem}.yaml")
+        self.app.push_screen(
+            PathPrompt("Save answers to", str(suggested), "Save", self._save_to, placeholder="path/to/answers.yaml"),
+            self._saved,
+        )
+
+    def _save_to(self, path: Path) -> str | None:
+        if path.is_dir():
+            return f"{path} is a folder: add a file name, such as {path / 'answers.yaml'}"
+        try:
+            save_answers(self.wizard.resolved() or self.wizard.answers, path)
+        except OSError as exc:
+            return f"Cannot save there: {exc.strerror or exc}"
+        self.wizard.mark_saved(path)
+        return None
+
+    def _saved(self, path: Path | None) -> None:
+        if path is not None:
+            self.notify(f"Saved the answers as {path}", title="Saved")
+            self.refresh_state()
+
+    def action_next(self) -> None:
+        """Build: save the answers (to the history when not saved elsewhere), then start the build."""
+        wizard = self.wizard
+        answers, recipe = wizard.resolved(), wizard.recipe
+        if answers is None or recipe is None:
+            self.app.bell()
+            return
+        path = wizard.saved_path if wizard.saved and wizard.saved_path else history_path(self.app.now(), answers)
+        if not wizard.saved:
+            try:
+                save_answers(answers, path)
+            except OSError as exc:
+                self.notify(f"Cannot save the answers before the build: {exc}", severity="error")
+                return
+            wizard.mark_saved(path)
+        self.refresh_state()
+        self.app.start_build(answers, recipe, path, dry_run=self.query_one("#dry-run", Checkbox).value)

@@ -1,0 +1,397 @@
+"""The wizard's state: the Answers being edited, their problems, and which steps are done.
+
+Screens never validate on their own: every edit goes through `WizardState.set`,
+and the problems come from the core's own answer-file validation of the
+rendered answers, so the wizard and `emi-tui validate` always agree and every
+problem carries its key path. This module does not import Textual.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from emi_tui.core import paths
+from emi_tui.core.answers import (
+    Answers,
+    ImageFields,
+    Metadata,
+    Output,
+    PackageChanges,
+    Repository,
+    Validation,
+    default_image_fields,
+    validate_bytes,
+    validate_file,
+)
+from emi_tui.core.answers_io import render_answers
+from emi_tui.core.errors import Problem
+from emi_tui.core.packages import package_name_problem
+from emi_tui.core.recipes import Recipe, RecipeBook
+from emi_tui.core.sizes import STANDARD, SizeError, human, parse_size
+from emi_tui.core.yamlload import load_located_file
+
+STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
+STEP_TITLES = {
+    "distro": "Distro",
+    "size": "Size",
+    "packages": "Packages",
+    "metadata": "Metadata",
+    "image": "Image",
+    "summary": "Summary",
+}
+_STEP_OF_KEY = {
+    "recipe": "distro",
+    "release": "distro",
+    "arch": "distro",
+    "mirror": "distro",
+    "size": "size",
+    "packages": "packages",
+    "repositories": "packages",
+    "metadata": "metadata",
+    "image": "image",
+    "output": "image",
+    "kernel": "image",
+}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "packages": PackageChanges,
+    "metadata": Metadata,
+    "image": ImageFields,
+    "output": Output,
+}
+WIZARD_SOURCE = "wizard"
+
+
+def step_for_key(key: str) -> str:
+    """The step that edits a problem's key path ('metadata.ssh_key' -> 'metadata')."""
+    head = re.split(r"[.\[]", key, maxsplit=1)[0]
+    return _STEP_OF_KEY.get(head, "summary")
+
+
+def key_matches(key: str, prefix: str) -> bool:
+    """Whether the key path `key` is `prefix` or lies inside it."""
+    return key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "[")
+
+
+def new_answers(book: RecipeBook) -> Answers:
+    """Fresh answers for a new build: the Debian recipe when there is one."""
+    names = book.names()
+    name = "debian-based" if "debian-based" in names else (names[0] if names else "")
+    recipe = book.recipes.get(name)
+    return Answers(version=1, recipe=name, release=recipe.default_release if recipe else None)
+
+
+def _section(model: type[BaseModel], raw: Any) -> BaseModel:
+    # Raw values are kept as they are (even wrong ones), so the core's validation
+    # reports them at their key and the screen shows them at the field.
+    raw = raw if isinstance(raw, dict) else {}
+    known = {k: v for k, v in raw.items() if k in model.model_fields}
+    for name, info in model.model_fields.items():
+        if info.is_required() and name not in known:
+            known[name] = ""
+    return model.model_construct(**known)
+
+
+def lenient_answers(data: dict) -> Answers:
+    """Answers built from an answer file's mapping without rejecting anything that fits the shape."""
+    values: dict[str, Any] = {}
+    for name in Answers.model_fields:
+        if name not in data:
+            continue
+        raw = data[name]
+        if name in _SECTIONS:
+            values[name] = _section(_SECTIONS[name], raw)
+            if name == "packages":
+                changes = values[name]
+                for side in ("add", "remove"):
+                    if not isinstance(getattr(changes, side), list):
+                        setattr(changes, side, [])
+        elif name == "repositories":
+            values[name] = [_section(Repository, item) for item in raw] if isinstance(raw, list) else []
+        else:
+            values[name] = raw
+    values["version"] = 1
+    values.setdefault("recipe", "")
+    return Answers.model_construct(**values)
+
+
+@dataclass
+class Opened:
+    """An answer file opened for the wizard: its state, or why it cannot be opened at all."""
+
+    path: Path
+    state: "WizardState | None" = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.state is not None
+
+
+def open_answers(path: Path, book: RecipeBook, today: date) -> Opened:
+    """Read an answer file into a wizard state; unreadable files keep their problems."""
+    validation = validate_file(path, book, today)
+    located = validation.located
+    fatal = [p for p in validation.problems if p.key in ("", "version")]
+    if located is None or located.problems or not isinstance(located.data, dict) or fatal:
+        return Opened(path, problems=validation.problems or [Problem(str(path), 1, 1, "", "cannot read this file")])
+    # The file's own values (not the resolved ones), so that defaults it leaves
+    # out stay defaults: a later change of size still renames the image.
+    state = WizardState(book, today, lenient_answers(located.data))
+    state.finished = set(STEPS[:-1])
+    if validation.ok:
+        state.mark_saved(path)
+        return Opened(path, state)
+    current_keys = {p.key for p in state.problems()}
+    # What the wizard cannot carry (unknown keys, say) is dropped, and said so on its step.
+    state.notes = [p for p in validation.problems if p.key not in current_keys]
+    return Opened(path, state)
+
+
+class WizardState:
+    """The answers being edited, their problems, and the wizard's progress."""
+
+    def __init__(self, book: RecipeBook, today: date, answers: Answers | None = None):
+        self.book = book
+        self.today = today
+        self.answers = answers if answers is not None else new_answers(book)
+        self.finished: set[str] = set()
+        self.notes: list[Problem] = []
+        self.revision = 0
+        self.saved_path: Path | None = None
+        self._saved_revision = -1
+        self._validated: tuple[int, Validation, list[Problem]] | None = None
+
+    # -- editing ---------------------------------------------------------------
+
+    def set(self, key: str, value: Any) -> None:
+        """Set the answer at dotted `key` ('metadata.swap'), copying the models on the way."""
+        parts = key.split(".")
+        current = _value_at(self.answers, parts)
+        if type(current) is type(value) and current == value:
+            return  # widgets echo their initial values: that is not an edit
+        self.answers = _copy_with(self.answers, parts, value)
+        self.revision += 1
+        # A note about a key stops applying once the operator has set that key.
+        self.notes = [n for n in self.notes if not key_matches(n.key, key)]
+
+    def choose_recipe(self, name: str) -> None:
+        """Switch recipe, keeping what still fits: its release, an offered arch, trims it has."""
+        recipe = self.book.recipes.get(name)
+        self.set("recipe", name)
+        if recipe is None:
+            return
+        if self.answers.release not in recipe.releases:
+            self.set("release", recipe.default_release)
+        if self.answers.arch not in recipe.arches:
+            self.set("arch", next(iter(recipe.arches)))
+        offered = set(recipe.packages)
+        removed = [p for p in self.answers.packages.remove if p in offered]
+        if removed != self.answers.packages.remove:
+            self.set("packages.remove", removed)
+
+    def mark_saved(self, path: Path) -> None:
+        self.saved_path = path
+        self._saved_revision = self.revision
+
+    @property
+    def saved(self) -> bool:
+        """Whether the answers as they are now sit in `saved_path`."""
+        return self.saved_path is not None and self._saved_revision == self.revision
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def recipe(self) -> Recipe | None:
+        name = self.answers.recipe
+        return self.book.recipes.get(name) if isinstance(name, str) else None
+
+    def size_bytes(self) -> int | None:
+        try:
+            return parse_size(self.answers.size)
+        except SizeError:
+            return None
+
+    def image_defaults(self, *, ignoring: str | None = None) -> ImageFields:
+        """The image fields with defaults filled in (as the build will name things).
+
+        With `ignoring` ("name", "version" or "file"), that field's own value is
+        left out: the result holds the default it would get.
+        """
+        recipe = self.recipe
+        answers = self.answers
+        if ignoring:
+            answers = answers.model_copy(update={"image": answers.image.model_copy(update={ignoring: None})})
+        if recipe is None:
+            return answers.image
+        if self.size_bytes() is None:
+            answers = answers.model_copy(update={"size": STANDARD})
+        try:
+            return default_image_fields(answers, recipe, self.today)
+        except (TypeError, ValueError):  # raw values from a file with problems
+            return answers.image
+
+    def validation(self) -> Validation:
+        return self._check()[0]
+
+    def problems(self) -> list[Problem]:
+        """Every problem of the answers as they stand, each with its key path."""
+        return self._check()[1]
+
+    def problems_for(self, step: str) -> list[Problem]:
+        if step == "summary":
+            return self.problems()
+        return [p for p in self.problems() if step_for_key(p.key) == step]
+
+    def notes_for(self, step: str) -> list[Problem]:
+        return [n for n in self.notes if step == "summary" or step_for_key(n.key) == step]
+
+    def first_problem_step(self) -> str | None:
+        steps = {step_for_key(p.key) for p in self.problems() + self.notes}
+        return next((s for s in STEPS if s in steps), None)
+
+    def resolved(self) -> Answers | None:
+        """The answers with every default filled in, when they have no problem."""
+        validation = self.validation()
+        return validation.answers if validation.ok and not self.problems() else None
+
+    def reachable(self, step: str) -> bool:
+        """A step can be opened once every step before it is finished."""
+        return all(s in self.finished for s in STEPS[: STEPS.index(step)])
+
+    def next_after(self, step: str) -> str:
+        """Where Next goes: the following step, or, once all are done, the next one with a problem."""
+        index = STEPS.index(step)
+        if all(s in self.finished for s in STEPS[:-1]):
+            pending = {step_for_key(p.key) for p in self.problems()}
+            return next((s for s in STEPS[index + 1 : -1] if s in pending), "summary")
+        return STEPS[min(index + 1, len(STEPS) - 1)]
+
+    def _check(self) -> tuple[Validation, list[Problem]]:
+        if self._validated and self._validated[0] == self.revision:
+            return self._validated[1], self._validated[2]
+        validation = validate_bytes(render_answers(self.answers), WIZARD_SOURCE, self.book, self.today)
+        problems = list(validation.problems) + self._fit_problems()
+        self._validated = (self.revision, validation, problems)
+        return validation, problems
+
+    def _fit_problems(self) -> list[Problem]:
+        # The core only refuses sizes below the recipe's minimum; the wizard also
+        # refuses to go on with a root smaller than the recipe's own estimate.
+        recipe, size = self.recipe, self.size_bytes()
+        if recipe is None or size is None or size < recipe.min_size_bytes or size >= recipe.estimated_bytes:
+            return []
+        message = (
+            f"{human(size)} cannot hold {recipe.name}: the recipe estimate of its installed size is "
+            f"{human(recipe.estimated_bytes)}; choose at least {recipe.estimated_size}"
+        )
+        return [Problem(WIZARD_SOURCE, 0, 0, "size", message)]
+
+
+def _value_at(model: BaseModel, parts: list[str]) -> Any:
+    for part in parts:
+        model = getattr(model, part, None)
+    return model
+
+
+def _copy_with(model: BaseModel, parts: list[str], value: Any) -> BaseModel:
+    if len(parts) == 1:
+        return model.model_copy(update={parts[0]: value})
+    child = getattr(model, parts[0])
+    return model.model_copy(update={parts[0]: _copy_with(child, parts[1:], value)})
+
+
+# -- history -------------------------------------------------------------------
+
+
+def history_dir() -> Path:
+    """Where every build started from the wizard keeps its answers."""
+    return paths.data_dir() / "history"
+
+
+def history_path(now: datetime, answers: Answers) -> Path:
+    """history/<timestamp>-<image file stem>.yaml for a build starting `now`."""
+    stem = Path(answers.image.file or "image").stem
+    return history_dir() / f"{now.strftime('%Y%m%d-%H%M%S')}-{stem}.yaml"
+
+
+@dataclass(frozen=True)
+class RecentBuild:
+    """One answer file of the history folder, with what it says in one line."""
+
+    path: Path
+    summary: str
+
+
+def recent_builds(folder: Path | None = None, limit: int = 30) -> list[RecentBuild]:
+    """The answer files in the history folder, newest first."""
+    folder = folder or history_dir()
+    try:
+        files = [p for p in folder.glob("*.yaml") if p.is_file()]
+    except OSError:
+        return []
+    files.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+    found = []
+    for path in files[:limit]:
+        data = load_located_file(path).data
+        if isinstance(data, dict):
+            words = [str(data.get(k)) for k in ("recipe", "release", "arch", "size") if data.get(k) is not None]
+            summary = " ".join(words) or "(no recipe)"
+        else:
+            summary = "(unreadable)"
+        found.append(RecentBuild(path, summary))
+    return found
+
+
+def tilde(path: Path) -> str:
+    """`path` with the home folder written as ~, as operators read paths."""
+    try:
+        return "~/" + str(Path(path).resolve().relative_to(Path.home().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+# -- what the workstation's apt knows -------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """What this workstation's apt says about a package name."""
+
+    name: str
+    known: bool
+    installed_bytes: int | None = None
+
+    def describe(self) -> str:
+        if not self.known:
+            return "unknown to this workstation's apt"
+        if self.installed_bytes is None:
+            return "known to apt (size not given)"
+        return f"{human(self.installed_bytes)} installed"
+
+
+PackageLookup = Callable[[str], PackageInfo]
+
+
+def apt_package_info(name: str) -> PackageInfo:
+    """Ask `apt-cache show` about `name` (slow: run it in a thread, never on the UI loop)."""
+    if package_name_problem(name, "deb"):
+        return PackageInfo(name, False)  # never hand apt-cache something that could read as an option
+    env = dict(os.environ, LC_ALL="C")
+    try:
+        result = subprocess.run(
+            ["apt-cache", "show", "--no-all-versions", name], capture_output=True, text=True, timeout=30, env=env
+        )
+    except (OSError, subprocess.SubprocessError):
+        return PackageInfo(name, False)
+    if result.returncode != 0 or "Package:" not in result.stdout:
+        return PackageInfo(name, False)
+    match = re.search(r"^Installed-Size:\s*(\d+)", result.stdout, re.MULTILINE)
+    return PackageInfo(name, True, int(match.group(1)) * 1024 if match else None)

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Write an SVG of every wizard screen into screenshots/, from the real app with fixed data.
+
+Run by `make screenshots`. Everything that could differ between machines is
+pinned: the date and clock, apt's answers, the mirror (set in the answer
+file), and the home folder (a temporary one, so paths read ~/…). The
+terminal is 120x40.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "screenshots"
+SIZE = (120, 40)
+TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 9, 30, 0)
+HISTORY_MTIME = 1_795_000_000
+APT_SIZES_KB = {"less": 310, "vim-tiny": 1800, "sudo": 6100, "psmisc": 900, "rsync": 790, "htop": 410, "man-db": 2800}
+
+ANSWERS = """\
+version: 1
+recipe: debian-based
+release: bookworm
+arch: x86_64
+size: 1.3G
+mirror: http://mirror.example/debian
+packages:
+  add: [htop]
+  remove: [sudo]
+metadata:
+  ssh_key: root
+  hostname: true
+"""
+
+#: file name -> (screen to show, theme, answer-file text or None for Home)
+SHOTS = {
+    "home": ("home", "emi-dark", None),
+    "distro": ("distro", "emi-dark", ANSWERS),
+    "size": ("size", "emi-dark", ANSWERS),
+    "packages": ("packages", "emi-dark", ANSWERS),
+    "metadata": ("metadata", "emi-dark", ANSWERS),
+    "image": ("image", "emi-dark", ANSWERS),
+    "summary": ("summary", "emi-dark", ANSWERS),
+    "help": ("help", "emi-dark", ANSWERS),
+    "replay-metadata-problem": ("summary", "emi-dark", ANSWERS.replace("ssh_key: root", "ssh_key: admin")),
+    "summary-emi-light": ("summary", "emi-light", ANSWERS),
+    "metadata-emi-light": ("metadata", "emi-light", ANSWERS),
+    "summary-emi-contrast": ("summary", "emi-contrast", ANSWERS),
+}
+
+
+def fake_package_info(name: str):
+    """apt's answers, the same on every machine."""
+    from emi_tui.tui.wizard_state import PackageInfo
+
+    size = APT_SIZES_KB.get(name)
+    return PackageInfo(name, size is not None, size * 1024 if size else None)
+
+
+async def shoot(name: str, screen: str, theme: str, answers: str | None, home: Path) -> Path:
+    from emi_tui.tui.app import EmiApp
+
+    path = home / "answers.yaml"
+    if answers is not None:
+        path.write_text(answers, encoding="utf-8")
+    app = EmiApp(
+        answers_path=path if answers is not None else None,
+        theme=theme,
+        today=TODAY,
+        now=lambda: NOW,
+        package_info=fake_package_info,
+        remember=False,
+        stable=True,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        if screen in ("distro", "size", "packages", "metadata", "image"):
+            app.goto_step(screen)
+            await pilot.pause()
+        elif screen == "help":
+            await pilot.press("f1")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        svg = app.export_screenshot()
+    # Rich names each SVG's styles with a random id; a fixed one keeps reruns byte-identical.
+    target = OUT / f"{name}.svg"
+    target.write_text(re.sub(r"\bterminal-\d+-", "terminal-emi-", svg), encoding="utf-8")
+    return target
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="emi-screens-") as folder:
+        home = Path(folder)
+        # A home of our own: no user config, a known history, paths shown as ~/…
+        os.environ["HOME"] = str(home)
+        os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
+        for variable in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+            os.environ.pop(variable, None)
+        history = home / ".local/share/emi-tui/history"
+        history.mkdir(parents=True)
+        recent = history / "20261120-081500-euca-debian-2026.11.20-x86_64.yaml"
+        recent.write_text(ANSWERS, encoding="utf-8")
+        os.utime(recent, (HISTORY_MTIME, HISTORY_MTIME))
+        sys.path.insert(0, str(ROOT))
+        OUT.mkdir(exist_ok=True)
+        for name, (screen, theme, answers) in SHOTS.items():
+            written = asyncio.run(shoot(name, screen, theme, answers, home))
+            print(f"wrote {written.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

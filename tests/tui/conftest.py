@@ -1,0 +1,108 @@
+"""Fixtures for the wizard's tests: a fixed date, a fixed apt, a fixed mirror, and a home of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from emi_tui.tui.wizard_state import PackageInfo
+
+TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 9, 30, 0)
+#: Answer files set the mirror, so nothing depends on this workstation's apt sources.
+MIRROR = "http://mirror.example/debian"
+SIZE = (120, 40)
+
+#: What the fake apt knows (KiB, as apt-cache's Installed-Size).
+APT_SIZES_KB = {"less": 310, "vim-tiny": 1800, "sudo": 6100, "psmisc": 900, "rsync": 790, "htop": 410, "man-db": 2800}
+
+VALID_ANSWERS = f"""\
+version: 1
+recipe: debian-based
+release: bookworm
+arch: x86_64
+size: 1.3G
+mirror: {MIRROR}
+packages:
+  add: [htop]
+  remove: [sudo]
+metadata:
+  ssh_key: root
+  hostname: true
+"""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    """Run `async def` tests in a fresh event loop (no pytest-asyncio needed for Pilot tests)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**arguments))
+    return True
+
+
+def fake_package_info(name: str) -> PackageInfo:
+    """A stand-in for apt-cache: the same answers on every workstation."""
+    if name in APT_SIZES_KB:
+        return PackageInfo(name, True, APT_SIZES_KB[name] * 1024)
+    return PackageInfo(name, False)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder of the test's own: config and history go there, never to the real ones."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)  # history: ~/.local/share/emi-tui/history, shown as ~
+    return home
+
+
+@pytest.fixture
+def make_app(home: Path):
+    """Build an EmiApp with fixed date, clock and apt, and steady cursors."""
+    from emi_tui.tui.app import EmiApp
+
+    def make(**options) -> EmiApp:
+        options.setdefault("today", TODAY)
+        options.setdefault("now", lambda: NOW)
+        options.setdefault("package_info", fake_package_info)
+        options.setdefault("stable", True)
+        return EmiApp(**options)
+
+    return make
+
+
+@pytest.fixture
+def answers_file(tmp_path: Path):
+    """Write an answer file (the valid one unless given text) and return its path."""
+
+    def write(text: str = VALID_ANSWERS, name: str = "answers.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def history(home: Path):
+    """The wizard's history folder, with a function that puts an answer file there at a fixed time."""
+    folder = home / ".local" / "share" / "emi-tui" / "history"
+
+    def add(name: str, text: str = VALID_ANSWERS, mtime: float = 1_795_000_000) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (mtime, mtime))
+        return path
+
+    add.folder = folder  # type: ignore[attr-defined]
+    return add
