@@ -27,6 +27,7 @@ from emi_tui.core.answers_io import render_answers, write_atomic
 from emi_tui.core.context import BuildContext, BuildPaths
 from emi_tui.core.errors import EmiError
 from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, EventSink, OutputLine, StepFinished, StepStarted
+from emi_tui.core.history import history_path
 from emi_tui.core.imageid import now_epoch
 from emi_tui.core.leftovers import find_dead_builds, process_start_time
 from emi_tui.core.mounts import MountStack, unmount_all_under, write_json_atomic
@@ -162,7 +163,7 @@ def run_build(
         cancel=cancel, dry_run=options.dry_run, use_cache=options.use_cache or options.retry,
         epoch=epoch if epoch is not None else now_epoch(),
     )
-    saved_answers = answers_path or (None if options.dry_run else _save_history(answers, build_id, stem))
+    saved_answers = answers_path or (None if options.dry_run else _save_history(answers))
     result = BuildResult(ok=False, log_path=log_path, facts=ctx.facts)
     state = {
         "pid": os.getpid(), "started": process_start_time(os.getpid()), "work": str(work), "mounts": [],
@@ -250,9 +251,8 @@ def _teardown(ctx: BuildContext, state_file: Path, success: bool) -> list[str]:
     return leftovers
 
 
-def _save_history(answers: Answers, build_id: str, stem: str) -> Path:
+def _save_history(answers: Answers) -> Path:
     """Save the resolved answers before anything runs, so a failed build can be retried."""
-    path = paths.data_dir() / "history" / f"{build_id}-{stem}.yaml"
+    path = history_path(datetime.now(), answers)
     write_atomic(path, render_answers(answers))
     return path
-

@@ -8,17 +8,14 @@ problem carries its key path. This module does not import Textual.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
-from emi_tui.core import paths
 from emi_tui.core.answers import (
     Answers,
     ImageFields,
@@ -32,11 +29,11 @@ from emi_tui.core.answers import (
     validate_file,
 )
 from emi_tui.core.answers_io import render_answers
+from emi_tui.core.history import RecentBuild, history_dir, history_path, recent_builds  # noqa: F401 (used by the screens)
 from emi_tui.core.errors import Problem
-from emi_tui.core.packages import package_name_problem
+from emi_tui.core.packages import PackageInfo, PackageLookup, apt_package_info, package_name_problem  # noqa: F401
 from emi_tui.core.recipes import Recipe, RecipeBook
 from emi_tui.core.sizes import STANDARD, SizeError, human, parse_size
-from emi_tui.core.yamlload import load_located_file
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
 STEP_TITLES = {
@@ -308,90 +305,9 @@ def _copy_with(model: BaseModel, parts: list[str], value: Any) -> BaseModel:
     return model.model_copy(update={parts[0]: _copy_with(child, parts[1:], value)})
 
 
-# -- history -------------------------------------------------------------------
-
-
-def history_dir() -> Path:
-    """Where every build started from the wizard keeps its answers."""
-    return paths.data_dir() / "history"
-
-
-def history_path(now: datetime, answers: Answers) -> Path:
-    """history/<timestamp>-<image file stem>.yaml for a build starting `now`."""
-    stem = Path(answers.image.file or "image").stem
-    return history_dir() / f"{now.strftime('%Y%m%d-%H%M%S')}-{stem}.yaml"
-
-
-@dataclass(frozen=True)
-class RecentBuild:
-    """One answer file of the history folder, with what it says in one line."""
-
-    path: Path
-    summary: str
-
-
-def recent_builds(folder: Path | None = None, limit: int = 30) -> list[RecentBuild]:
-    """The answer files in the history folder, newest first."""
-    folder = folder or history_dir()
-    try:
-        files = [p for p in folder.glob("*.yaml") if p.is_file()]
-    except OSError:
-        return []
-    files.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
-    found = []
-    for path in files[:limit]:
-        data = load_located_file(path).data
-        if isinstance(data, dict):
-            words = [str(data.get(k)) for k in ("recipe", "release", "arch", "size") if data.get(k) is not None]
-            summary = " ".join(words) or "(no recipe)"
-        else:
-            summary = "(unreadable)"
-        found.append(RecentBuild(path, summary))
-    return found
-
-
 def tilde(path: Path) -> str:
     """`path` with the home folder written as ~, as operators read paths."""
     try:
         return "~/" + str(Path(path).resolve().relative_to(Path.home().resolve()))
     except (ValueError, OSError):
         return str(path)
-
-
-# -- what the workstation's apt knows -------------------------------------------
-
-
-@dataclass(frozen=True)
-class PackageInfo:
-    """What this workstation's apt says about a package name."""
-
-    name: str
-    known: bool
-    installed_bytes: int | None = None
-
-    def describe(self) -> str:
-        if not self.known:
-            return "unknown to this workstation's apt"
-        if self.installed_bytes is None:
-            return "known to apt (size not given)"
-        return f"{human(self.installed_bytes)} installed"
-
-
-PackageLookup = Callable[[str], PackageInfo]
-
-
-def apt_package_info(name: str) -> PackageInfo:
-    """Ask `apt-cache show` about `name` (slow: run it in a thread, never on the UI loop)."""
-    if package_name_problem(name, "deb"):
-        return PackageInfo(name, False)  # never hand apt-cache something that could read as an option
-    env = dict(os.environ, LC_ALL="C")
-    try:
-        result = subprocess.run(
-            ["apt-cache", "show", "--no-all-versions", name], capture_output=True, text=True, timeout=30, env=env
-        )
-    except (OSError, subprocess.SubprocessError):
-        return PackageInfo(name, False)
-    if result.returncode != 0 or "Package:" not in result.stdout:
-        return PackageInfo(name, False)
-    match = re.search(r"^Installed-Size:\s*(\d+)", result.stdout, re.MULTILINE)
-    return PackageInfo(name, True, int(match.group(1)) * 1024 if match else None)
