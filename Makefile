@@ -9,8 +9,10 @@ PYTEST_ARGS ?=
 run: setup
 	$(VENV)/bin/emi-tui $(ARGS)
 
+# Two workers: the real builds, boots and fault injections run in order on one
+# (they share a session's cache and artifacts), everything else on the other.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 setup: system venv
 
@@ -29,7 +31,7 @@ screenshots: setup
 	$(PY) scripts/make_screenshots.py
 
 bench: setup
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
