@@ -48,7 +48,7 @@ def _safe_word(what: str, longest: int = 64) -> Callable[[Any], Any]:
             return None
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")
-        if not _SAFE_WORD.match(value) or ".." in value:
+        if not _SAFE_WORD.fullmatch(value) or ".." in value:
             raise ValueError(f"{value!r} is not a valid {what}: use letters, digits and . _ + - (no spaces, slashes or '..')")
         if len(value) > longest:
             raise ValueError(f"the {what} is {len(value)} characters long; keep it to {longest}")
@@ -64,7 +64,7 @@ def _image_file(value: Any) -> Any:
         raise ValueError(f"expected a file name, got {value!r}")
     if "/" in value or "\\" in value or ".." in value:
         raise ValueError(f"{value!r} must be a plain file name: no path separator and no '..' (the folder is output.dir)")
-    if not _SAFE_WORD.match(value):
+    if not _SAFE_WORD.fullmatch(value):
         raise ValueError(f"{value!r} is not a valid file name: use letters, digits and . _ + -")
     if not value.endswith(".img"):
         raise ValueError(f"{value!r} must end in .img, like euca-debian-2026.11.28-x86_64.img")
@@ -236,9 +236,33 @@ def _check_recipe_fit(located: Located, data: dict, book: RecipeBook, today: dat
     elif mirror is None and recipe.default_mirror == "apt-sources":
         if workstation_mirror(recipe.releases) is None:
             problems.append(located.problem(("recipe",), f"no apt source on this workstation serves {recipe.distro}: set `mirror:` to a {recipe.distro} mirror URL"))
-    elif isinstance(mirror, str) and not _URL.match(mirror):
+    elif isinstance(mirror, str) and not _URL.fullmatch(mirror):
         problems.append(located.problem(("mirror",), f"{mirror!r} is not a mirror URL: write http://…, https://… or file:///…"))
     return recipe, problems
+
+
+def _keyring_problem(key: str) -> str | None:
+    """Why `key` cannot be a keyring file to copy into the image, or None."""
+    path = Path(key)
+    if not path.is_absolute() or ".." in path.parts:
+        return f"{key!r} must be an absolute path to a keyring file, without '..'"
+    if path.suffix not in (".gpg", ".asc", ".pgp") and not key.startswith("/etc/pki/"):
+        # The file is copied into a published image: only what looks like a keyring may go.
+        return f"{key!r} is not a keyring file: name a .gpg, .asc or .pgp file"
+    try:
+        if not path.is_file():
+            return f"no keyring file at {key}"
+    except OSError as exc:
+        return f"cannot use {key!r}: {exc.strerror}"
+    return None
+
+
+def _folder_problem(folder: str) -> str | None:
+    if not folder.strip() or any(ord(c) < 32 or ord(c) == 127 for c in folder):
+        return f"{folder!r} is not a folder name: no control characters or line breaks"
+    if len(folder.encode()) > 1024 or any(len(part.encode()) > 255 for part in Path(folder).parts):
+        return "the folder name is too long: at most 255 bytes a component and 1024 in all"
+    return None
 
 
 def _check_values(located: Located, data: dict, family: str | None) -> list[Problem]:
@@ -246,11 +270,11 @@ def _check_values(located: Located, data: dict, family: str | None) -> list[Prob
     problems = []
     output = data.get("output")
     if isinstance(output, dict) and isinstance(output.get("dir"), str):
-        folder = output["dir"]
-        if not folder.strip() or any(ord(c) < 32 or ord(c) == 127 for c in folder):
-            problems.append(located.problem(("output", "dir"), f"{folder!r} is not a folder name: no control characters or line breaks"))
+        why = _folder_problem(output["dir"])
+        if why:
+            problems.append(located.problem(("output", "dir"), why))
     metadata = data.get("metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get("url"), str) and not _METADATA_URL.match(metadata["url"]):
+    if isinstance(metadata, dict) and isinstance(metadata.get("url"), str) and not _METADATA_URL.fullmatch(metadata["url"]):
         problems.append(located.problem(("metadata", "url"), f"{metadata['url']!r} is not a plain http URL such as http://169.254.169.254"))
     repositories = data.get("repositories")
     if isinstance(repositories, list):
@@ -263,11 +287,9 @@ def _check_values(located: Located, data: dict, family: str | None) -> list[Prob
                 if why:
                     problems.append(located.problem(("repositories", index, "line"), why))
             if isinstance(key, str):
-                path = Path(key)
-                if not path.is_absolute() or ".." in path.parts:
-                    problems.append(located.problem(("repositories", index, "key"), f"{key!r} must be an absolute path to a keyring file, without '..'"))
-                elif not path.is_file():
-                    problems.append(located.problem(("repositories", index, "key"), f"no keyring file at {key}"))
+                why = _keyring_problem(key)
+                if why:
+                    problems.append(located.problem(("repositories", index, "key"), why))
     return problems
 
 
@@ -276,6 +298,8 @@ def validate_located_answers(located: Located, book: RecipeBook, today: date | N
     today = today or date.today()
     result = Validation(located.source, located=located, problems=list(located.problems))
     if located.data is None:  # the file could not be read at all; a duplicate key alone still lets us look further
+        if not result.problems:  # a document of just `null`, `~` or `---`
+            result.problems.append(located.problem((), "the file holds no settings: it needs at least `version: 1` and `recipe:`"))
         return result
     if not isinstance(located.data, dict):
         result.problems.append(located.problem((), "an answer file is a mapping of keys (version: 1, recipe: …), not a single value or list"))

@@ -26,12 +26,12 @@ def package_name_problem(name: object, family: str) -> str | None:
     if not isinstance(name, str):
         return f"a package name is text, got {name!r}"
     if family == "rpm":
-        if _RPM.match(name):
+        if _RPM.fullmatch(name):
             return None
         return f"{name!r} is not a valid RPM package name (letters, digits and . _ + - only)"
-    if _DEB.match(name):
+    if _DEB.fullmatch(name):
         return None
-    if _DEB.match(name.lower()):
+    if _DEB.fullmatch(name.lower()):
         return f"{name!r} is not a valid Debian package name: Debian names are lower case ({name.lower()!r})"
     return f"{name!r} is not a valid Debian package name (lower-case letters, digits and + - . only, at least two characters)"
 

@@ -7,6 +7,7 @@ recipe gets the same located problems as a bad answer file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -64,6 +65,15 @@ class Recipe(BaseModel):
             raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("arches")
+    @classmethod
+    def _arch_names(cls, arches: dict[str, str]) -> dict[str, str]:
+        for image_arch, distro_arch in arches.items():
+            for name in (image_arch, distro_arch):
+                if not re.fullmatch(r"[a-z0-9_]+", name):
+                    raise ValueError(f"{name!r} is not an architecture name (lower-case letters, digits and _)")
+        return arches
+
     @field_validator("default_release")
     @classmethod
     def _default_is_offered(cls, value: str, info) -> str:
@@ -107,7 +117,7 @@ def load_recipe_file(path: Path) -> tuple[Recipe | None, list[Problem]]:
     """One recipe file, validated, with located problems."""
     located = load_located_file(path, empty=RECIPE_EMPTY)
     if located.data is None:
-        return None, located.problems
+        return None, located.problems or [located.problem((), RECIPE_EMPTY)]
     if not isinstance(located.data, dict):
         return None, [located.problem((), "a recipe is a mapping of keys (name:, distro:, releases: …)")]
     recipe, problems = validate_located(Recipe, located)

@@ -159,11 +159,13 @@ def _heading(line: str) -> str | None:
 
 def _is_catalog(lines: list[str]) -> bool:
     # A heading counts only when indented lines follow it, so a stray "foo:" in an image-id does not.
-    for i, line in enumerate(lines):
-        if _heading(line) is not None:
-            following = next((nxt for nxt in lines[i + 1:] if nxt.strip()), "")
-            if following[:1] in (" ", "\t"):
-                return True
+    # One pass from the end: the next non-blank line after each position (copying the rest per heading was quadratic).
+    following = ""
+    for line in reversed(lines):
+        if _heading(line) is not None and following[:1] in (" ", "\t"):
+            return True
+        if line.strip():
+            following = line
     return False
 
 

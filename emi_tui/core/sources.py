@@ -22,17 +22,17 @@ def source_line_problem(line: str, family: str) -> str | None:
         words = line.split()
         if len(words) != 2 or words[0] != "baseurl":
             return f"{line!r} is not a yum source: write \"baseurl URL\" (this recipe installs RPM packages)"
-        return None if _URL.match(words[1]) else f"{words[1]!r} is not a URL: write http://…, https://… or file:///…"
+        return None if _URL.fullmatch(words[1]) else f"{words[1]!r} is not a URL: write http://…, https://… or file:///…"
     match = re.match(r"^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)((?:\s+\S+)*)\s*$", line)
     if not match:
         hint = " (this recipe installs Debian packages)" if line.startswith("baseurl") else ""
         return f"{line!r} is not an apt source line: write \"deb URL SUITE COMPONENT…\"{hint}"
     options, url, suite, components = match.group(2), match.group(3), match.group(4), match.group(5).split()
-    if options is not None and not all(_OPTION.match(o) for o in options.split()):
+    if options is not None and not all(_OPTION.fullmatch(o) for o in options.split()):
         return f"the options [{options}] are not key=value words such as [arch=amd64 signed-by=/etc/apt/keyrings/x.gpg]"
-    if not _URL.match(url):
+    if not _URL.fullmatch(url):
         return f"{url!r} is not a URL: write http://…, https://… or file:///…"
     for word in [suite, *components]:
-        if not _WORD.match(word):
+        if not _WORD.fullmatch(word):
             return f"{word!r} is not a suite or component name (letters, digits and . _ / + - only)"
     return None

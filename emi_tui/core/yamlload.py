@@ -9,6 +9,7 @@ every key and value by its key path, so that each problem can say FILE:LINE:COL.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,15 @@ def load_located(raw: bytes | str, source: str, empty: str = ANSWERS_EMPTY) -> L
 def load_located_file(path: Path, empty: str = ANSWERS_EMPTY) -> Located:
     """`load_located` on a file; an unreadable file becomes a problem too."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would hang the read or never end
+            located = Located(str(path))
+            located.problems.append(Problem(str(path), 1, 1, "", "not a regular file: give the path of a YAML file"))
+            return located
+        if info.st_size > MAX_BYTES:
+            located = Located(str(path))
+            located.problems.append(Problem(str(path), 1, 1, "", f"the file is {info.st_size:,} bytes; emi-tui reads files of at most {MAX_BYTES:,} bytes"))
+            return located
         raw = path.read_bytes()
     except OSError as exc:
         located = Located(str(path))
