@@ -149,6 +149,18 @@ def test_fault(matrix, step, kind):
     RESULTS[(step, kind)] = "ok" if failed_step == step else f"ok (failed in {failed_step})"
 
 
+def test_retry_after_a_chroot_failure_starts_from_the_cached_base(matrix):
+    matrix.reset()
+    failed = matrix.build("chroot", "fail")
+    assert failed.returncode == 1 and f"retry: emi-tui build --retry {matrix.answers}" in failed.stderr
+    retry = subprocess.run([sys.executable, "-m", "emi_tui", "build", "-v", "--retry", str(matrix.answers)],
+                           capture_output=True, text=True, env=matrix.env, timeout=600)
+    assert retry.returncode == 0, retry.stdout[-2000:] + retry.stderr[-2000:]
+    assert "retry: starting again from the cached base" in retry.stdout
+    assert "cache: hit" in retry.stdout and "<== bootstrap: skipped" in retry.stdout
+    _assert_clean(matrix, matrix.env)
+
+
 def test_sigkill_leaves_leftovers_that_cleanup_removes(matrix):
     matrix.reset()
     process = subprocess.Popen(
