@@ -30,6 +30,10 @@ def main() -> int:
         import boot_bench
 
         suites.append(("boot", boot_bench.main))
+    if (not only or "modify" in only) and os.geteuid() == 0:
+        import modify_bench
+
+        suites.append(("modify", modify_bench.main))
     for name, run in suites:
         for row in run():
             table.add_row(*row)

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cleanup.add_argument("-y", "--yes", action="store_true", help="do it without asking")
 
+    from emi_tui.commands import modify  # its heavy imports wait until it runs
+
+    modify.add_parser(commands)
+
     cache = commands.add_parser("cache", help="list or clear the cache of bootstrapped bases", description="The cache of bootstrapped bases.")
     cache.add_argument("action", choices=["list", "clear"])
     return parser
@@ -121,6 +125,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import boot
 
         return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose)
+    if args.command == "modify":
+        from emi_tui.commands import modify
+
+        return modify.run(args)
     if args.command == "cleanup":
         from emi_tui.commands import cleanup
 

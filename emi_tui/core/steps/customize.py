@@ -9,6 +9,7 @@ workstation that must not ship, then unmounts and proves nothing is left.
 from __future__ import annotations
 
 from emi_tui.core import layout
+from emi_tui.core.answers import Metadata
 from emi_tui.core.answers_io import render_answers
 from emi_tui.core.context import BuildContext
 from emi_tui.core.distro import family_of
@@ -18,6 +19,7 @@ from emi_tui.core.imageid import ImageId
 from emi_tui.core.mounts import mounts_under
 
 POLICY_RC_D = "usr/sbin/policy-rc.d"
+POLICY_RC_D_SCRIPT = "#!/bin/sh\n# emi-tui: no daemons during the image build\nexit 101\n"
 BUILD_ONLY_FILES = (POLICY_RC_D, "etc/dpkg/dpkg.cfg.d/emi-tui-unsafe-io", "etc/apt/apt.conf.d/90emi-tui")
 NETWORK_INTERFACES = """\
 # Written by emi-tui: the cloud's DHCP server configures the one NIC.
@@ -50,7 +52,7 @@ def run(ctx: BuildContext) -> str:
     family = family_of(ctx)
     mount_chroot(ctx)
     # No daemon may start inside the chroot while packages are installed.
-    ctx.write(POLICY_RC_D, "#!/bin/sh\n# emi-tui: no daemons during the image build\nexit 101\n", 0o755)
+    ctx.write(POLICY_RC_D, POLICY_RC_D_SCRIPT, 0o755)
     family.configure_sources(ctx)
     for index, repository in enumerate(answers.repositories):
         family.add_repository(ctx, index, repository)
@@ -59,15 +61,7 @@ def run(ctx: BuildContext) -> str:
     family.install(ctx, list(dict.fromkeys(wanted)))
     unwanted = [p for p in dict.fromkeys(recipe.trim + answers.packages.remove) if p not in answers.packages.add]
     family.purge(ctx, unwanted)
-    for relative, (content, mode) in image_files(answers.metadata).items():
-        if relative == layout.RC_LOCAL and recipe.family == "rpm":
-            # systemd on the RHEL family runs /etc/rc.d/rc.local; /etc/rc.local is a link to it there.
-            ctx.write("etc/rc.d/rc.local", content, mode)
-            ctx.symlink(layout.RC_LOCAL, "rc.d/rc.local")
-            continue
-        ctx.write(relative, content, mode)
-    for relative, target in image_symlinks().items():
-        ctx.symlink(relative, target)
+    write_image_files(ctx, answers.metadata)
     if recipe.family == "deb":
         ctx.write("etc/network/interfaces", NETWORK_INTERFACES)
     ctx.write("etc/hostname", "localhost\n")
@@ -81,7 +75,32 @@ def run(ctx: BuildContext) -> str:
     return f"{len(manifest)} packages installed" if manifest else ""
 
 
+def write_image_files(ctx: BuildContext, metadata: Metadata) -> None:
+    """Write rc.local, its unit drop-in, fstab, the udev rule and the host-key unit for `metadata` (also used by modify)."""
+    for relative, (content, mode) in image_files(metadata).items():
+        if relative == layout.RC_LOCAL and ctx.recipe.family == "rpm":
+            # systemd on the RHEL family runs /etc/rc.d/rc.local; /etc/rc.local is a link to it there.
+            ctx.write("etc/rc.d/rc.local", content, mode)
+            ctx.symlink(layout.RC_LOCAL, "rc.d/rc.local")
+            continue
+        ctx.write(relative, content, mode)
+    for relative, target in image_symlinks().items():
+        ctx.symlink(relative, target)
+
+
 def hygiene(ctx: BuildContext) -> str:
+    removed = clean_root(ctx)
+    ctx.write("etc/resolv.conf", "")  # the build used the workstation's; DHCP writes the instance's
+    unmount_chroot(ctx)
+    return f"{removed} files removed"
+
+
+def clean_root(ctx: BuildContext, *, remove_host_keys: bool = True) -> int:
+    """Hygiene inside the mounted root, short of resolv.conf and unmounting (shared with modify); returns files removed.
+
+    Host keys are only removed where the image regenerates them (modify keeps
+    an old image's keys when it has no hook, rather than make it unreachable).
+    """
     for command in ctx.recipe.cleanup:
         ctx.chroot(command)
     for relative in BUILD_ONLY_FILES + layout.ROOT_HISTORY:
@@ -89,7 +108,8 @@ def hygiene(ctx: BuildContext) -> str:
     root = ctx.paths.root
     removed = 0
     if not ctx.dry_run:
-        patterns = ["etc/ssh/ssh_host_*", "var/lib/apt/lists/*_*", "tmp/*", "var/tmp/*", "var/log/**/*.gz", "var/log/**/*.[0-9]"]
+        patterns = ["var/lib/apt/lists/*_*", "tmp/*", "var/tmp/*", "var/log/**/*.gz", "var/log/**/*.[0-9]"]
+        patterns = (["etc/ssh/ssh_host_*"] if remove_host_keys else []) + patterns
         for pattern in patterns:
             for path in root.glob(pattern):
                 ctx.remove(str(path.relative_to(root)))
@@ -104,9 +124,7 @@ def hygiene(ctx: BuildContext) -> str:
     dbus_id = ctx.paths.root / "var/lib/dbus/machine-id"
     if dbus_id.is_file() and not dbus_id.is_symlink():  # a symlink to /etc/machine-id is fine
         ctx.remove("var/lib/dbus/machine-id")
-    ctx.write("etc/resolv.conf", "")  # the build used the workstation's; DHCP writes the instance's
-    unmount_chroot(ctx)
-    return f"{removed} files removed"
+    return removed
 
 
 def unmount_chroot(ctx: BuildContext) -> None:

@@ -67,20 +67,29 @@ def run(ctx: BuildContext) -> str:
         for what, final in names.items():
             ctx.note(f"write {partial_name(final).name}, then rename it to {final}")
         return "dry run"
+    write_companions(ctx, names, partial)
+    return f"{partial.stat().st_size / 1024**2:,.0f} MB with {program or 'no compression'}"
+
+
+def write_companions(ctx: BuildContext, names: dict[str, Path], partial: Path, answers_text: str | None = None) -> str:
+    """Write the .sha256, manifest and answers partials for the finished `partial`; returns its sha256."""
     digest = sha256_of(partial)
     partial_name(names["sha256"]).write_text(f"{digest}  {names['tarball'].name}\n")
     manifest = ctx.facts.get("manifest", {})
     partial_name(names["manifest"]).write_text("".join(f"{n}\t{v}\n" for n, v in sorted(manifest.items())))
-    partial_name(names["answers"]).write_text(render_answers(ctx.answers))
+    partial_name(names["answers"]).write_text(answers_text if answers_text is not None else render_answers(ctx.answers))
     ctx.facts["sha256"] = digest
     ctx.facts["artifact_bytes"] = partial.stat().st_size
     ctx.note(f"{names['tarball'].name}: {partial.stat().st_size:,} bytes, sha256 {digest}")
-    return f"{partial.stat().st_size / 1024**2:,.0f} MB with {program or 'no compression'}"
+    return digest
 
 
-def publish(ctx: BuildContext, log_path: Path) -> list[Path]:
-    """Copy the log in, then rename every partial to its final name (the tarball last)."""
-    names = artifact_names(ctx)
+def publish(ctx: BuildContext, log_path: Path, names: dict[str, Path] | None = None) -> list[Path]:
+    """Copy the log in, then rename every partial to its final name (the tarball last).
+
+    `names` defaults to `artifact_names(ctx)`; modify passes its own (a bare .img in place of the tarball).
+    """
+    names = names or artifact_names(ctx)
     shutil.copyfile(log_path, partial_name(names["log"]))
     order = ["sha256", "manifest", "answers", "log", "tarball"]
     for what in order:
@@ -88,7 +97,7 @@ def publish(ctx: BuildContext, log_path: Path) -> list[Path]:
     return [names[what] for what in ["tarball", "sha256", "manifest", "answers", "log"]]
 
 
-def discard_partials(ctx: BuildContext) -> None:
+def discard_partials(ctx: BuildContext, names: dict[str, Path] | None = None) -> None:
     """Remove whatever partial files this build left in the output folder."""
-    for final in artifact_names(ctx).values():
+    for final in (names or artifact_names(ctx)).values():
         partial_name(final).unlink(missing_ok=True)
