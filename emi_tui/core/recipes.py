@@ -136,7 +136,7 @@ def load_recipe_file(path: Path) -> tuple[Recipe | None, list[Problem]]:
     if recipe is not None and recipe.name != path.stem:
         problems.append(located.problem(("name",), f"the name {recipe.name!r} must match the file name {path.stem!r}"))
         recipe = None
-    return recipe, problems
+    return recipe, sorted(problems, key=lambda p: (p.line, p.column))
 
 
 class RecipeBook:

@@ -44,6 +44,13 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+#: What each field pattern of the models means, in words.
+PATTERN_WORDS = {
+    r"^[a-z0-9]+$": "lower-case letters and digits only",
+    r"^[a-z0-9][a-z0-9-]*$": "lower-case letters, digits and -, starting with a letter or digit",
+}
+
+
 def describe(error: dict, model: type[BaseModel]) -> tuple[str, bool]:
     """A human sentence for one pydantic error, and whether it points at the key (not the value)."""
     kind = error["type"]
@@ -72,7 +79,9 @@ def describe(error: dict, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in ("int_type", "int_parsing"):
         return f"expected a whole number, got {_kind(value)}", False
     if kind == "string_pattern_mismatch":
-        return f"{value!r} does not have the expected form (lower-case letters, digits and -)", False
+        pattern = error.get("ctx", {}).get("pattern", "")
+        form = PATTERN_WORDS.get(pattern, f"text matching {pattern}")
+        return f"{value!r} is not {form}", False
     if kind == "too_short":
         return "must not be empty", False
     if kind == "value_error":

@@ -32,6 +32,11 @@ def source_line_problem(line: str, family: str) -> str | None:
         return f"the options [{options}] are not key=value words such as [arch=amd64 signed-by=/etc/apt/keyrings/x.gpg]"
     if not _URL.fullmatch(url):
         return f"{url!r} is not a URL: write http://…, https://… or file:///…"
+    if suite.endswith("/"):
+        # A flat repository (sources.list(5)): the suite is a path such as "/" or "./", and no components follow.
+        if components:
+            return f"a flat repository ({suite!r}) takes no components: remove {' '.join(components)!r}"
+        return None if re.fullmatch(r"[A-Za-z0-9._/+-]*/", suite) else f"{suite!r} is not a repository path"
     for word in [suite, *components]:
         if not _WORD.fullmatch(word):
             return f"{word!r} is not a suite or component name (letters, digits and . _ / + - only)"
