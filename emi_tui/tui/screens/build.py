@@ -1,0 +1,413 @@
+"""The build screen: the steps with their state and time, overall progress, and the live log.
+
+The build runs in a thread worker (`build_worker.run_build_job`); its events
+arrive here in batches. Cancelling asks first, then sets the build's cancel
+event: the engine stops the current command and cleans up, and reports a
+cancelled BuildFailed. A failure opens a panel with the step, the last lines
+of its output and the log path, and offers Retry and Back to summary. A build
+that succeeds opens the DoneScreen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.tui.build_worker import Runner, build_options, run_build_job
+from emi_tui.tui.messages import BuildEnded, BuildEvents
+from emi_tui.tui.screens.done import DoneScreen
+from emi_tui.tui.widgets.log_view import LogView
+
+#: How a step's state is drawn: icon and theme colour.
+STATE_LOOK = {
+    "pending": ("·", "$text-muted"),
+    "running": ("▶", "$accent"),
+    "done": ("✓", "$success"),
+    "skipped": ("↷", "$text-muted"),
+    "failed": ("✗", "$error"),
+    "cancelled": ("■", "$warning"),
+}
+TAIL_LINES = 12
+#: The failure panel shows this many of them, so its buttons stay on screen in a small terminal.
+PANEL_TAIL_LINES = 8
+
+
+def format_elapsed(seconds: float) -> str:
+    """0:07, 12:34, 1:02:03."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+@dataclass
+class StepRow:
+    """One step as the screen shows it."""
+
+    name: str
+    state: str = "pending"
+    started: float | None = None
+    seconds: float | None = None
+    note: str = ""
+
+
+class ConfirmCancel(ModalScreen[bool]):
+    """Asks before stopping a build; dismisses with True to stop."""
+
+    DEFAULT_CSS = """
+    ConfirmCancel { align: center middle; }
+    ConfirmCancel > Vertical {
+        width: 60; height: auto; padding: 1 2;
+        border: thick $warning; background: $surface;
+    }
+    ConfirmCancel #confirm-text { margin-bottom: 1; }
+    ConfirmCancel Horizontal { height: auto; align-horizontal: right; }
+    ConfirmCancel Button { margin-left: 2; }
+    """
+    BINDINGS = [
+        Binding("y", "answer(True)", "Stop the build"),
+        Binding("n,escape", "answer(False)", "Keep building"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled("Stop the build?", "bold"))
+            yield Static(
+                "The running command is stopped and everything the build mounted is unmounted. "
+                "Retry starts again from the cached base system.",
+                id="confirm-text",
+            )
+            with Horizontal():
+                yield Button("Keep building (n)", id="no")
+                yield Button("Stop (y)", variant="error", id="yes")
+
+    def action_answer(self, stop: bool) -> None:
+        self.dismiss(stop)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class BuildScreen(Screen):
+    """Runs one build and shows it live; Retry and Back once it has stopped."""
+
+    DEFAULT_CSS = """
+    BuildScreen #body { height: 1fr; }
+    BuildScreen #side { width: 34; padding: 0 1; }
+    BuildScreen #steps { height: auto; }
+    BuildScreen #progress { margin-top: 1; width: 100%; }
+    BuildScreen #progress Bar { width: 1fr; }
+    BuildScreen #counts { color: $text-muted; }
+    BuildScreen #main { width: 1fr; }
+    BuildScreen #current { height: auto; padding: 0 1; color: $text-muted; }
+    BuildScreen LogView { height: 1fr; }
+    BuildScreen #failure {
+        display: none; height: auto;
+        border: round $error; border-title-color: $error; padding: 0 1;
+    }
+    BuildScreen #failure.-shown { display: block; }
+    BuildScreen #failure.-cancelled { border: round $warning; border-title-color: $warning; }
+    BuildScreen #failure-tail { color: $text-muted; }
+    BuildScreen #failure-log { text-overflow: fold; }
+    BuildScreen #failure-buttons { height: auto; }
+    BuildScreen #failure-buttons Button { margin-right: 2; }
+    BuildScreen #failure-log { margin-bottom: 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel_build", "Cancel build"),
+        Binding("escape", "back", "Back to summary"),
+        Binding("r", "retry", "Retry"),
+        Binding("f", "follow_log", "Follow log"),
+        Binding("o", "open_results", "Results"),
+    ]
+
+    status: reactive[str] = reactive("starting")
+    """starting | running | cancelling | failed | cancelled | done"""
+
+    def __init__(
+        self,
+        answers: Any,
+        recipe: Any,
+        answers_path: Path,
+        dry_run: bool = False,
+        *,
+        runner: Runner | None = None,
+        options_factory: Callable[..., Any] = build_options,
+        clock: Callable[[], float] = time.monotonic,
+        max_log_lines: int = 10_000,
+        batching: dict[str, Any] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.answers = answers
+        self.recipe = recipe
+        self.answers_path = answers_path
+        self.dry_run = dry_run
+        self._runner = runner
+        self._options_factory = options_factory
+        self._clock = clock
+        self._max_log_lines = max_log_lines
+        self._batching = batching or {}
+        self._cancel = threading.Event()
+        self._rows: dict[str, StepRow] = {}
+        self._tails: dict[str, deque[str]] = {}
+        self._step_width = 10
+        self._current: StepStarted | None = None
+        self._failure: BuildFailed | None = None
+        self._done: BuildDone | None = None
+        self.result: Any | None = None
+        self.log_path: Path | None = None
+        self.batches_received = 0
+        self.lines_received = 0
+        image = getattr(getattr(answers, "image", None), "file", None) or "the image"
+        self.sub_title = f"{'Dry run of' if dry_run else 'Building'} {image}"
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="side"):
+                yield Static(id="steps")
+                yield ProgressBar(id="progress", show_eta=False)
+                yield Static(id="counts")
+            with Vertical(id="main"):
+                yield Static(id="current")
+                yield LogView(max_lines=self._max_log_lines, id="log")
+                with Vertical(id="failure"):
+                    yield Static(id="failure-text")
+                    yield Static(id="failure-tail")
+                    yield Static(id="failure-log")
+                    with Horizontal(id="failure-buttons"):
+                        yield Button("Retry (r)", variant="primary", id="retry", compact=True)
+                        yield Button("Back to summary (esc)", id="back", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(LogView).border_title = "log"
+        self.set_interval(1.0, self._tick)
+        self._start(retry=False)
+
+    def on_unmount(self) -> None:
+        # Leaving the screen (or quitting) must not leave a build running with its mounts.
+        self._cancel.set()
+
+    # -- running ------------------------------------------------------------------------
+
+    def _start(self, retry: bool) -> None:
+        self._cancel = threading.Event()
+        self._rows, self._tails = {}, {}
+        self._current = self._failure = self._done = None
+        self.result = None
+        self.query_one("#failure").remove_class("-shown", "-cancelled")
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.status = "starting"
+        self._render_steps()
+        self._show_current("starting the build…")
+        if retry:
+            self.query_one(LogView).add_lines(["", "──── retry ────", ""])
+        self._run(self._options_factory(dry_run=self.dry_run, retry=retry), self._cancel)
+
+    @work(thread=True, exclusive=True, group="build", exit_on_error=False)
+    def _run(self, options: Any, cancel: threading.Event) -> None:
+        worker = get_current_worker()
+        run_build_job(
+            self.post_message,
+            answers=self.answers,
+            recipe=self.recipe,
+            answers_path=self.answers_path,
+            options=options,
+            cancel=cancel,
+            runner=self._runner,
+            abandoned=lambda: worker.is_cancelled,
+            **self._batching,
+        )
+
+    @on(BuildEvents)
+    def _events(self, message: BuildEvents) -> None:
+        self.batches_received += 1
+        lines: list[str] = []
+        for event in message.events:
+            if isinstance(event, OutputLine):
+                lines.append(f"{event.step:<{self._step_width}} │ {event.text}")
+                tail = self._tails.get(event.step)
+                if tail is None:
+                    tail = self._tails[event.step] = deque(maxlen=TAIL_LINES)
+                tail.append(event.text)
+            else:
+                self._apply(event)
+        self.lines_received += len(lines)
+        self.query_one(LogView).add_lines(lines)
+        if len(lines) != len(message.events):
+            self._render_steps()
+        message.ack()
+
+    def _apply(self, event: Any) -> None:
+        if isinstance(event, BuildStarted):
+            self._rows = {name: StepRow(name) for name in event.steps}
+            self._step_width = max((len(name) for name in event.steps), default=10)
+            self.log_path = event.log_path
+            self.query_one(LogView).border_title = f"log · {event.log_path}"
+            self.query_one(ProgressBar).update(total=len(event.steps), progress=0)
+            self.status = "running"
+        elif isinstance(event, StepStarted):
+            row = self._rows.setdefault(event.step, StepRow(event.step))
+            row.state, row.started = "running", self._clock()
+            self._current = event
+            if self.status == "running":
+                self._show_current(f"{event.step}: {event.description}")
+        elif isinstance(event, StepFinished):
+            row = self._rows.setdefault(event.step, StepRow(event.step))
+            row.state = "skipped" if event.skipped else "done"
+            row.seconds, row.note = event.seconds, event.note
+            finished = sum(r.state in ("done", "skipped") for r in self._rows.values())
+            self.query_one(ProgressBar).update(progress=finished)
+        elif isinstance(event, BuildFailed):
+            row = self._rows.setdefault(event.step, StepRow(event.step))
+            row.state = "cancelled" if event.cancelled else "failed"
+            if row.started is not None:
+                row.seconds = self._clock() - row.started
+            self._failure = event
+            self.log_path = event.log_path
+        elif isinstance(event, BuildDone):
+            self._done = event
+
+    @on(BuildEnded)
+    def _ended(self, message: BuildEnded) -> None:
+        self.result = message.result
+        ok = message.error is None and (getattr(message.result, "ok", False) or self._done is not None)
+        if ok and self._failure is None:
+            self.status = "done"
+            self._show_current(f"finished in {format_elapsed(self._done.seconds if self._done else 0)}")
+            self.action_open_results()
+            return
+        failure = self._failure
+        if failure is None:  # the runner raised, or returned a failure without saying so in an event
+            result = message.result
+            failure = BuildFailed(
+                step=getattr(result, "failed_step", None) or (self._current.step if self._current else "build"),
+                message=message.error or getattr(result, "message", "") or "the build stopped",
+                hint=getattr(result, "hint", "") or "",
+                log_path=getattr(result, "log_path", None) or self.log_path or Path("-"),
+            )
+            self._apply(failure)
+        self.status = "cancelled" if failure.cancelled else "failed"
+        self._show_failure(failure)
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def watch_status(self, status: str) -> None:
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        if self.status in ("running", "cancelling"):
+            self._render_steps()
+
+    def _render_steps(self) -> None:
+        now = self._clock()
+        width = max((len(name) for name in self._rows), default=10)
+        lines = []
+        for row in self._rows.values():
+            icon, colour = STATE_LOOK[row.state]
+            if row.state == "running" and row.started is not None:
+                elapsed = format_elapsed(now - row.started)
+            elif row.state == "skipped":
+                elapsed = "skip"
+            elif row.seconds is not None:
+                elapsed = format_elapsed(row.seconds)
+            else:
+                elapsed = ""
+            name_style = "bold" if row.state == "running" else ("$text-muted" if row.state == "pending" else "")
+            lines.append(Content.assemble((icon, colour), " ", (f"{row.name:<{width}}", name_style), f" {elapsed:>7}"))
+        self.query_one("#steps", Static).update(Content("\n").join(lines) if lines else "waiting for the plan…")
+        done = sum(r.state in ("done", "skipped") for r in self._rows.values())
+        self.query_one("#counts", Static).update(f"{done} of {len(self._rows)} steps" if self._rows else "")
+
+    def _show_current(self, text: str) -> None:
+        self.query_one("#current", Static).update(Content(text))
+
+    def _show_failure(self, failure: BuildFailed) -> None:
+        panel = self.query_one("#failure")
+        cancelled = failure.cancelled
+        panel.border_title = "Build cancelled" if cancelled else "Build failed"
+        headline = f"cancelled during step {failure.step}" if cancelled else f"step {failure.step} failed: {failure.message}"
+        text = Content.assemble((headline, "bold"))
+        if failure.hint:
+            text = Content.assemble(text, "\n", ("hint: ", "$text-muted"), failure.hint)
+        self.query_one("#failure-text", Static).update(text)
+        tail = list(failure.last_lines) or list(self._tails.get(failure.step, ()))
+        lines = [Content.styled(f"last lines of {failure.step}:", "$text")] + [Content(f"  {line}") for line in tail[-PANEL_TAIL_LINES:]]
+        self.query_one("#failure-tail", Static).update(Content("\n").join(lines) if tail else "")
+        self.query_one("#failure-log", Static).update(Content.assemble(("full log: ", "$text-muted"), str(failure.log_path)))
+        panel.set_class(cancelled, "-cancelled")
+        panel.add_class("-shown")
+        self._show_current("cancelled" if cancelled else f"failed at {failure.step}")
+        self._render_steps()
+        self.query_one("#retry", Button).focus()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        stopped = self.status in ("failed", "cancelled")
+        if action == "cancel_build":
+            return True if self.status in ("starting", "running") else (None if self.status == "cancelling" else False)
+        if action == "back":
+            return stopped or self.status == "done"
+        if action == "retry":
+            return stopped
+        if action == "open_results":
+            return self.status == "done"
+        if action == "follow_log":
+            logs = self.query(LogView)
+            return None if not logs or logs.first().following else True
+        return True
+
+    def action_cancel_build(self) -> None:
+        def confirmed(stop: bool | None) -> None:
+            if stop and self.status in ("starting", "running"):
+                self._cancel.set()
+                self.status = "cancelling"
+                self._show_current("cancelling: stopping the running command and cleaning up…")
+
+        self.app.push_screen(ConfirmCancel(), confirmed)
+
+    def action_back(self) -> None:
+        self.dismiss(self.status)
+
+    def action_retry(self) -> None:
+        self._start(retry=True)
+
+    def action_follow_log(self) -> None:
+        self.query_one(LogView).follow()
+
+    def action_open_results(self) -> None:
+        outcome = self.result if getattr(self.result, "artifacts", None) is not None else self._done
+        self.app.push_screen(DoneScreen(outcome, self.answers, dry_run=self.dry_run))
+
+    @on(LogView.FollowChanged)
+    def _follow_changed(self) -> None:
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#retry")
+    async def _retry_pressed(self) -> None:
+        await self.run_action("retry")
+
+    @on(Button.Pressed, "#back")
+    async def _back_pressed(self) -> None:
+        await self.run_action("back")

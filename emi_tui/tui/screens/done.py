@@ -1,0 +1,257 @@
+"""The done screen: the image-id written, the artifacts with sizes and sha256, how to register them.
+
+A sha256 comes from the `<tarball>.sha256` file the build writes beside the
+tarball when there is one (reading it is instant); otherwise a thread worker
+computes it, showing progress for big files. The euca2ools commands sit in a
+read-only TextArea (select and copy) and `c` copies them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static, TextArea
+from textual.worker import get_current_worker
+
+from emi_tui.core.sizes import human
+from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
+
+#: tar's flags for each tarball suffix the build can write (see core.compress).
+TAR_FLAGS = {".tar.gz": "-xzf", ".tgz": "-xzf", ".tar.zst": "--zstd -xf", ".tar.xz": "-xJf", ".tar": "-xf"}
+_SHA256_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(.+?)\s*$")
+BLOCK = 4 * 1024 * 1024
+PROGRESS_EVERY_S = 0.1
+
+
+def _tar_suffix(name: str) -> str | None:
+    return next((suffix for suffix in TAR_FLAGS if name.endswith(suffix)), None)
+
+
+def read_sha256_file(path: Path) -> str | None:
+    """The digest that `<path>.sha256` (sha256sum format) records for `path`, if it does."""
+    sidecar = path.with_name(path.name + ".sha256")
+    try:
+        first = sidecar.read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    match = _SHA256_LINE.match(first)
+    if not match or Path(match.group(2)).name != path.name:
+        return None
+    return match.group(1).lower()
+
+
+def compute_sha256(
+    path: Path, progress: Callable[[int, int], None] = lambda done, total: None, cancelled: Callable[[], bool] = lambda: False
+) -> str | None:
+    """sha256 of a file in blocks, reporting progress at most every PROGRESS_EVERY_S; None if cancelled."""
+    total = path.stat().st_size
+    digest = hashlib.sha256()
+    done, last = 0, time.monotonic()
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK):
+            if cancelled():
+                return None
+            digest.update(block)
+            done += len(block)
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                last = time.monotonic()
+                progress(done, total)
+    return digest.hexdigest()
+
+
+def register_commands(
+    artifacts: Iterable[Path], image_file: str | None, kernel_files: Iterable[str], kernel: bool, bucket: str
+) -> str:
+    """The euca2ools commands that bundle, upload and register the EKI, the ERI and the EMI."""
+    artifacts = [Path(p) for p in artifacts]
+    tarball = next((p for p in artifacts if _tar_suffix(p.name)), None)
+    image = image_file or next((p.name for p in artifacts if p.name.endswith(".img")), "IMAGE.img")
+    lines: list[str] = []
+    if tarball is not None:
+        suffix = _tar_suffix(tarball.name) or ""
+        lines += ["# unpack the image with its kernel and ramdisk", f"tar {TAR_FLAGS[suffix]} {tarball.name}", f"cd {tarball.name[: -len(suffix)]}", ""]
+    if kernel:
+        names = list(kernel_files)
+        found = {
+            "kernel": next((n for n in names if "vmlinuz" in n or "kernel" in n), "vmlinuz-VERSION"),
+            "ramdisk": next((n for n in names if "initrd" in n or "initramfs" in n), "initrd.img-VERSION"),
+        }
+        for what, letter in (("kernel", "k"), ("ramdisk", "r")):
+            name = found[what]
+            lines += [
+                f"# the {what} (E{letter.upper()}I): euca-register prints its e{letter}i-… id",
+                f"euca-bundle-image -i kvm-kernel/{name} --{what} true",
+                f"euca-upload-bundle -b {bucket} -m /tmp/{name}.manifest.xml",
+                f"euca-register {bucket}/{name}.manifest.xml",
+                "",
+            ]
+    register = f"euca-register {bucket}/{image}.manifest.xml"
+    lines += [
+        "# the image (EMI)" + (": put the eki-… and eri-… ids printed above in place of the X's" if kernel else ""),
+        f"euca-bundle-image -i {image}",
+        f"euca-upload-bundle -b {bucket} -m /tmp/{image}.manifest.xml",
+        register + (" --kernel eki-XXXXXXXX --ramdisk eri-XXXXXXXX" if kernel else ""),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class DoneScreen(Screen):
+    """What a finished build wrote, and the commands that put it in a cloud.
+
+    `outcome` is the engine's BuildResult or a BuildDone event: both have
+    `artifacts` and `image_id`; facts (BuildResult) or details (BuildDone)
+    may name the kernel files.
+    """
+
+    DEFAULT_CSS = """
+    DoneScreen #done-body { padding: 0 1; }
+    DoneScreen #headline { margin: 1 0; }
+    DoneScreen #image-id, DoneScreen #artifacts {
+        height: auto; border: round $primary 50%; padding: 0 1; margin-bottom: 1;
+    }
+    DoneScreen #commands { height: auto; max-height: 24; border: round $primary 50%; }
+    DoneScreen #commands:focus { border: round $primary; }
+    DoneScreen #done-buttons { height: auto; margin-top: 1; }
+    DoneScreen #done-buttons Button { margin-right: 2; }
+    """
+    BINDINGS = [
+        Binding("c", "copy_commands", "Copy commands"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, outcome: Any, answers: Any = None, *, dry_run: bool = False, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.answers = answers
+        self.dry_run = dry_run
+        self.artifacts = [Path(p) for p in getattr(outcome, "artifacts", None) or ()]
+        self.image_id = getattr(outcome, "image_id", "") or ""
+        self.seconds = getattr(outcome, "seconds", None)
+        facts = getattr(outcome, "facts", None) or getattr(outcome, "details", None) or {}
+        self.kernel_files = [Path(p).name for p in facts.get("kernel_files", ())]
+        image = getattr(answers, "image", None)
+        self.bucket = getattr(image, "name", None) or "BUCKET"
+        self.commands = register_commands(
+            self.artifacts, getattr(image, "file", None), self.kernel_files, bool(getattr(answers, "kernel", True)), self.bucket
+        )
+        self.checksums: dict[Path, str | None] = {}
+        self._progress: dict[Path, float] = {}
+        self._sources: dict[Path, str] = {}
+        self.sub_title = "dry run finished" if dry_run else "image built"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="done-body"):
+            yield Static(self._headline(), id="headline")
+            image_id = Static(Content(self.image_id.rstrip("\n") or "(not written)"), id="image-id")
+            image_id.border_title = "/etc/image-id"
+            yield image_id
+            artifacts = Static(id="artifacts")
+            artifacts.border_title = "artifacts"
+            yield artifacts
+            commands = TextArea(self.commands, read_only=True, soft_wrap=False, id="commands")
+            commands.border_title = f"register with the cloud (bucket {self.bucket})"
+            yield commands
+            with Horizontal(id="done-buttons"):
+                yield Button("Copy commands (c)", variant="primary", id="copy")
+                yield Button("Boot test", id="boot-test", disabled=True, tooltip="not available yet")
+                yield Button("Back (esc)", id="back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._render_artifacts()
+        if self.artifacts:
+            self._checksum_all(list(self.artifacts))
+
+    def _headline(self) -> Content:
+        if self.dry_run:
+            return Content.assemble(("✓ ", "$success"), ("Dry run finished", "bold"), ": nothing was written.")
+        took = f" in {int(self.seconds) // 60}:{int(self.seconds) % 60:02d}" if self.seconds is not None else ""
+        return Content.assemble(("✓ ", "$success"), (f"Image built{took}", "bold"), f": {len(self.artifacts)} files written.")
+
+    @work(thread=True, exclusive=True, group="sha256", exit_on_error=False)
+    def _checksum_all(self, paths: list[Path]) -> None:
+        worker = get_current_worker()
+        for path in paths:
+            if worker.is_cancelled:
+                return
+            try:
+                if not path.is_file():
+                    self.post_message(ChecksumDone(path, None, "missing"))
+                    continue
+                digest = read_sha256_file(path)
+                if digest is not None:
+                    self.post_message(ChecksumDone(path, digest, "from .sha256"))
+                    continue
+                digest = compute_sha256(
+                    path, lambda done, total: self.post_message(ChecksumProgress(path, done, total)), lambda: worker.is_cancelled
+                )
+                self.post_message(ChecksumDone(path, digest, "computed"))
+            except OSError as exc:
+                self.post_message(ChecksumDone(path, None, f"unreadable: {exc.strerror or exc}"))
+
+    @on(ChecksumProgress)
+    def _checksum_progress(self, message: ChecksumProgress) -> None:
+        self._progress[message.path] = message.done / message.total if message.total else 1.0
+        self._render_artifacts()
+
+    @on(ChecksumDone)
+    def _checksum_done(self, message: ChecksumDone) -> None:
+        self.checksums[message.path] = message.digest
+        self._sources[message.path] = message.source
+        self._render_artifacts()
+
+    def _render_artifacts(self) -> None:
+        if not self.artifacts:
+            self.query_one("#artifacts", Static).update("no files were written" if self.dry_run else "the build reported no files")
+            return
+        width = max(len(p.name) for p in self.artifacts)
+        rows: list[Content] = []
+        for path in self.artifacts:
+            try:
+                size = human(path.stat().st_size)
+            except OSError:
+                size = "missing"
+            rows.append(Content.assemble((f"{path.name:<{width}}", "bold"), f"  {size:>9}"))
+            if path in self.checksums:
+                digest = self.checksums[path]
+                source = self._sources.get(path, "")
+                if digest:
+                    rows.append(Content.assemble(("  sha256 ", "$text-muted"), digest, (f"  {source}", "$text-muted")))
+                else:
+                    rows.append(Content.styled(f"  sha256 not available: {source}", "$warning"))
+            else:
+                share = self._progress.get(path)
+                note = f"computing… {share:.0%}" if share is not None else "waiting…"
+                rows.append(Content.styled(f"  sha256 {note}", "$text-muted"))
+        folder = self.artifacts[0].parent
+        rows.append(Content.styled(f"in {folder}", "$text-muted"))
+        self.query_one("#artifacts", Static).update(Content("\n").join(rows))
+
+    def action_copy_commands(self) -> None:
+        self.app.copy_to_clipboard(self.commands)
+        self.notify("the registration commands are on the clipboard", title="Copied")
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    @on(Button.Pressed, "#copy")
+    def _copy_pressed(self) -> None:
+        self.action_copy_commands()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()

@@ -1,0 +1,182 @@
+"""A stand-in for `emi_tui.core.build.run_build`, and a small App to mount one screen in tests.
+
+`FakeBuild` has run_build's signature and emits the engine's step names with
+realistic output: it can fail at a step (on its first run only, so Retry
+succeeds), hold at a step until cancelled, print slowly, or flood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App
+from textual.screen import Screen
+
+from emi_tui.core.answers import Answers, resolve
+from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.core.imageid import ImageId
+from emi_tui.core.recipes import RecipeBook
+
+STEPS = (
+    ("preflight", "check root, tools, free space, the mirror and the estimated size"),
+    ("bootstrap", "bootstrap the base system (or take it from the cache)"),
+    ("chroot", "install and remove packages, write rc.local, udev rules and /etc/image-id"),
+    ("hygiene", "clean caches, history, host keys and machine-id; unmount"),
+    ("kernel", "copy the kernel and ramdisk (EKI/ERI) out of /boot"),
+    ("filesystem", "make the ext3 image with mke2fs -d and check it"),
+    ("zerofree", "zero the free blocks so the image compresses well"),
+    ("package", "tar and compress; write checksum, manifest, answers and log"),
+)
+OUTPUT = {
+    "preflight": ["running as root: yes", "debootstrap 1.0.128+nmu2", "free space in /dev/shm: 7.8 GB", "estimated root size: 612 MB"],
+    "bootstrap": ["I: Retrieving InRelease", "I: Checking Release signature", "I: Retrieving Packages", "I: Resolving dependencies of required packages...", "I: Extracting base-files...", "I: Unpacking libc6:amd64..."],
+    "chroot": ["Reading package lists...", "Building dependency tree...", "The following NEW packages will be installed:", "  openssh-server curl", "Unpacking openssh-server (1:9.2p1-2+deb12u3) ...", "Setting up curl (7.88.1-10+deb12u8) ..."],
+    "hygiene": ["removed /var/cache/apt/archives/*.deb", "removed /etc/ssh/ssh_host_*_key*", "emptied /etc/machine-id", "umount /proc"],
+    "kernel": ["copied /boot/vmlinuz-6.1.0-28-amd64 (8,194,048 bytes)", "copied /boot/initrd.img-6.1.0-28-amd64 (33,554,432 bytes)"],
+    "filesystem": ["mke2fs 1.47.0 (5-Feb-2023)", "Creating regular file euca-debian-2026.11.28-x86_64.img", "Copying files into the device: done", "e2fsck: 41236/85344 files, 169812/340787 blocks"],
+    "zerofree": ["zerofree -v euca-debian-2026.11.28-x86_64.img", "171023/340787/340787"],
+    "package": ["tar -cf - euca-debian-2026.11.28-x86_64 | pigz -9", "euca-debian-2026.11.28-x86_64.tgz: 312,442,112 bytes"],
+}
+LOG_PATH = Path("/var/lib/emi-tui/logs/20261128-210640-4242-euca-debian-2026.11.28-x86_64.log")
+IMAGE_ID = ImageId.stamped(
+    name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",
+    recipe="debian-based", epoch_seconds=1795900000,
+).render()
+
+
+@dataclass
+class FakeResult:
+    """The engine's BuildResult, field for field."""
+
+    ok: bool
+    artifacts: list[Path] = field(default_factory=list)
+    image_id: str = ""
+    log_path: Path | None = None
+    failed_step: str | None = None
+    message: str = ""
+    hint: str = ""
+    seconds: float = 0.0
+    facts: dict = field(default_factory=dict)
+
+
+class FakeBuild:
+    """run_build's signature; records the options of every call in `calls`."""
+
+    def __init__(
+        self,
+        *,
+        lines_per_step: int = 3,
+        fail_at: str | None = None,
+        fail_times: int = 1,
+        hold_at: str | None = None,
+        delay: float = 0.0,
+        artifacts: list[Path] | None = None,
+        step_seconds: float = 75.0,
+        skip: tuple[str, ...] = (),
+    ) -> None:
+        self.lines_per_step = lines_per_step
+        self.fail_at = fail_at
+        self.fail_times = fail_times
+        self.hold_at = hold_at
+        self.delay = delay
+        self.artifacts = artifacts or []
+        self.step_seconds = step_seconds
+        self.skip = skip
+        self.calls: list[Any] = []
+        self.emitted_lines = 0
+        self.holding = threading.Event()
+
+    def __call__(self, answers, recipe, sink, cancel: threading.Event, options, answers_path: Path | None = None) -> FakeResult:
+        self.calls.append(options)
+        sink(BuildStarted(tuple(name for name, _ in STEPS), LOG_PATH, answers_path or Path("-")))
+        if getattr(options, "retry", False):
+            sink(OutputLine("preflight", "retry: starting again from the cached base"))
+            self.emitted_lines += 1
+        for index, (name, description) in enumerate(STEPS):
+            sink(StepStarted(name, description, index))
+            samples = OUTPUT[name]
+            tail: list[str] = []
+            for number in range(self.lines_per_step):
+                text = samples[number % len(samples)] if self.lines_per_step <= len(samples) else f"{samples[number % len(samples)]} [{number}]"
+                sink(OutputLine(name, text))
+                self.emitted_lines += 1
+                tail.append(text)
+                if self.delay:
+                    time.sleep(self.delay)
+                if cancel.is_set():
+                    return self._stopped(sink, name, tail, cancelled=True)
+            if name == self.hold_at:
+                self.holding.set()
+                cancel.wait()
+                sink(OutputLine(name, "terminating the running command"))
+                self.emitted_lines += 1
+                return self._stopped(sink, name, tail, cancelled=True)
+            if name == self.fail_at and len(self.calls) <= self.fail_times:
+                return self._stopped(sink, name, tail, cancelled=False)
+            sink(StepFinished(name, self.step_seconds, skipped=name in self.skip, note="from cache" if name == "bootstrap" else ""))
+        seconds = self.step_seconds * len(STEPS)
+        facts = {"kernel_files": [Path("/work/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/work/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
+        sink(BuildDone(tuple(self.artifacts), IMAGE_ID, seconds, facts))
+        return FakeResult(True, list(self.artifacts), IMAGE_ID, LOG_PATH, seconds=seconds, facts=facts)
+
+    def _stopped(self, sink, step: str, tail: list[str], cancelled: bool) -> FakeResult:
+        if cancelled:
+            message, hint = "cancelled", ""
+        else:
+            message = "apt-get install exited with status 100"
+            hint = "E: Unable to locate package openssh-servr: check packages.add in the answers"
+        sink(BuildFailed(step, message, hint, LOG_PATH, tuple(tail[-12:]), cancelled))
+        return FakeResult(False, [], "", LOG_PATH, failed_step=step, message=message, hint=hint)
+
+
+def sample_answers(output_dir: str = "./images", kernel: bool = True) -> tuple[Answers, Any]:
+    """Resolved answers for the debian-based recipe (a fixed date and mirror: no workstation lookups)."""
+    recipe = RecipeBook().get("debian-based")
+    answers = Answers.model_validate(
+        {"version": 1, "recipe": "debian-based", "mirror": "http://mirror.example/debian", "kernel": kernel, "output": {"dir": output_dir}}
+    )
+    return resolve(answers, recipe, date(2026, 11, 28)), recipe
+
+
+class ScreenApp(App):
+    """A bare App that shows one screen: screens are tested without the wizard."""
+
+    def __init__(self, make_screen: Callable[[], Screen], theme: str | None = None) -> None:
+        super().__init__()
+        self._make_screen = make_screen
+        self._theme_name = theme
+        self.screen_under_test: Screen | None = None
+        self.dismissed: list[Any] = []
+
+    def on_mount(self) -> None:
+        if self._theme_name:
+            self.theme = self._theme_name
+        self.screen_under_test = self._make_screen()
+        self.push_screen(self.screen_under_test, self.dismissed.append)
+
+
+def async_test(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Runs an async test function on its own event loop (no pytest-asyncio here)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds (the build runs in a thread)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the screen")
+        await pilot.pause(0.02)
+    await pilot.pause()

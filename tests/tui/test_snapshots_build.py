@@ -1,0 +1,133 @@
+"""Snapshots of the build (running, failed), done and review screens, in two themes.
+
+Deterministic by construction: the fake build's output and step times are
+fixed, the screen's clock is injected, paths are relative to a temporary
+working folder, and cursors do not blink.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answers, wait_for  # noqa: E402
+from textual.widgets import Input, TextArea  # noqa: E402
+
+from emi_tui.core.imageid import ImageId  # noqa: E402
+from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
+from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
+from emi_tui.tui.screens.review import ReviewScreen  # noqa: E402
+
+THEMES = pytest.mark.parametrize("theme", [None, "textual-light"], ids=["default", "light"])
+SIZE = (100, 30)
+
+
+class FixedClock:
+    """A monotonic clock that moves only when told."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SnapApp(ScreenApp):
+    TITLE = "emi-tui"
+
+
+def no_blink(app) -> None:
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+    for widget in app.screen.query(TextArea):
+        widget.cursor_blink = False
+
+
+def build_app(fake: FakeBuild, theme: str | None, clock: FixedClock) -> SnapApp:
+    answers, recipe = sample_answers()
+    return SnapApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, clock=clock), theme=theme)
+
+
+@THEMES
+def test_build_running(snap_compare, theme):
+    fake = FakeBuild(lines_per_step=30, hold_at="zerofree")
+    clock = FixedClock()
+    app = build_app(fake, theme, clock)
+
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: fake.holding.is_set() and app.screen_under_test.lines_received == 7 * 30)
+        clock.now += 42  # the running step has been going for 0:42
+        app.screen_under_test._render_steps()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@THEMES
+def test_build_failed(snap_compare, theme):
+    fake = FakeBuild(lines_per_step=6, fail_at="chroot")
+    app = build_app(fake, theme, FixedClock())
+
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: app.screen_under_test.status == "failed")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@THEMES
+def test_done(snap_compare, theme, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    images = Path("images")
+    images.mkdir()
+    tarball = images / "euca-debian-2026.11.28-x86_64.tgz"
+    tarball.write_bytes(bytes(range(256)) * 4096)
+    sidecar = images / (tarball.name + ".sha256")
+    sidecar.write_text(f"{'3f' * 32}  {tarball.name}\n")
+    manifest = images / "euca-debian-2026.11.28-x86_64.manifest"
+    manifest.write_text("openssh-server\t1:9.2p1-2+deb12u3\n")
+    facts = {"kernel_files": ["vmlinuz-6.1.0-28-amd64", "initrd.img-6.1.0-28-amd64"]}
+    result = FakeResult(True, [tarball, sidecar, manifest], IMAGE_ID, seconds=754.0, facts=facts)
+    answers, _ = sample_answers()
+    app = SnapApp(lambda: DoneScreen(result, answers), theme=theme)
+
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: len(app.screen_under_test.checksums) == 3)
+        no_blink(app)
+
+    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+def write_ids(folder: Path) -> None:
+    debian = ImageId.stamped(
+        name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",
+        recipe="debian-based", epoch_seconds=1795900000,
+    )
+    centos = ImageId.stamped(
+        name="euca-centos-emi", version="2026.11.30", arch="x86_64", file="euca-centos-2026.11.30-x86_64.img",
+        recipe="centos-based", epoch_seconds=1796000000,
+    )
+    (folder / "debian").mkdir(parents=True)
+    (folder / "debian" / "image-id").write_text(debian.render())
+    (folder / "centos").mkdir()
+    (folder / "centos" / "image-id").write_text(centos.render().replace(centos.image_stamp, "dead-beef"))
+    (folder / "EMI-IDs").write_text("euca-ubuntu-emi:\n  date 20261201120000\n  stamp 1234-5678\n  euca-ubuntu-2026.12.01-x86_64.tgz\n")
+
+
+@THEMES
+@pytest.mark.parametrize("comparing", [False, True], ids=["entry", "compare"])
+def test_review(snap_compare, theme, comparing, tmp_path, monkeypatch):
+    pytest.importorskip("emi_tui.core.review", reason="emi_tui.core.review is not written yet")
+    monkeypatch.chdir(tmp_path)
+    write_ids(Path("ids"))
+    app = SnapApp(lambda: ReviewScreen([Path("ids")]), theme=theme)
+
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: len(app.screen_under_test.entries) == 3)
+        no_blink(app)
+        if comparing:
+            await pilot.press("down", "m", "down")
+
+    assert snap_compare(app, terminal_size=(110, 30), run_before=run_before)
