@@ -4,8 +4,8 @@
 # need QEMU; the rc.local tests use shellcheck; screenshots and TUI tests use tmux.
 set -eu
 PACKAGES="debootstrap e2fsprogs zerofree tar gzip pigz zstd xz-utils
-  qemu-system-x86 qemu-utils ovmf shellcheck tmux python3 python3-venv python3-pip
-  debian-archive-keyring ubuntu-keyring ca-certificates curl git make util-linux mount openssh-client"
+  qemu-system-x86 qemu-utils shellcheck tmux python3 python3-venv python3-pip
+  debian-archive-keyring ca-certificates curl git make util-linux mount openssh-client librsvg2-bin"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

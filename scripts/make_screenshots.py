@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write an SVG of every wizard screen into screenshots/, from the real app with fixed data.
+"""Write an SVG of every screen into screenshots/, from the real app with fixed data.
 
 Run by `make screenshots`. Everything that could differ between machines is
 pinned: the date and clock, apt's answers, the mirror (set in the answer
@@ -96,6 +96,30 @@ async def shoot(name: str, screen: str, theme: str, answers: str | None, home: P
     return target
 
 
+#: The build, done and review screens are drawn by their snapshot tests (a fake build with fixed
+#: output and times behind the real screens); those drawings are regenerated and copied here.
+ENGINE_SHOTS = {
+    "build-running": "test_build_running[default].svg",
+    "build-failed": "test_build_failed[default].svg",
+    "done": "test_done[default].svg",
+    "review": "test_review[entry-default].svg",
+    "review-compare": "test_review[compare-default].svg",
+    "build-running-light": "test_build_running[light].svg",
+}
+
+
+def engine_screens() -> None:
+    import shutil
+    import subprocess
+
+    test = ROOT / "tests" / "tui" / "test_snapshots_build.py"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), "--snapshot-update"], cwd=ROOT, check=True)
+    drawn = ROOT / "tests" / "tui" / "__snapshots__" / "test_snapshots_build"
+    for name, snapshot in ENGINE_SHOTS.items():
+        shutil.copyfile(drawn / snapshot, OUT / f"{name}.svg")
+        print(f"wrote screenshots/{name}.svg")
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="emi-screens-") as folder:
         home = Path(folder)
@@ -114,6 +138,7 @@ def main() -> int:
         for name, (screen, theme, answers) in SHOTS.items():
             written = asyncio.run(shoot(name, screen, theme, answers, home))
             print(f"wrote {written.relative_to(ROOT)}")
+    engine_screens()
     return 0
 
 

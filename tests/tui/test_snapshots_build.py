@@ -126,6 +126,9 @@ def test_review(snap_compare, theme, comparing, tmp_path, monkeypatch):
 
     async def run_before(pilot):
         await wait_for(pilot, lambda: len(app.screen_under_test.entries) == 3)
+        # The table's row-highlight message follows the load; let it land before the picture.
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
         no_blink(app)
         if comparing:
             await pilot.press("down", "m", "down")

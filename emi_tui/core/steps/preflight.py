@@ -36,6 +36,10 @@ def run(ctx: BuildContext) -> str:
         if shutil.which(tool) is None:
             package = TOOLS.get(tool, tool)
             problems.append((f"{tool} is not installed", f"apt-get install {package}"))
+    keyring = ctx.recipe.keyring
+    if keyring and not ctx.dry_run and not os.path.isfile(keyring):
+        problems.append((f"the {ctx.recipe.distro} archive keyring {keyring} is not on this workstation",
+                         f"install the {ctx.recipe.distro} archive keyring there (it verifies the mirror's packages)"))
     chosen = compressor(ctx.answers.output.compress)
     if chosen.programs and program_for(chosen.name) is None:
         problems.append((f"no {chosen.name} compressor is installed", f"apt-get install {chosen.package}"))

@@ -135,6 +135,7 @@ class ReviewScreen(Screen):
         self.entries.extend(message.entries)
         self._fill_table()
         self._show_detail()
+        self.refresh_bindings()  # mark/compare become possible now: the footer must say so
 
     def _fill_table(self) -> None:
         # Rich Text, not Content: DataTable measures column widths only for Rich renderables.
