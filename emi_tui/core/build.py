@@ -89,7 +89,7 @@ def cancel_on_signals(cancel: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-class _Logged:
+class LoggedSink:
     """Passes events on to the renderer and writes each as a line of the log file."""
 
     def __init__(self, sink: EventSink, log_path: Path):
@@ -156,7 +156,7 @@ def run_build(
     work = (options.work_root or choose_work_root(answers.size_bytes)) / build_id
     output = Path(answers.output.dir).expanduser().resolve()
     steps = build_steps()
-    logged = _Logged(sink, log_path)
+    logged = LoggedSink(sink, log_path)
     state_file = paths.state_dir() / "builds" / f"{build_id}.json"
     ctx = BuildContext(
         answers=answers, recipe=recipe, paths=BuildPaths(work=work, output=output, log=log_path), emit=logged,
@@ -192,27 +192,15 @@ def run_build(
                 logged(BuildStarted(tuple(s.name for s in steps), log_path, saved_answers or Path("-")))
                 if options.retry:
                     logged(OutputLine("preflight", "retry: starting again from the cached base"))
-                dead = find_dead_builds()
-                if dead:
-                    logged(OutputLine("preflight", f"warning: {len(dead)} dead build(s) left files or mounts behind; run `emi-tui cleanup`"))
+                warn_of_dead_builds(logged)
                 for index, current in enumerate(steps):
-                    _run_step(ctx, current, index, cancel)
+                    run_step(ctx, current, index, cancel)
                 artifacts = [] if options.dry_run else publish(ctx, log_path)
                 result.ok, result.artifacts, result.image_id = True, artifacts, ctx.facts.get("image_id", "")
         except (Exception, KeyboardInterrupt) as exc:
-            cancelled = isinstance(exc, (Cancelled, KeyboardInterrupt)) or cancel.is_set()
-            if isinstance(exc, KeyboardInterrupt):
-                message = "cancelled"
-            elif isinstance(exc, (EmiError, OSError)):
-                message = str(exc) or type(exc).__name__
-            else:  # a bug of ours: keep the traceback in the log, not on the operator's screen
-                logged.handle.write(traceback.format_exc())
-                message = f"internal error: {type(exc).__name__}: {exc}"
-            if cancelled and not message.startswith("cancelled"):
-                message = f"cancelled during {current.name} ({message})"
-            result.failed_step, result.message = current.name, message
-            result.hint = getattr(exc, "hint", "") or ("" if cancelled else f"the full log is {log_path}")
-            logged(BuildFailed(current.name, message, result.hint, log_path, tuple(logged.tail.get(current.name, [])[-12:]), cancelled))
+            failure = failure_event(exc, current.name, cancel, logged, log_path)
+            result.failed_step, result.message, result.hint = failure.step, failure.message, failure.hint
+            logged(failure)
         finally:
             leftovers = _teardown(ctx, state_file, success=result.ok)
             if leftovers:
@@ -224,7 +212,30 @@ def run_build(
     return result
 
 
-def _run_step(ctx: BuildContext, step: Step, index: int, cancel: threading.Event) -> None:
+def warn_of_dead_builds(sink: EventSink) -> None:
+    """Say so when killed builds left mounts or files behind (`emi-tui cleanup` removes them)."""
+    dead = find_dead_builds()
+    if dead:
+        sink(OutputLine("preflight", f"warning: {len(dead)} dead build(s) left files or mounts behind; run `emi-tui cleanup`"))
+
+
+def failure_event(exc: BaseException, step: str, cancel: threading.Event, logged: "LoggedSink", log_path: Path) -> BuildFailed:
+    """The BuildFailed event for `exc` raised in `step`: one clear message, the traceback only in the log."""
+    cancelled = isinstance(exc, (Cancelled, KeyboardInterrupt)) or cancel.is_set()
+    if isinstance(exc, KeyboardInterrupt):
+        message = "cancelled"
+    elif isinstance(exc, (EmiError, OSError)):
+        message = str(exc) or type(exc).__name__
+    else:  # a bug of ours: keep the traceback in the log, not on the operator's screen
+        logged.handle.write(traceback.format_exc())
+        message = f"internal error: {type(exc).__name__}: {exc}"
+    if cancelled and not message.startswith("cancelled"):
+        message = f"cancelled during {step} ({message})"
+    hint = getattr(exc, "hint", "") or ("" if cancelled else f"the full log is {log_path}")
+    return BuildFailed(step, message, hint, log_path, tuple(logged.tail.get(step, [])[-12:]), cancelled)
+
+
+def run_step(ctx: BuildContext, step: Step, index: int, cancel: threading.Event) -> None:
     if cancel.is_set():
         raise Cancelled(f"cancelled before {step.name}")
     ctx.step = step.name

@@ -61,7 +61,7 @@ class DeadBuild:
         return lines
 
 
-def _loops_under(folder: Path) -> list[str]:
+def loops_under(folder: Path) -> list[str]:
     done = subprocess.run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], capture_output=True, text=True)
     if done.returncode != 0 or not done.stdout.strip():
         return []
@@ -89,7 +89,7 @@ def find_dead_builds(state_dir: Path | None = None) -> list[DeadBuild]:
         children = [c for c in state.get("children", []) if isinstance(c, int) and process_start_time(c) is not None]
         partials = sorted(output.glob(f".*.partial-{pid}")) + sorted(output.glob(".*.lock")) if output and output.is_dir() else []
         partials = [p for p in partials if not p.name.endswith(".lock") or _lock_owner(p) == pid]
-        found.append(DeadBuild(state_file, pid, work, output, mounts, _loops_under(work), children, partials))
+        found.append(DeadBuild(state_file, pid, work, output, mounts, loops_under(work), children, partials))
     return found
 
 
@@ -118,7 +118,7 @@ def clean(dead: DeadBuild, say=print) -> list[str]:
             say(f"unmounted {point}")
         else:
             failures.append(f"still mounted: {point}")
-    for loop in set(dead.loops) | set(_loops_under(dead.work)):
+    for loop in set(dead.loops) | set(loops_under(dead.work)):
         subprocess.run(["losetup", "--detach", loop], capture_output=True)
         say(f"detached {loop}")
     if failures:

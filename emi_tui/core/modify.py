@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import threading
 import time
-import traceback
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,18 +25,17 @@ from typing import Callable, ContextManager, Literal
 
 from emi_tui.core import paths
 from emi_tui.core.answers import ImageFields, Metadata
-from emi_tui.core.build import _Logged, _run_step, cancel_on_signals, choose_work_root
+from emi_tui.core.build import LoggedSink, cancel_on_signals, choose_work_root, failure_event, run_step, warn_of_dead_builds
 from emi_tui.core.compress import COMPRESSORS
 from emi_tui.core.context import BuildPaths
 from emi_tui.core.errors import EmiError
-from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, EventSink, OutputLine
+from emi_tui.core.events import BuildDone, BuildStarted, EventSink, OutputLine
 from emi_tui.core.imageid import now_epoch
-from emi_tui.core.leftovers import find_dead_builds, process_start_time
+from emi_tui.core.leftovers import process_start_time
 from emi_tui.core.modify_identity import ArtifactError, tar_read_args
 from emi_tui.core.modify_steps import ModifyContext, modify_steps, release_loops, stop_chrooted
 from emi_tui.core.mounts import MountStack, unmount_all_under, write_json_atomic
 from emi_tui.core.packages import package_name_problem
-from emi_tui.core.runner import Cancelled
 from emi_tui.core.sizes import SizeError, human, parse_size
 from emi_tui.core.steps.package import discard_partials, publish
 
@@ -213,7 +211,7 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     work = (request.work_root or choose_work_root(2 * survey.image_bytes)) / build_id
     output = Path(request.output or survey.path.parent).expanduser().resolve()
     steps = modify_steps()
-    logged = _Logged(sink, log_path)
+    logged = LoggedSink(sink, log_path)
     state_file = paths.state_dir() / "builds" / f"{build_id}.json"
     # answers and recipe come from the image itself, read by the unpack step.
     ctx = ModifyContext(
@@ -240,27 +238,16 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
                 ctx.mounts = MountStack(record=lambda mounted: record("mounts", mounted), log=ctx.note)
                 ctx.track_pid = lambda pid: record("children", [pid])
             logged(BuildStarted(tuple(s.name for s in steps), log_path, request.answers_file or Path("-")))
-            dead = find_dead_builds()
-            if dead:
-                logged(OutputLine("preflight", f"warning: {len(dead)} dead build(s) left files or mounts behind; run `emi-tui cleanup`"))
+            warn_of_dead_builds(logged)
             for index, current in enumerate(steps):
-                _run_step(ctx, current, index, cancel)
+                run_step(ctx, current, index, cancel)
             result.artifacts = [] if request.dry_run else publish(ctx, log_path, ctx.names)
             result.ok = True
         except (Exception, KeyboardInterrupt) as exc:
-            cancelled = isinstance(exc, (Cancelled, KeyboardInterrupt)) or cancel.is_set()
-            if isinstance(exc, KeyboardInterrupt):
-                message = "cancelled"
-            elif isinstance(exc, (EmiError, OSError)):
-                message = str(exc) or type(exc).__name__
-            else:  # a bug of ours: the traceback goes to the log, not to the operator's screen
-                logged.handle.write(traceback.format_exc())
-                message = f"internal error: {type(exc).__name__}: {exc}"
-            if cancelled and not message.startswith("cancelled"):
-                message = f"cancelled during {current.name} ({message})"
-            result.failed_step, result.message, result.bad_artifact = current.name, message, isinstance(exc, ArtifactError)
-            result.hint = getattr(exc, "hint", "") or ("" if cancelled else f"the full log is {log_path}")
-            logged(BuildFailed(current.name, message, result.hint, log_path, tuple(logged.tail.get(current.name, [])[-12:]), cancelled))
+            failure = failure_event(exc, current.name, cancel, logged, log_path)
+            result.failed_step, result.message, result.hint = failure.step, failure.message, failure.hint
+            result.bad_artifact = isinstance(exc, ArtifactError)
+            logged(failure)
         finally:
             leftovers = _teardown(ctx, state_file, success=result.ok)
             if leftovers:

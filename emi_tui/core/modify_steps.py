@@ -28,7 +28,7 @@ from emi_tui.core.context import BuildContext
 from emi_tui.core.distro import APT_OPTIONS, family_of
 from emi_tui.core.errors import EmiError
 from emi_tui.core.imageid import ImageId
-from emi_tui.core.leftovers import _loops_under
+from emi_tui.core.leftovers import loops_under
 from emi_tui.core.mirror import workstation_mirror
 from emi_tui.core.modify_identity import ArtifactError, Identity, look, read_identity, settle, tar_read_args
 from emi_tui.core.runner import describe_argv
@@ -245,7 +245,7 @@ def _choose_mirror(ctx: ModifyContext) -> None:
         url = f"{mirror.rstrip('/')}/dists/{answers.release}/Release" if recipe.family == "deb" else f"{mirror.rstrip('/')}/{answers.release}/"
         try:
             if not ctx.dry_run:
-                build_preflight._probe(url)
+                build_preflight.probe_url(url)
         except EmiError as exc:
             ctx.note(f"mirror {mirror} does not answer ({exc})")
             continue
@@ -352,14 +352,14 @@ def hygiene(ctx: ModifyContext) -> str:
 def release_loops(work: Path, wait: float = 10.0) -> list[str]:
     """Detach the loop devices backed by files under `work`; returns those still attached."""
     deadline = time.monotonic() + wait
-    while _loops_under(work) and time.monotonic() < deadline:
+    while loops_under(work) and time.monotonic() < deadline:
         time.sleep(0.1)  # mount -o loop detaches its device itself, a moment after the unmount
-    for device in _loops_under(work):
+    for device in loops_under(work):
         subprocess.run(["losetup", "--detach", device], capture_output=True)
     deadline = time.monotonic() + 2
-    while _loops_under(work) and time.monotonic() < deadline:
+    while loops_under(work) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return _loops_under(work)
+    return loops_under(work)
 
 
 def stop_chrooted(ctx: ModifyContext) -> None:

@@ -71,7 +71,7 @@ def _check_mirror_and_size(ctx: BuildContext) -> str:
     if ctx.dry_run:
         ctx.note(f"would read {release_url} and the package index to estimate the size")
         return "dry run"
-    _probe(release_url)
+    probe_url(release_url)
     index = load_index(index_url(answers.mirror, answers.release, recipe.components[0], recipe.arches[answers.arch]))
     wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
     removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
@@ -93,11 +93,11 @@ def _check_rpm_mirror(ctx: BuildContext) -> str:
     if ctx.dry_run:
         ctx.note(f"would check that {url} answers")
         return "dry run"
-    _probe(url)
+    probe_url(url)
     return "mirror answers"
 
 
-def _probe(url: str) -> None:
+def probe_url(url: str) -> None:
     try:
         with urllib.request.urlopen(url, timeout=15) as response:
             response.read(1)
