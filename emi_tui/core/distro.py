@@ -6,8 +6,11 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 
 from __future__ import annotations
 
+import subprocess
+
 from emi_tui.core.answers import Repository
 from emi_tui.core.context import BuildContext
+from emi_tui.core.errors import EmiError
 
 APT_OPTIONS = ["-o", "APT::Color=0", "-o", "Dpkg::Use-Pty=0", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 
@@ -95,17 +98,9 @@ class Deb(Family):
             ctx.chroot(["apt-get", *APT_OPTIONS, "purge", "-y", "--auto-remove", *packages])
 
     def installed(self, ctx: BuildContext) -> dict[str, str]:
-        if ctx.dry_run:
-            ctx.chroot(["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n"])
-            return {}
-        import subprocess
-
-        done = subprocess.run(
-            ["chroot", str(ctx.paths.root), "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"],
-            capture_output=True, text=True, check=True,
-        )
+        output = query(ctx, ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"])
         result = {}
-        for line in done.stdout.splitlines():
+        for line in output.splitlines():
             name, version, status = (line.split("\t") + ["", ""])[:3]
             if status.startswith("ii"):
                 result[name] = version
@@ -162,16 +157,19 @@ class Rpm(Family):
             ctx.chroot([self._tool(ctx), "-y", "remove", "--", *packages])
 
     def installed(self, ctx: BuildContext) -> dict[str, str]:
-        if ctx.dry_run:
-            ctx.chroot(["rpm", "-qa", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"])
-            return {}
-        import subprocess
+        output = query(ctx, ["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"])
+        return dict(line.split("\t", 1) for line in output.splitlines() if "\t" in line)
 
-        done = subprocess.run(
-            ["chroot", str(ctx.paths.root), "rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"],
-            capture_output=True, text=True, check=True,
-        )
-        return dict(line.split("\t", 1) for line in done.stdout.splitlines() if "\t" in line)
+
+def query(ctx: BuildContext, argv: list[str]) -> str:
+    """The output of a read-only command inside the root (in a dry run, only recorded)."""
+    if ctx.dry_run:
+        ctx.chroot(argv)
+        return ""
+    done = subprocess.run(["chroot", str(ctx.paths.root), *argv], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EmiError(f"{argv[0]} failed inside the image: {(done.stderr or done.stdout).strip()[:300]}", hint="the image's package database may be damaged")
+    return done.stdout
 
 
 FAMILIES: dict[str, Family] = {"deb": Deb(), "rpm": Rpm()}

@@ -58,7 +58,12 @@ def describe_argv(argv: Sequence[str]) -> str:
     """How a command is shown in logs and the dry-run plan (quoted like a shell would need)."""
     import shlex
 
-    return " ".join(shlex.quote(str(a)) for a in argv)
+    def word(arg: str) -> str:
+        if any(ord(c) < 32 for c in arg):  # bash's $'…' keeps tabs and newlines on one line
+            return "$'" + arg.encode("unicode_escape").decode("ascii").replace("'", "\\'") + "'"
+        return shlex.quote(arg)
+
+    return " ".join(word(str(a)) for a in argv)
 
 
 def run_command(
