@@ -58,9 +58,11 @@ async def flood(lines: int, max_lines: int, press_keys: bool) -> dict:
     answers, recipe = sample_answers()
     app = BenchApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, max_log_lines=max_lines))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        screen = app.screen_under_test
+        # The build starts as the screen mounts: time it from here (pilot.pause() could sit out a small flood).
         started = time.perf_counter()
+        while app.screen_under_test is None:
+            await asyncio.sleep(0.001)
+        screen = app.screen_under_test
         # Keys go in while lines are still arriving: that is the flood an operator types into.
         while screen.lines_received < lines and screen.status not in ("failed", "cancelled"):
             if press_keys:
@@ -69,10 +71,8 @@ async def flood(lines: int, max_lines: int, press_keys: bool) -> dict:
                 app.post_message(events.Key("z", "z"))
             await asyncio.sleep(KEY_EVERY_S)
         seconds = time.perf_counter() - started
-        last_line = time.perf_counter()
         while not (isinstance(app.screen, DoneScreen) and app.screen.is_mounted):
-            await asyncio.sleep(0.001)
-        done_ms = (time.perf_counter() - last_line) * 1000
+            await asyncio.sleep(0.01)
         await pilot.pause()
         log = screen.query_one(LogView)
         return {
@@ -83,7 +83,6 @@ async def flood(lines: int, max_lines: int, press_keys: bool) -> dict:
             "seconds": seconds,
             "waits_ms": list(app.waits_ms),
             "presses": len(app.sent),
-            "done_ms": done_ms,
             # What one kept line costs: the string plus its slot in the Log's list.
             "line_bytes": sum(sys.getsizeof(line) + 8 for line in log.lines) / max(log.line_count, 1),
         }
@@ -115,7 +114,9 @@ def main() -> int:
     # Kept lines would make the peak grow by at least this much between the two floods.
     unbounded_growth = (lines - small) * run["line_bytes"]
     growth = peak_large - peak_small
-    bounded = run["log_lines"] == min(lines, max_lines) and growth < unbounded_growth / 2
+    # Only a flood well past the limit tells bounded from growing apart from tracemalloc's noise.
+    judged = lines >= 8 * max_lines
+    bounded = run["log_lines"] == min(lines, max_lines) and (growth < unbounded_growth / 2 or not judged)
     worst = max(waits)
     rows = [
         ("lines emitted / received", f"{run['emitted']:,} / {run['received']:,}", "ok" if all_shown else "LOST LINES"),
@@ -123,12 +124,11 @@ def main() -> int:
         ("messages (batches)", f"{run['batches']:,}", f"{run['received'] / max(run['batches'], 1):,.0f} lines each"),
         ("log lines kept / limit", f"{run['log_lines']:,} / {max_lines:,}", ""),
         (f"peak memory, {small:,} lines", f"{peak_small / 2**20:,.1f} MiB", "tracemalloc"),
-        (f"peak memory, {lines:,} lines", f"{peak_large / 2**20:,.1f} MiB", "bounded" if bounded else "GROWS"),
+        (f"peak memory, {lines:,} lines", f"{peak_large / 2**20:,.1f} MiB", ("bounded" if bounded else "GROWS") if judged else "not judged: flood too small"),
         ("growth / if lines were kept", f"{growth / 2**20:+,.1f} / {unbounded_growth / 2**20:,.1f} MiB", "bounded if under half"),
         ("key presses handled", f"{len(run['waits_ms'])} / {run['presses']}", f"one every {KEY_EVERY_S * 1000:.0f} ms"),
         ("key wait median / p95", f"{statistics.median(waits):.1f} / {sorted(waits)[int(len(waits) * 0.95) - 1 if len(waits) > 1 else 0]:.1f} ms", ""),
         ("key wait worst", f"{worst:.1f} ms", f"target ≤ {LATENCY_TARGET_MS:.0f} ms"),
-        ("last line to done screen", f"{run['done_ms']:.0f} ms", "one-off: composing the done screen"),
     ]
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)

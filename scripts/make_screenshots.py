@@ -120,6 +120,35 @@ def engine_screens() -> None:
         print(f"wrote screenshots/{name}.svg")
 
 
+async def shoot_screen(name: str, make_screen, ready) -> None:
+    """One screen of the engine in a bare app, with a fake behind it (the boot test, modify)."""
+    from fake_build import ScreenApp
+
+    app = ScreenApp(make_screen)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if ready(app.screen_under_test):
+                break
+        await pilot.pause(0.2)
+        svg = app.export_screenshot()
+    (OUT / f"{name}.svg").write_text(re.sub(r"\bterminal-\d+-", "terminal-emi-", svg), encoding="utf-8")
+    print(f"wrote screenshots/{name}.svg")
+
+
+def boot_and_modify_screens() -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "tui"))
+    from test_boottest_screen import FakeBoot
+
+    from emi_tui.tui.screens.boottest import BootTestScreen
+    from emi_tui.tui.screens.modify import ModifyScreen
+
+    artifact = Path("images/euca-debian-2026.11.28-x86_64.tgz")
+    asyncio.run(shoot_screen("boot-test", lambda: BootTestScreen(artifact, runner=FakeBoot(lines_per_check=6)),
+                             lambda screen: "passed" in str(getattr(screen, "status", "")) or getattr(screen, "report", None) is not None))
+    asyncio.run(shoot_screen("modify", lambda: ModifyScreen(reviewer=lambda paths: [], today=TODAY), lambda screen: True))
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="emi-screens-") as folder:
         home = Path(folder)
@@ -139,6 +168,7 @@ def main() -> int:
             written = asyncio.run(shoot(name, screen, theme, answers, home))
             print(f"wrote {written.relative_to(ROOT)}")
     engine_screens()
+    boot_and_modify_screens()
     return 0
 
 

@@ -98,7 +98,7 @@ def test_dry_run_of_a_tarball_prints_every_step_and_command_and_writes_nothing(t
     assert "mount -o loop" in out and all(f"mount --bind /{b}" in out for b in ("proc", "sys", "dev", "dev/pts"))
     assert "full-upgrade -y" in out and "--no-install-recommends htop" in out
     assert "e2fsck -fn" in out and "zerofree -v" in out and "--sparse" in out
-    assert f"image-id: euca-debian-emi 2026.01.01" in out
+    assert "image-id: euca-debian-emi 2026.01.01" in out
     assert f"euca-debian-{TODAY}-x86_64.img" in out and str(out_dir / f"euca-debian-{TODAY}-x86_64.tgz") in out
     assert "plan complete" in out
     assert digest(tarball) == before and not out_dir.exists()

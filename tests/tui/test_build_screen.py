@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_build import LOG_PATH, FakeBuild, ScreenApp, async_test, sample_answers, wait_for  # noqa: E402
-from textual.widgets import Button, ProgressBar, Static  # noqa: E402
+from textual.widgets import ProgressBar, Static  # noqa: E402
 
 from emi_tui.core.events import OutputLine  # noqa: E402
 from emi_tui.tui.build_worker import EventBatcher  # noqa: E402
@@ -173,6 +173,27 @@ async def test_the_log_keeps_only_its_line_limit():
         log = app.screen_under_test.query_one(LogView)
         assert log.lines_received == 2000 and log.line_count == 500
         assert log.lines[-1].startswith("package")
+
+
+@async_test
+async def test_a_runner_that_raises_is_shown_as_a_failure_not_lost():
+    def broken(answers, recipe, sink, cancel, options, answers_path=None):
+        raise RuntimeError("mke2fs vanished")
+
+    app = make_app(broken)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen_under_test.status == "failed")
+        assert "RuntimeError: mke2fs vanished" in text_of(app.screen_under_test, "#failure-text")
+
+
+@async_test
+async def test_a_dry_run_says_so_and_ends_on_the_done_screen():
+    fake = FakeBuild()
+    app = make_app(fake, dry_run=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
+        assert fake.calls[0].dry_run is True and app.screen.dry_run
+        assert app.screen_under_test.sub_title.startswith("Dry run of")
 
 
 def test_the_batcher_holds_the_build_back_until_the_screen_acknowledges():

@@ -123,7 +123,7 @@ async def test_copy_puts_the_commands_on_the_clipboard_and_escape_goes_back(tmp_
         assert app.clipboard == screen.commands
         await pilot.click("#copy")
         assert app.clipboard == screen.commands
-        assert screen.query_one("#boot-test").disabled
+        assert not screen.query_one("#boot-test").disabled  # there is a tarball to boot
         await pilot.press("escape")
         await pilot.pause()
         assert app.dismissed == [None] and app.screen is not screen
@@ -138,3 +138,4 @@ async def test_a_dry_run_says_nothing_was_written():
         screen = app.screen_under_test
         assert "Dry run finished" in str(screen.query_one("#headline", Static).render())
         assert "no files were written" in str(screen.query_one("#artifacts", Static).render())
+        assert screen.query_one("#boot-test").disabled

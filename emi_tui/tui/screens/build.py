@@ -228,15 +228,8 @@ class BuildScreen(Screen):
     def _run(self, options: Any, cancel: threading.Event) -> None:
         worker = get_current_worker()
         run_build_job(
-            self.post_message,
-            answers=self.answers,
-            recipe=self.recipe,
-            answers_path=self.answers_path,
-            options=options,
-            cancel=cancel,
-            runner=self._runner,
-            abandoned=lambda: worker.is_cancelled,
-            **self._batching,
+            self.post_message, answers=self.answers, recipe=self.recipe, answers_path=self.answers_path, options=options,
+            cancel=cancel, runner=self._runner, abandoned=lambda: worker.is_cancelled, **self._batching,
         )
 
     @on(BuildEvents)
@@ -246,10 +239,7 @@ class BuildScreen(Screen):
         for event in message.events:
             if isinstance(event, OutputLine):
                 lines.append(f"{event.step:<{self._step_width}} │ {event.text}")
-                tail = self._tails.get(event.step)
-                if tail is None:
-                    tail = self._tails[event.step] = deque(maxlen=TAIL_LINES)
-                tail.append(event.text)
+                (self._tails.get(event.step) or self._tails.setdefault(event.step, deque(maxlen=TAIL_LINES))).append(event.text)
             else:
                 self._apply(event)
         self.lines_received += len(lines)

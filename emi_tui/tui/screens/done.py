@@ -126,6 +126,7 @@ class DoneScreen(Screen):
     """
     BINDINGS = [
         Binding("c", "copy_commands", "Copy commands"),
+        Binding("b", "boot_test", "Boot test"),
         Binding("escape", "back", "Back"),
         Binding("q", "quit", "Quit"),
     ]
@@ -148,6 +149,8 @@ class DoneScreen(Screen):
         self._progress: dict[Path, float] = {}
         self._sources: dict[Path, str] = {}
         self.sub_title = "dry run finished" if dry_run else "image built"
+        #: The tarball a boot test boots (None for a dry run, or when there is none).
+        self.boot_artifact = None if dry_run else next((p for p in self.artifacts if _tar_suffix(p.name)), None)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -164,7 +167,7 @@ class DoneScreen(Screen):
             yield commands
             with Horizontal(id="done-buttons"):
                 yield Button("Copy commands (c)", variant="primary", id="copy")
-                yield Button("Boot test", id="boot-test", disabled=True, tooltip="not available yet")
+                yield Button("Boot test (b)", id="boot-test", disabled=self.boot_artifact is None)
                 yield Button("Back (esc)", id="back")
         yield Footer()
 
@@ -242,6 +245,19 @@ class DoneScreen(Screen):
         self.app.copy_to_clipboard(self.commands)
         self.notify("the registration commands are on the clipboard", title="Copied")
 
+    def action_boot_test(self) -> None:
+        if self.boot_artifact is None:
+            self.app.bell()
+            return
+        from emi_tui.tui.screens.boottest import BootTestScreen
+
+        self.app.push_screen(BootTestScreen(self.boot_artifact))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "boot_test":
+            return self.boot_artifact is not None  # hidden from the footer for a dry run
+        return True
+
     def action_back(self) -> None:
         self.dismiss()
 
@@ -251,6 +267,10 @@ class DoneScreen(Screen):
     @on(Button.Pressed, "#copy")
     def _copy_pressed(self) -> None:
         self.action_copy_commands()
+
+    @on(Button.Pressed, "#boot-test")
+    def _boot_test_pressed(self) -> None:
+        self.action_boot_test()
 
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:

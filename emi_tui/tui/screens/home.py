@@ -37,6 +37,7 @@ class HomeScreen(Screen):
         Binding("ctrl+r", "review", "Review image-ids", priority=True),
         Binding("ctrl+l", "recent", "Recent builds"),
         Binding("ctrl+g", "continue_build", "Continue build"),
+        Binding("ctrl+e", "modify", "Modify image"),
     ]
 
     app: "EmiApp"
@@ -54,7 +55,7 @@ class HomeScreen(Screen):
                     yield Button("Open", id="open")
                 yield Static(id="open-problems")
                 yield Button("Review image-ids", id="review")
-                yield Button("Modify an existing image (coming soon)", id="modify", disabled=True)
+                yield Button("Modify an existing image", id="modify")
             with Vertical(id="home-recent", classes="column"):
                 yield Label("Recent builds", classes="field-label")
                 yield OptionList(id="recent")
@@ -119,6 +120,15 @@ class HomeScreen(Screen):
 
     def action_review(self) -> None:
         self.app.action_review()
+
+    def action_modify(self) -> None:
+        from emi_tui.tui.screens.modify import ModifyScreen
+
+        self.app.push_screen(ModifyScreen())
+
+    @on(Button.Pressed, "#modify")
+    def _modify_pressed(self) -> None:
+        self.action_modify()
 
     def action_continue_build(self) -> None:
         if self.app.state is not None:

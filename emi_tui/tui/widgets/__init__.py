@@ -1,1 +1,1 @@
-"""Reusable widgets of the TUI (the live build log)."""
+"""Reusable widgets of the TUI."""
