@@ -26,7 +26,7 @@ import pytest
 from emi_tui.core import layout
 from emi_tui.core.boottest import BootTest
 from emi_tui.core.imageread import hygiene_checks, read_from_image
-from emi_tui.core.leftovers import _loops_under
+from emi_tui.core.leftovers import loops_under
 from emi_tui.core.mounts import mounts_under
 from emi_tui.core.review import check_stamp, review_bytes
 from emi_tui.core.sizes import parse_size
@@ -63,7 +63,7 @@ def fields_of(text: str) -> dict[str, str]:
 def assert_nothing_left(work: Path, *folders: Path) -> None:
     assert mounts_under(work) == [], "a mount of the modify remains"
     for folder in (work, *folders):
-        assert _loops_under(folder) == [], f"a loop device backed by a file under {folder} remains"
+        assert loops_under(folder) == [], f"a loop device backed by a file under {folder} remains"
     assert list(work.iterdir()) == [], "the work folder was not removed"
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
