@@ -6,6 +6,8 @@ steps.image and the checksum and manifest of steps.package. What is new is
 the loop mount of a copy, reading an image's identity, the interactive shell
 (modify_shell) and the lineage: the new /etc/image-id, the old one kept in
 /etc/emi-tui/history, and the stored answers updated with what was changed.
+What the hygiene step undoes (files put back, processes stopped, loop
+devices detached) is in modify_teardown.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import filecmp
 import os
 import shutil
 import subprocess
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,16 +29,14 @@ from emi_tui.core.context import BuildContext
 from emi_tui.core.distro import APT_OPTIONS, family_of
 from emi_tui.core.errors import EmiError
 from emi_tui.core.imageid import ImageId
-from emi_tui.core.leftovers import loops_under
 from emi_tui.core.mirror import workstation_mirror
 from emi_tui.core.modify_identity import ArtifactError, Identity, look, read_identity, settle, tar_read_args
+from emi_tui.core.modify_teardown import STASHED, release_loops, restore_stashed, stop_chrooted
 from emi_tui.core.runner import describe_argv
 from emi_tui.core.sizes import human, parse_size
 from emi_tui.core.steps import Step, customize, image as image_step, preflight as build_preflight
 from emi_tui.core.steps.package import partial_name, write_companions
 
-#: Files the modify puts in place for its own work, restored afterwards unless the script or shell changed them.
-STASHED = ("etc/resolv.conf", "etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo", customize.POLICY_RC_D)
 SCRIPT_INSIDE = "tmp/emi-tui-run"
 #: The folders a modify mounts on or writes into from outside the chroot.
 TOUCHED = ("proc", "sys", "dev", "dev/pts", "etc", "etc/apt", "etc/emi-tui", "etc/ssh", "etc/systemd/system", "etc/udev/rules.d",
@@ -197,26 +196,6 @@ def _put(ctx: ModifyContext, relative: str, text: str, mode: int = 0o644) -> Non
     ctx.ours[relative] = text.encode()
 
 
-def _restore(ctx: ModifyContext) -> None:
-    if ctx.dry_run:
-        ctx.note(f"put back /{', /'.join(STASHED)} as they were, unless the script or shell changed them")
-    for relative, saved in ctx.stash.items():
-        if relative not in ctx.ours and relative != customize.POLICY_RC_D:  # hygiene removes an image's own policy-rc.d
-            continue
-        path = ctx.paths.root / relative
-        current = path.read_bytes() if path.is_file() and not path.is_symlink() else None
-        if relative in ctx.ours and current != ctx.ours[relative] and current is not None:
-            ctx.note(f"kept /{relative}: the script or the shell changed it")
-            continue
-        ctx.remove(relative)
-        if saved and saved[0] == "link":
-            ctx.symlink(relative, saved[1])
-        elif saved:
-            path.write_bytes(saved[1])
-            os.chmod(path, saved[2])
-            ctx.note(f"put back /{relative} ({len(saved[1])} bytes)")
-
-
 def packages(ctx: ModifyContext) -> str:
     request, family = ctx.request, family_of(ctx)
     if not (request.upgrade or request.add or request.remove):
@@ -336,7 +315,7 @@ def hygiene(ctx: ModifyContext) -> str:
     removed = customize.clean_root(ctx, remove_host_keys=hook)
     if not hook and any(root.glob("etc/ssh/ssh_host_*")):
         ctx.note("kept the SSH host keys: the image has no first-boot unit that makes new ones (--answers writes it)")
-    _restore(ctx)
+    restore_stashed(ctx)
     stop_chrooted(ctx)
     customize.unmount_chroot(ctx)
     if ctx.dry_run:
@@ -347,34 +326,6 @@ def hygiene(ctx: ModifyContext) -> str:
         raise EmiError(f"loop device still attached: {', '.join(stuck)}", hint="see `emi-tui cleanup`")
     ctx.note("no loop device is backed by the copy (checked losetup)")
     return f"{removed} files removed; nothing mounted"
-
-
-def release_loops(work: Path, wait: float = 10.0) -> list[str]:
-    """Detach the loop devices backed by files under `work`; returns those still attached."""
-    deadline = time.monotonic() + wait
-    while loops_under(work) and time.monotonic() < deadline:
-        time.sleep(0.1)  # mount -o loop detaches its device itself, a moment after the unmount
-    for device in loops_under(work):
-        subprocess.run(["losetup", "--detach", device], capture_output=True)
-    deadline = time.monotonic() + 2
-    while loops_under(work) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return loops_under(work)
-
-
-def stop_chrooted(ctx: ModifyContext) -> None:
-    """Stop what the script or the shell left running inside the image: it would keep the image busy."""
-    if ctx.dry_run:
-        return
-    root = str(ctx.paths.root.resolve())
-    for proc in Path("/proc").iterdir():
-        try:
-            inside = proc.name.isdigit() and (os.readlink(proc / "root") + "/").startswith(root + "/")
-            if inside:
-                os.kill(int(proc.name), 9)
-                ctx.note(f"stopped process {proc.name} left running inside the image")
-        except OSError:
-            continue
 
 
 def check(ctx: ModifyContext) -> str:
