@@ -9,7 +9,6 @@ is printed at the end of the module.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from emi_tui.core.leftovers import loops_under
 from emi_tui.core.mirror import workstation_mirror
 from emi_tui.core.mounts import mounts_under
 from emi_tui.core.steps import build_steps
@@ -107,15 +107,9 @@ def _chrooted_processes(folder: Path) -> list[str]:
     return found
 
 
-def _loops_under(folder: Path) -> list[str]:
-    listing = subprocess.run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], capture_output=True, text=True).stdout
-    devices = json.loads(listing).get("loopdevices", []) if listing.strip() else []
-    return [d["name"] for d in devices if (d.get("back-file") or "").startswith(str(folder))]
-
-
 def _assert_clean(matrix: Matrix, env: dict) -> None:
     assert [m for m in mounts_under(matrix.workfs) if m != str(matrix.workfs)] == [], "a mount of ours remains"
-    assert _loops_under(matrix.workfs) == [] and _loops_under(matrix.output) == [], "a loop device remains attached"
+    assert loops_under(matrix.workfs) == [] and loops_under(matrix.output) == [], "a loop device remains attached"
     assert _chrooted_processes(matrix.workfs) == [], "a process of ours still runs"
     assert [p.name for p in matrix.workfs.iterdir() if p.name != "filler"] == [], "the work folder was not removed"
     records = Path(env["EMI_TUI_STATE_DIR"]) / "builds"
