@@ -116,6 +116,11 @@ class ModifyResult:
     seconds: float = 0.0
     facts: dict = field(default_factory=dict)
 
+    @property
+    def image_id(self) -> str:
+        """The new /etc/image-id (what a build's result calls `image_id`)."""
+        return self.new_image_id
+
 
 def survey_artifact(path: Path) -> ArtifactSurvey:
     """Tell what `path` is and where its image sits; EmiError (bad input) when emi-tui cannot modify it."""
@@ -157,40 +162,59 @@ def survey_artifact(path: Path) -> ArtifactSurvey:
     return ArtifactSurvey(path, "tarball", TARBALLS[suffix], images[0][0], members, images[0][1])
 
 
-def check_request(request: ModifyRequest) -> ArtifactSurvey:
-    """Refuse bad input before anything runs (EmiError, exit code 2); returns the artifact's survey."""
-    for name in request.add + request.remove:
-        # The image's family is only known once it is open; names valid in neither family stop here.
-        # (A name ending in a newline slips through the package regexes, whose $ matches before it.)
-        if package_name_problem(name, "rpm") or not name.isprintable() or name != name.strip():
-            raise EmiError(package_name_problem(name, "deb") or f"{name!r} is not a valid package name", hint="package names are letters, digits and + - . _")
+def request_problems(request: ModifyRequest, survey: ArtifactSurvey | None = None) -> list[tuple[str, EmiError]]:
+    """Everything wrong with `request` as (field, error) pairs, in the order the CLI reports them.
+
+    Only the script and the output folder are looked at on disk; the artifact
+    is judged by `survey_artifact`, whose survey (when given) also tells
+    whether --grow would shrink the image. The wizard shows each problem at
+    its field; `check_request` raises the first.
+    """
+    problems: list[tuple[str, EmiError]] = []
+    for side, names in (("add", request.add), ("remove", request.remove)):
+        for name in names:
+            # The image's family is only known once it is open; names valid in neither family stop here.
+            # (A name ending in a newline slips through the package regexes, whose $ matches before it.)
+            if package_name_problem(name, "rpm") or not name.isprintable() or name != name.strip():
+                message = package_name_problem(name, "deb") or f"{name!r} is not a valid package name"
+                problems.append((side, EmiError(message, hint="package names are letters, digits and + - . _")))
+                break
     both = sorted(set(request.add) & set(request.remove))
     if both:
-        raise EmiError(f"{', '.join(both)} is both added and removed", hint="keep each package in --add or in --remove")
+        problems.append(("remove", EmiError(f"{', '.join(both)} is both added and removed", hint="keep each package in --add or in --remove")))
     if request.script is not None and not Path(request.script).is_file():
-        raise EmiError(f"--run {request.script}: no such script", hint="give the path of a script to run inside the image")
+        problems.append(("script", EmiError(f"--run {request.script}: no such script", hint="give the path of a script to run inside the image")))
     if request.version is not None:
         try:
             ImageFields(version=request.version)
         except ValueError as exc:
-            raise EmiError(f"--version {request.version!r} is not a valid image version", hint=_first_error(exc)) from None
+            problems.append(("version", EmiError(f"--version {request.version!r} is not a valid image version", hint=_first_error(exc))))
     output = request.output
     if output is not None and output.exists() and not output.is_dir():
-        raise EmiError(f"--output {output} is not a folder", hint="give a folder for the new artifact")
+        problems.append(("output", EmiError(f"--output {output} is not a folder", hint="give a folder for the new artifact")))
     if request.shell and not request.dry_run and not (os.isatty(0) and os.isatty(1)):
-        raise EmiError("--shell needs a terminal", hint="run `emi-tui modify --shell` in a terminal, or use --run SCRIPT")
-    grow = None
+        problems.append(("shell", EmiError("--shell needs a terminal", hint="run `emi-tui modify --shell` in a terminal, or use --run SCRIPT")))
     if request.grow is not None:
         try:
             grow = parse_size(request.grow) // 1024 * 1024
         except SizeError as exc:
-            raise EmiError(f"--grow {request.grow}: {exc}", hint="write a size such as 4.5G or 2G") from None
+            problems.append(("grow", EmiError(f"--grow {request.grow}: {exc}", hint="write a size such as 4.5G or 2G")))
+        else:
+            if survey is not None and grow < survey.image_bytes:
+                problems.append(("grow", EmiError(
+                    f"--grow {request.grow} would shrink the image: it is {human(survey.image_bytes)} ({survey.image_bytes:,} bytes)",
+                    hint=f"emi-tui only grows filesystems: give a size of at least {human(survey.image_bytes)}, or leave out --grow",
+                )))
+    return problems
+
+
+def check_request(request: ModifyRequest) -> ArtifactSurvey:
+    """Refuse bad input before anything runs (EmiError, exit code 2); returns the artifact's survey."""
+    for _, problem in request_problems(request):
+        raise problem
     survey = survey_artifact(request.artifact)
-    if grow is not None and grow < survey.image_bytes:
-        raise EmiError(
-            f"--grow {request.grow} would shrink the image: it is {human(survey.image_bytes)} ({survey.image_bytes:,} bytes)",
-            hint=f"emi-tui only grows filesystems: give a size of at least {human(survey.image_bytes)}, or leave out --grow",
-        )
+    for _, problem in request_problems(request, survey):
+        raise problem
     return survey
 
 
