@@ -121,7 +121,7 @@ def engine_screens() -> None:
 
 
 async def shoot_screen(name: str, make_screen, ready) -> None:
-    """One screen of the engine in a bare app, with a fake behind it (the boot test, modify)."""
+    """One screen of the engine in a bare app, with a fake behind it (the boot test)."""
     from fake_build import ScreenApp
 
     app = ScreenApp(make_screen)
@@ -136,17 +136,36 @@ async def shoot_screen(name: str, make_screen, ready) -> None:
     print(f"wrote screenshots/{name}.svg")
 
 
-def boot_and_modify_screens() -> None:
+#: The modify flow is drawn by its snapshot tests (stand-ins for reading the artifact and for run_modify).
+MODIFY_SHOTS = {
+    "modify-artifact": "test_modify_screen[artifact].svg",
+    "modify-packages": "test_modify_screen[packages].svg",
+    "modify-changes": "test_modify_screen[changes].svg",
+    "modify-done": "test_modify_screen[done].svg",
+}
+
+
+def modify_screens() -> None:
+    import shutil
+    import subprocess
+
+    test = ROOT / "tests" / "tui" / "test_snapshots_modify.py"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), "--snapshot-update"], cwd=ROOT, check=True)
+    drawn = ROOT / "tests" / "tui" / "__snapshots__" / "test_snapshots_modify"
+    for name, snapshot in MODIFY_SHOTS.items():
+        shutil.copyfile(drawn / snapshot, OUT / f"{name}.svg")
+        print(f"wrote screenshots/{name}.svg")
+
+
+def boot_test_screen() -> None:
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
     from test_boottest_screen import FakeBoot
 
     from emi_tui.tui.screens.boottest import BootTestScreen
-    from emi_tui.tui.screens.modify import ModifyScreen
 
     artifact = Path("images/euca-debian-2026.11.28-x86_64.tgz")
     asyncio.run(shoot_screen("boot-test", lambda: BootTestScreen(artifact, runner=FakeBoot(lines_per_check=6)),
                              lambda screen: "passed" in str(getattr(screen, "status", "")) or getattr(screen, "report", None) is not None))
-    asyncio.run(shoot_screen("modify", lambda: ModifyScreen(reviewer=lambda paths: [], today=TODAY), lambda screen: True))
 
 
 def main() -> int:
@@ -168,7 +187,8 @@ def main() -> int:
             written = asyncio.run(shoot(name, screen, theme, answers, home))
             print(f"wrote {written.relative_to(ROOT)}")
     engine_screens()
-    boot_and_modify_screens()
+    modify_screens()
+    boot_test_screen()
     return 0
 
 

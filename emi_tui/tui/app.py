@@ -19,7 +19,10 @@ from textual.theme import Theme
 from emi_tui.core.answers import Answers
 from emi_tui.core.recipes import Recipe, RecipeBook
 from emi_tui.tui.config import load_config, remember_theme
+from emi_tui.tui.modify_state import ArtifactLook, ModifyState
 from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.artifact import ArtifactScreen, read_artifact
+from emi_tui.tui.screens.changes import ChangesScreen
 from emi_tui.tui.screens.distro import DistroScreen
 from emi_tui.tui.screens.help import HelpScreen
 from emi_tui.tui.screens.home import HomeScreen
@@ -32,7 +35,6 @@ from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name,
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 from emi_tui.tui.wizard_state import (
     STEP_TITLES,
-    STEPS,
     PackageInfo,
     PackageLookup,
     WizardState,
@@ -41,6 +43,8 @@ from emi_tui.tui.wizard_state import (
 )
 
 STEP_SCREENS: dict[str, type[StepScreen]] = {
+    "artifact": ArtifactScreen,
+    "changes": ChangesScreen,
     "distro": DistroScreen,
     "size": SizeScreen,
     "packages": PackagesScreen,
@@ -53,8 +57,9 @@ STEP_SCREENS: dict[str, type[StepScreen]] = {
 class EmiApp(App[int]):
     """The emi-tui wizard.
 
-    `today`, `now` and `package_info` are injected by tests and screenshots so
-    that dates and apt answers are fixed; `stable` stops cursor blinking and
+    `today`, `now`, `package_info`, `artifact_reader` and `modify_runner` are
+    injected by tests and screenshots so that dates, apt's answers, artifacts
+    and modifies are fixed; `stable` stops cursor blinking and
     animations for the same reason.
     """
 
@@ -75,6 +80,8 @@ class EmiApp(App[int]):
         today: date | None = None,
         now: Callable[[], datetime] | None = None,
         package_info: PackageLookup | None = None,
+        artifact_reader: Callable[[str], ArtifactLook] | None = None,
+        modify_runner: Callable[..., object] | None = None,
         themes: tuple[dict[str, Theme], list[str]] | None = None,
         remember: bool = True,
         stable: bool = False,
@@ -85,6 +92,8 @@ class EmiApp(App[int]):
         self.now = now or datetime.now
         self.package_info: PackageLookup = package_info or apt_package_info
         self.package_cache: dict[str, PackageInfo] = {}
+        self.artifact_reader: Callable[[str], ArtifactLook] = artifact_reader or read_artifact
+        self.modify_runner = modify_runner  # None: the real run_modify
         self.state: WizardState | None = None
         self.answers_path = answers_path
         self.stable = stable
@@ -133,6 +142,9 @@ class EmiApp(App[int]):
         """One line saying what is being built, for the header."""
         if self.state is None:
             return ""
+        if isinstance(self.state, ModifyState):
+            name = Path(self.state.artifact_text.strip()).name
+            return f"modify {name}" if name else "modify an image"
         answers, recipe = self.state.answers, self.state.recipe
         release = answers.release or (recipe.default_release if recipe else None)
         words = [str(w) for w in (answers.recipe, release, answers.arch, answers.size) if w]
@@ -143,11 +155,17 @@ class EmiApp(App[int]):
         self.state = WizardState(self.book, self.today)
         self.goto_step("distro")
 
+    def new_modify(self) -> None:
+        """Start modifying an existing image, on the Artifact step."""
+        self.state = ModifyState(self.book, self.today)
+        self.goto_step("artifact")
+
     def continue_build(self) -> None:
-        """Return to the build in progress, at its first unfinished step."""
+        """Return to the build (or modify) in progress, at its first unfinished step."""
         if self.state is None:
             return self.new_build()
-        self.goto_step(next((s for s in STEPS if s not in self.state.finished), "summary"))
+        steps = self.state.steps
+        self.goto_step(next((s for s in steps if s not in self.state.finished), steps[-1]))
 
     def open_answer_file(self, path: Path) -> None:
         """Open `path` in the wizard, at its first step with a problem (or the Summary)."""
@@ -175,11 +193,12 @@ class EmiApp(App[int]):
         self.goto_step(self.state.next_after(current))
 
     def previous_step(self, current: str) -> None:
-        index = STEPS.index(current)
+        steps = self.state.steps if self.state is not None else ()
+        index = steps.index(current) if current in steps else 0
         if index == 0:
             self._go_home()
         else:
-            self.goto_step(STEPS[index - 1])
+            self.goto_step(steps[index - 1])
 
     def _go_home(self) -> HomeScreen:
         while not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 1:
@@ -195,6 +214,14 @@ class EmiApp(App[int]):
             self.notify(f"Answers saved as {answers_path}, but this emi-tui has no build screen.", severity="error")
             return
         self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
+
+    def start_modify(self, request: object) -> None:
+        """Run a modify (a core ModifyRequest) on the build screen, which ends on the Done screen's diff."""
+        from emi_tui.tui.build_worker import modify_job
+        from emi_tui.tui.screens.build import BuildScreen
+
+        name = getattr(getattr(request, "artifact", None), "name", "the image")
+        self.push_screen(BuildScreen(None, None, Path("-"), job=modify_job(request, self.modify_runner), title=f"Modifying {name}"))
 
     # -- actions ------------------------------------------------------------------------
 
@@ -224,10 +251,11 @@ class EmiApp(App[int]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("New build", "Start a new image from the Distro step", self.new_build)
         yield SystemCommand("Open answers…", "Open an answer file in the wizard", self.action_open_answers)
+        yield SystemCommand("Modify an existing image", "Change an image: packages, metadata, a script, a shell", self.new_modify)
         yield SystemCommand("Review image-ids", "Review /etc/image-id files, catalogs and images", self.action_review)
         yield SystemCommand("Help", "List every key", self.action_help)
         if isinstance(screen, StepScreen) and self.state is not None:
-            for step in STEPS:
+            for step in self.state.steps:
                 if step != screen.STEP and self.state.reachable(step):
                     title = STEP_TITLES[step]
                     yield SystemCommand(f"Go to {title}", f"Open the {title} step", partial(self.goto_step, step))

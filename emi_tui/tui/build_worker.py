@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager, Iterator
 
 from textual.message import Message
 
@@ -186,15 +187,78 @@ def run_build_job(
     is posted after the last batch, so the screen has every event by then.
     """
     runner = runner or default_runner()
+    return run_in_batches(post, lambda sink: runner(answers, recipe, sink, cancel, options, answers_path=answers_path),
+                          cancel=cancel, abandoned=abandoned, **batching)
+
+
+def run_in_batches(
+    post: Callable[[Message], bool], call: Callable[[EventBatcher], Any], *, cancel: threading.Event,
+    abandoned: Callable[[], bool] = lambda: False, **batching: Any,
+) -> EventBatcher:
+    """Run `call(sink)` (the engine) on this worker thread with an EventBatcher as its sink, then post `BuildEnded`."""
     batcher = EventBatcher(
         lambda events, ack: post(BuildEvents(events, ack)), cancel=cancel, abandoned=abandoned, **batching
     ).start()
     result, error = None, None
     try:
-        result = runner(answers, recipe, batcher, cancel, options, answers_path=answers_path)
-    except Exception as exc:  # the engine reports failures as events; anything raised is a bug, shown not lost
+        result = call(batcher)
+    except Exception as exc:  # the engine reports failures as events; anything raised is shown, not lost
         error = f"{type(exc).__name__}: {exc}"
     finally:
         batcher.close()
     post(BuildEnded(result, error))
     return batcher
+
+
+#: A BuildScreen job: job(post, cancel, abandoned, retry, **batching) runs the engine on the worker thread.
+Job = Callable[..., Any]
+
+
+def default_modify_runner(request: Any, sink: Any, cancel: threading.Event) -> Any:
+    """The real modify engine, imported on first use."""
+    from emi_tui.core.modify import run_modify
+
+    return run_modify(request, sink, cancel)
+
+
+def modify_job(request: Any, runner: Callable[..., Any] | None = None) -> Job:
+    """A job that runs `run_modify(request)`; a retry starts again from the (untouched) original artifact.
+
+    Bad input the wizard did not catch (an artifact changed since it was read)
+    comes back from the engine as an EmiError: it is shown as the failure, with its hint.
+    """
+    run = runner or default_modify_runner
+
+    def job(post: Callable[[Message], bool], cancel: threading.Event, abandoned: Callable[[], bool], retry: bool, **batching: Any) -> EventBatcher:
+        return run_in_batches(post, lambda sink: _refused_or_run(run, request, sink, cancel), cancel=cancel, abandoned=abandoned, **batching)
+
+    return job
+
+
+def _refused_or_run(run: Callable[..., Any], request: Any, sink: Any, cancel: threading.Event) -> Any:
+    from emi_tui.core.errors import EmiError
+    from emi_tui.core.modify import ModifyResult
+
+    try:
+        return run(request, sink, cancel)
+    except EmiError as exc:
+        return ModifyResult(ok=False, failed_step="check", message=exc.message, hint=exc.hint, bad_artifact=True)
+
+
+def terminal_handover(app: Any) -> Callable[[], ContextManager[None]]:
+    """A `ModifyRequest.shell_wrapper` for the TUI: the app suspends itself while the shell has the terminal.
+
+    The shell step runs on the worker thread, but suspending and resuming the
+    app must happen on its own loop: both go through `call_from_thread`.
+    """
+
+    @contextmanager
+    def handed_over() -> Iterator[None]:
+        suspension = app.suspend()
+        app.call_from_thread(suspension.__enter__)
+        try:
+            yield
+        finally:
+            app.call_from_thread(suspension.__exit__, None, None, None)
+
+    return handed_over

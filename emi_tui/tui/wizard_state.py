@@ -36,7 +36,11 @@ from emi_tui.core.recipes import Recipe, RecipeBook
 from emi_tui.core.sizes import STANDARD, SizeError, human, parse_size
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
+#: The steps of modifying an image: the same Packages and Metadata steps between its own two.
+MODIFY_STEPS = ("artifact", "packages", "metadata", "changes")
 STEP_TITLES = {
+    "artifact": "Artifact",
+    "changes": "Changes",
     "distro": "Distro",
     "size": "Size",
     "packages": "Packages",
@@ -56,6 +60,8 @@ _STEP_OF_KEY = {
     "image": "image",
     "output": "image",
     "kernel": "image",
+    "artifact": "artifact",
+    "changes": "changes",
 }
 _SECTIONS: dict[str, type[BaseModel]] = {
     "packages": PackageChanges,
@@ -155,6 +161,11 @@ def open_answers(path: Path, book: RecipeBook, today: date) -> Opened:
 class WizardState:
     """The answers being edited, their problems, and the wizard's progress."""
 
+    #: The steps of this wizard, in order (a modify has its own: see ModifyState).
+    steps: tuple[str, ...] = STEPS
+    #: What the Home screen calls a wizard of this kind in progress.
+    kind = "build"
+
     def __init__(self, book: RecipeBook, today: date, answers: Answers | None = None):
         self.book = book
         self.today = today
@@ -165,6 +176,10 @@ class WizardState:
         self.saved_path: Path | None = None
         self._saved_revision = -1
         self._validated: tuple[int, Validation, list[Problem]] | None = None
+
+    def intro_for(self, step: str) -> str:
+        """A step's introduction when this wizard says it differently from the screen's own ("" if not)."""
+        return ""
 
     # -- editing ---------------------------------------------------------------
 
@@ -252,7 +267,7 @@ class WizardState:
 
     def first_problem_step(self) -> str | None:
         steps = {step_for_key(p.key) for p in self.problems() + self.notes}
-        return next((s for s in STEPS if s in steps), None)
+        return next((s for s in self.steps if s in steps), None)
 
     def resolved(self) -> Answers | None:
         """The answers with every default filled in, when they have no problem."""
@@ -261,15 +276,16 @@ class WizardState:
 
     def reachable(self, step: str) -> bool:
         """A step can be opened once every step before it is finished."""
-        return all(s in self.finished for s in STEPS[: STEPS.index(step)])
+        return all(s in self.finished for s in self.steps[: self.steps.index(step)])
 
     def next_after(self, step: str) -> str:
         """Where Next goes: the following step, or, once all are done, the next one with a problem."""
-        index = STEPS.index(step)
-        if all(s in self.finished for s in STEPS[:-1]):
+        steps = self.steps
+        index = steps.index(step)
+        if all(s in self.finished for s in steps[:-1]):
             pending = {step_for_key(p.key) for p in self.problems()}
-            return next((s for s in STEPS[index + 1 : -1] if s in pending), "summary")
-        return STEPS[min(index + 1, len(STEPS) - 1)]
+            return next((s for s in steps[index + 1 : -1] if s in pending), steps[-1])
+        return steps[min(index + 1, len(steps) - 1)]
 
     def _check(self) -> tuple[Validation, list[Problem]]:
         if self._validated and self._validated[0] == self.revision:

@@ -14,7 +14,8 @@ from textual.widgets import ProgressBar, Static  # noqa: E402
 
 from emi_tui.core.events import OutputLine  # noqa: E402
 from emi_tui.tui.build_worker import EventBatcher  # noqa: E402
-from emi_tui.tui.screens.build import BuildScreen, ConfirmCancel  # noqa: E402
+from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
+from emi_tui.tui.screens.confirm_cancel import ConfirmCancel  # noqa: E402
 from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
 from emi_tui.tui.widgets.log_view import FOLLOWING, PAUSED, LogView  # noqa: E402
 

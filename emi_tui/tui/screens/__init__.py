@@ -20,7 +20,7 @@ from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 
 from emi_tui.core.errors import Problem
 from emi_tui.tui.widgets.sidebar import StepSidebar
-from emi_tui.tui.wizard_state import STEP_TITLES, STEPS, WizardState, key_matches
+from emi_tui.tui.wizard_state import STEP_TITLES, WizardState, key_matches
 
 if TYPE_CHECKING:
     from emi_tui.tui.app import EmiApp
@@ -83,10 +83,12 @@ class StepScreen(Screen):
         with Horizontal(id="wizard"):
             yield StepSidebar(self.STEP, id="steps")
             with Vertical(id="step"):
-                number = STEPS.index(self.STEP) + 1
-                yield Static(f"Step {number} of {len(STEPS)} · {STEP_TITLES[self.STEP]}", id="step-title")
-                if self.INTRO:
-                    yield Static(self.INTRO, id="step-intro")
+                steps = self.wizard.steps
+                number = steps.index(self.STEP) + 1
+                yield Static(f"Step {number} of {len(steps)} · {STEP_TITLES[self.STEP]}", id="step-title")
+                intro = self.wizard.intro_for(self.STEP) or self.INTRO
+                if intro:
+                    yield Static(intro, id="step-intro")
                 with Container(id="step-body"):
                     self._has_body = not (self.NEEDS_RECIPE and self.wizard.recipe is None)
                     if self._has_body:

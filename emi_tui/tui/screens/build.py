@@ -23,13 +23,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
-from emi_tui.tui.build_worker import Runner, build_options, run_build_job
+from emi_tui.tui.build_worker import Job, Runner, build_options, run_build_job
 from emi_tui.tui.messages import BuildEnded, BuildEvents
+from emi_tui.tui.screens.confirm_cancel import ConfirmCancel
 from emi_tui.tui.screens.done import DoneScreen
 from emi_tui.tui.widgets.log_view import LogView
 
@@ -63,44 +64,6 @@ class StepRow:
     started: float | None = None
     seconds: float | None = None
     note: str = ""
-
-
-class ConfirmCancel(ModalScreen[bool]):
-    """Asks before stopping a build; dismisses with True to stop."""
-
-    DEFAULT_CSS = """
-    ConfirmCancel { align: center middle; }
-    ConfirmCancel > Vertical {
-        width: 60; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    ConfirmCancel #confirm-text { margin-bottom: 1; }
-    ConfirmCancel Horizontal { height: auto; align-horizontal: right; }
-    ConfirmCancel Button { margin-left: 2; }
-    """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Stop the build"),
-        Binding("n,escape", "answer(False)", "Keep building"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content.styled("Stop the build?", "bold"))
-            yield Static(
-                "The running command is stopped and everything the build mounted is unmounted. "
-                "Retry starts again from the cached base system.",
-                id="confirm-text",
-            )
-            with Horizontal():
-                yield Button("Keep building (n)", id="no")
-                yield Button("Stop (y)", variant="error", id="yes")
-
-    def action_answer(self, stop: bool) -> None:
-        self.dismiss(stop)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
 
 
 class BuildScreen(Screen):
@@ -151,6 +114,8 @@ class BuildScreen(Screen):
         clock: Callable[[], float] = time.monotonic,
         max_log_lines: int = 10_000,
         batching: dict[str, Any] | None = None,
+        job: Job | None = None,
+        title: str | None = None,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -164,6 +129,7 @@ class BuildScreen(Screen):
         self._clock = clock
         self._max_log_lines = max_log_lines
         self._batching = batching or {}
+        self._job = job  # another engine than run_build (a modify), with the same events
         self._cancel = threading.Event()
         self._rows: dict[str, StepRow] = {}
         self._tails: dict[str, deque[str]] = {}
@@ -176,7 +142,7 @@ class BuildScreen(Screen):
         self.batches_received = 0
         self.lines_received = 0
         image = getattr(getattr(answers, "image", None), "file", None) or "the image"
-        self.sub_title = f"{'Dry run of' if dry_run else 'Building'} {image}"
+        self.sub_title = title or f"{'Dry run of' if dry_run else 'Building'} {image}"
 
     # -- layout -------------------------------------------------------------------------
 
@@ -196,7 +162,7 @@ class BuildScreen(Screen):
                     yield Static(id="failure-log")
                     with Horizontal(id="failure-buttons"):
                         yield Button("Retry (r)", variant="primary", id="retry", compact=True)
-                        yield Button("Back to summary (esc)", id="back", compact=True)
+                        yield Button("Back (esc)" if self._job else "Back to summary (esc)", id="back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -222,11 +188,14 @@ class BuildScreen(Screen):
         self._show_current("starting the build…")
         if retry:
             self.query_one(LogView).add_lines(["", "──── retry ────", ""])
-        self._run(self._options_factory(dry_run=self.dry_run, retry=retry), self._cancel)
+        self._run(None if self._job else self._options_factory(dry_run=self.dry_run, retry=retry), self._cancel, retry)
 
     @work(thread=True, exclusive=True, group="build", exit_on_error=False)
-    def _run(self, options: Any, cancel: threading.Event) -> None:
+    def _run(self, options: Any, cancel: threading.Event, retry: bool) -> None:
         worker = get_current_worker()
+        if self._job is not None:
+            self._job(self.post_message, cancel, lambda: worker.is_cancelled, retry, **self._batching)
+            return
         run_build_job(
             self.post_message, answers=self.answers, recipe=self.recipe, answers_path=self.answers_path, options=options,
             cancel=cancel, runner=self._runner, abandoned=lambda: worker.is_cancelled, **self._batching,
@@ -375,7 +344,8 @@ class BuildScreen(Screen):
                 self.status = "cancelling"
                 self._show_current("cancelling: stopping the running command and cleaning up…")
 
-        self.app.push_screen(ConfirmCancel(), confirmed)
+        retry = "Retry starts again from the original artifact, which stays untouched." if self._job else None
+        self.app.push_screen(ConfirmCancel(retry) if retry else ConfirmCancel(), confirmed)
 
     def action_back(self) -> None:
         self.dismiss(self.status)

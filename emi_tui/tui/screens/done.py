@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from emi_tui.core.sizes import human
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
+from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 
 #: tar's flags for each tarball suffix the build can write (see core.compress).
 TAR_FLAGS = {".tar.gz": "-xzf", ".tgz": "-xzf", ".tar.zst": "--zstd -xf", ".tar.xz": "-xJf", ".tar": "-xf"}
@@ -105,12 +106,22 @@ def register_commands(
     return "\n".join(lines) + "\n"
 
 
-class DoneScreen(Screen):
-    """What a finished build wrote, and the commands that put it in a cloud.
+def _modify_diff(outcome: Any, facts: dict) -> tuple | None:
+    """(old image-id, added, removed, upgraded) from a ModifyResult or a modify's BuildDone details."""
+    if hasattr(outcome, "old_image_id"):
+        return (outcome.old_image_id, outcome.added, outcome.removed, outcome.upgraded)
+    if "old_image_id" in facts:
+        return (facts["old_image_id"], facts.get("added", {}), facts.get("removed", {}), facts.get("upgraded", {}))
+    return None
 
-    `outcome` is the engine's BuildResult or a BuildDone event: both have
-    `artifacts` and `image_id`; facts (BuildResult) or details (BuildDone)
-    may name the kernel files.
+
+class DoneScreen(Screen):
+    """What a finished build (or modify) wrote, and the commands that put it in a cloud.
+
+    `outcome` is the engine's BuildResult, a ModifyResult or a BuildDone
+    event: all have `artifacts` and `image_id`; facts (BuildResult) or details
+    (BuildDone) may name the kernel files. A modify's outcome also carries the
+    old image-id and the package diff, shown above the artifacts.
     """
 
     DEFAULT_CSS = """
@@ -140,15 +151,20 @@ class DoneScreen(Screen):
         self.seconds = getattr(outcome, "seconds", None)
         facts = getattr(outcome, "facts", None) or getattr(outcome, "details", None) or {}
         self.kernel_files = [Path(p).name for p in facts.get("kernel_files", ())]
+        #: (old image-id, added, removed, upgraded) when the outcome is a modify's, else None.
+        self.modify_diff = _modify_diff(outcome, facts)
         image = getattr(answers, "image", None)
-        self.bucket = getattr(image, "name", None) or "BUCKET"
+        written = image_id_fields(self.image_id)
+        self.bucket = getattr(image, "name", None) or written.get("image_name") or "BUCKET"
+        # A modify keeps the artifact's layout: a tarball carries its kernel, a bare image does not.
+        kernel = bool(getattr(answers, "kernel", True)) if answers is not None else any(_tar_suffix(p.name) for p in self.artifacts)
         self.commands = register_commands(
-            self.artifacts, getattr(image, "file", None), self.kernel_files, bool(getattr(answers, "kernel", True)), self.bucket
+            self.artifacts, getattr(image, "file", None) or written.get("image_file"), self.kernel_files, kernel, self.bucket
         )
         self.checksums: dict[Path, str | None] = {}
         self._progress: dict[Path, float] = {}
         self._sources: dict[Path, str] = {}
-        self.sub_title = "dry run finished" if dry_run else "image built"
+        self.sub_title = "dry run finished" if dry_run else ("image modified" if self.modify_diff else "image built")
         #: The tarball a boot test boots (None for a dry run, or when there is none).
         self.boot_artifact = None if dry_run else next((p for p in self.artifacts if _tar_suffix(p.name)), None)
 
@@ -156,6 +172,8 @@ class DoneScreen(Screen):
         yield Header()
         with VerticalScroll(id="done-body"):
             yield Static(self._headline(), id="headline")
+            if self.modify_diff is not None:
+                yield ImageIdDiff(*self.modify_diff[:1], self.image_id, *self.modify_diff[1:], id="modify-diff")
             image_id = Static(Content(self.image_id.rstrip("\n") or "(not written)"), id="image-id")
             image_id.border_title = "/etc/image-id"
             yield image_id
@@ -180,7 +198,9 @@ class DoneScreen(Screen):
         if self.dry_run:
             return Content.assemble(("✓ ", "$success"), ("Dry run finished", "bold"), ": nothing was written.")
         took = f" in {int(self.seconds) // 60}:{int(self.seconds) % 60:02d}" if self.seconds is not None else ""
-        return Content.assemble(("✓ ", "$success"), (f"Image built{took}", "bold"), f": {len(self.artifacts)} files written.")
+        done = "Image modified" if self.modify_diff is not None else "Image built"
+        tail = " The original is unchanged." if self.modify_diff is not None else ""
+        return Content.assemble(("✓ ", "$success"), (f"{done}{took}", "bold"), f": {len(self.artifacts)} files written.{tail}")
 
     @work(thread=True, exclusive=True, group="sha256", exit_on_error=False)
     def _checksum_all(self, paths: list[Path]) -> None:

@@ -38,6 +38,7 @@ def _bindings(cls: type) -> list[Binding]:
 def key_table(app) -> Table:
     """Every key the wizard binds, grouped by where it works."""
     from emi_tui.tui.screens import StepScreen
+    from emi_tui.tui.screens.changes import ChangesScreen
     from emi_tui.tui.screens.home import HomeScreen
     from emi_tui.tui.screens.summary import SummaryScreen
 
@@ -45,7 +46,8 @@ def key_table(app) -> Table:
     table.add_column("where", style="dim", no_wrap=True)
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("what")
-    for where, cls in (("Everywhere", type(app)), ("Home", HomeScreen), ("Wizard steps", StepScreen), ("Summary", SummaryScreen)):
+    for where, cls in (("Everywhere", type(app)), ("Home", HomeScreen), ("Wizard steps", StepScreen), ("Summary", SummaryScreen),
+                       ("Modify: Changes", ChangesScreen)):
         rows: dict[tuple[str, str], list[str]] = {}
         for binding in _bindings(cls):
             if binding.description:

@@ -72,7 +72,10 @@ class HomeScreen(Screen):
     def refresh_home(self) -> None:
         """Redraw what changes between visits: the build in progress and the recent builds."""
         self.sub_title = "home"
-        self.query_one("#continue", Button).display = self.app.state is not None
+        state = self.app.state
+        self.query_one("#continue", Button).display = state is not None
+        if state is not None:
+            self.query_one("#continue", Button).label = f"Continue the {state.kind} in progress"
         self.refresh_bindings()
         listing = self.query_one("#recent", OptionList)
         listing.clear_options()
@@ -122,9 +125,8 @@ class HomeScreen(Screen):
         self.app.action_review()
 
     def action_modify(self) -> None:
-        from emi_tui.tui.screens.modify import ModifyScreen
-
-        self.app.push_screen(ModifyScreen())
+        self.clear_open_problems()
+        self.app.new_modify()
 
     @on(Button.Pressed, "#modify")
     def _modify_pressed(self) -> None:

@@ -65,7 +65,7 @@ class PackagesScreen(StepScreen):
                 yield Label("Added: uncheck to drop", classes="field-label", id="added-label")
                 yield SelectionList[str](*[(self._label(p), p, True) for p in self._extra], id="added")
                 yield self.problem_line("added")
-                if self._repositories:
+                if self._repositories and self.wizard.kind == "build":  # a modify does not change package sources
                     yield Label("Extra package sources (from the answer file): uncheck to drop", classes="field-label")
                     yield SelectionList[int](
                         *[(str(repo.line), index, True) for index, repo in enumerate(self._repositories)], id="repositories"

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from emi_tui.tui.wizard_state import STEP_TITLES, STEPS, WizardState
+from emi_tui.tui.wizard_state import STEP_TITLES, WizardState
 
 
 class StepSidebar(OptionList):
@@ -37,9 +37,10 @@ class StepSidebar(OptionList):
 
     def show(self, state: WizardState) -> None:
         """Redraw the steps from `state`: ✓ done, ▶ here, ! has problems, dim when not reachable."""
-        pending = {step for step in STEPS if state.problems_for(step) or state.notes_for(step)} - {"summary"}
+        pending = {step for step in state.steps if state.problems_for(step) or state.notes_for(step)} - {state.steps[-1]}
+        self._steps = state.steps
         options = []
-        for number, step in enumerate(STEPS, start=1):
+        for number, step in enumerate(state.steps, start=1):
             reachable = state.reachable(step) or step == self.current
             if step == self.current:
                 mark, style = "▶", "bold $text-primary"
@@ -58,4 +59,4 @@ class StepSidebar(OptionList):
         highlighted = self.highlighted
         self.clear_options()
         self.add_options(options)
-        self.highlighted = highlighted if highlighted is not None else STEPS.index(self.current)
+        self.highlighted = highlighted if highlighted is not None else self._steps.index(self.current)

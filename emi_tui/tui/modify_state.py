@@ -1,0 +1,253 @@
+"""The state of modifying an image in the wizard: the artifact, its stored answers, and the changes chosen.
+
+A `ModifyState` is a `WizardState` with its own steps (Artifact, Packages,
+Metadata, Changes), so the wizard's own Packages and Metadata screens edit
+it. They start from the image's stored answers (`/etc/emi-tui/answers.yaml`)
+when it has them; the changes the modify applies are the difference between
+what the screens hold and what they started from. Like wizard_state, this
+module does not import Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from emi_tui.core.answers import Answers, Metadata, effective_packages, validate_bytes, validate_file
+from emi_tui.core.errors import Problem
+from emi_tui.core.recipes import RecipeBook
+from emi_tui.tui.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
+
+ARTIFACT_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar", ".img")
+SOURCE = "modify"
+#: The answer keys a modify can change (the rest of the stored answers are the image's history).
+EDITABLE_STEPS = ("packages", "metadata")
+
+
+def artifact_problem(text: str) -> str | None:
+    """Why `text` does not name an artifact that can be modified, or None (only the name and the file are looked at)."""
+    if not text.strip():
+        return "give the path of a .tgz, .tar.zst, .tar.xz, .tar or .img"
+    path = Path(text.strip()).expanduser()
+    if not path.name.lower().endswith(ARTIFACT_SUFFIXES):
+        return f"{path.name} is not a .tgz, .tar.zst, .tar.xz, .tar or .img"
+    if not path.is_file():
+        return f"no file at {path}"
+    return None
+
+
+@dataclass
+class ArtifactLook:
+    """What reading an artifact found: its survey (or why it cannot be modified) and its review."""
+
+    text: str  # the artifact path as typed, so that a late answer for an older path is ignored
+    survey: Any = None  # core.modify.ArtifactSurvey
+    error: str | None = None
+    entries: list[Any] = field(default_factory=list)  # core.review.ReviewEntry
+
+    @property
+    def stored_answers(self) -> str | None:
+        return next((e.answers for e in self.entries if getattr(e, "answers", None)), None)
+
+    @property
+    def image_id_fields(self) -> dict[str, str]:
+        return next((dict(e.fields) for e in self.entries if getattr(e, "fields", None)), {})
+
+
+@dataclass
+class Changes:
+    """The changes that no answer key holds: the Changes step's fields, as typed."""
+
+    upgrade: bool = False
+    script: str = ""
+    shell: bool = False
+    grow: str = ""
+    version: str = ""
+    output: str = ""
+
+
+class ModifyState(WizardState):
+    """Modifying one artifact: the wizard's answers (pre-filled from the image) plus the other changes."""
+
+    steps = MODIFY_STEPS
+    kind = "modify"
+
+    def __init__(self, book: RecipeBook, today: date):
+        super().__init__(book, today)
+        self.artifact_text = ""
+        self.look: ArtifactLook | None = None
+        self.changes = Changes()
+        #: The answers as pre-filled: packages and metadata are changed by how far the screens move from them.
+        self.original: Answers = self.answers
+        self.prefilled_from = "nothing yet"
+        self.metadata_file: Path | None = None
+        self.metadata_file_problems: list[Problem] = []
+
+    def intro_for(self, step: str) -> str:
+        if step == "packages":
+            return f"Pre-filled from {self.prefilled_from}. What you check is installed, what you uncheck is purged."
+        if step == "metadata":
+            return ("Pre-filled from the image's answers. Change an option (or take an answer file's on the Artifact step) "
+                    "to regenerate rc.local and the rest; leave them all to keep the image's own files.")
+        return ""
+
+    # -- the artifact ------------------------------------------------------------------
+
+    def set_artifact(self, text: str) -> None:
+        """The operator typed an artifact path; its look is stale until `load` brings the new one."""
+        # Not a revision: the answers are unchanged, so their (costly) validation stays cached.
+        self.artifact_text = text
+
+    def load(self, look: ArtifactLook) -> bool:
+        """Take what reading the artifact found; False when it answers for a path no longer typed."""
+        if look.text != self.artifact_text:
+            return False
+        self.look = look
+        stored = look.stored_answers
+        answers, source = None, ""
+        if stored:
+            validation = validate_bytes(stored, "/etc/emi-tui/answers.yaml", self.book, self.today)
+            if validation.located is not None and isinstance(validation.located.data, dict) and not validation.located.problems:
+                answers, source = lenient_answers(validation.located.data), "the image's stored answers (/etc/emi-tui/answers.yaml)"
+        if answers is None or answers.recipe not in self.book.recipes:
+            answers = new_answers(self.book)
+            guess = look.image_id_fields.get("recipe_name")
+            if guess in self.book.recipes:
+                answers = answers.model_copy(update={"recipe": guess, "release": self.book.recipes[guess].default_release})
+            source = f"the {answers.recipe} recipe's defaults (the image has no stored answers)"
+        if self.metadata_file is not None and not self.metadata_file_problems:
+            answers = answers.model_copy(update={"metadata": self._file_metadata or answers.metadata})
+        self.answers = answers
+        self.original = answers if self.metadata_file is None else answers.model_copy(update={"metadata": self._image_metadata(stored)})
+        self.prefilled_from = source
+        self.revision += 1
+        return True
+
+    _file_metadata: Metadata | None = None
+
+    def _image_metadata(self, stored: str | None) -> Metadata:
+        if stored:
+            validation = validate_bytes(stored, "stored", self.book, self.today)
+            if validation.answers is not None:
+                return validation.answers.metadata
+        return Metadata()
+
+    def use_answer_file(self, path: Path | None) -> None:
+        """Take the metadata options from an answer file (as `modify --answers FILE`), or stop when None."""
+        self.metadata_file, self.metadata_file_problems, self._file_metadata = path, [], None
+        if path is not None:
+            validation = validate_file(path, self.book, self.today)
+            if validation.ok and validation.answers is not None:
+                self._file_metadata = validation.answers.metadata
+            else:
+                self.metadata_file_problems = validation.problems or [Problem(str(path), 1, 1, "", "cannot read this file")]
+        self.revision += 1
+        if self.look is not None:
+            self.load(self.look)
+
+    def set_change(self, name: str, value: Any) -> None:
+        """Set one of the Changes step's fields (not an answer: no revision, as for the artifact)."""
+        setattr(self.changes, name, value)
+
+    # -- what the modify does ---------------------------------------------------------------
+
+    def package_changes(self) -> tuple[list[str], list[str]]:
+        """(add, remove): how the Packages step's list differs from the one the image was pre-filled with."""
+        recipe = self.recipe
+        if recipe is None:
+            return [], []
+        try:
+            before, after = effective_packages(self.original, recipe), effective_packages(self.answers, recipe)
+        except (TypeError, AttributeError):  # raw values with problems: the Packages step shows them
+            return [], []
+        return [p for p in after if p not in before], [p for p in before if p not in after]
+
+    def metadata_applied(self) -> Metadata | None:
+        """The metadata to apply (regenerating rc.local and the rest), or None to keep the image's files."""
+        if self.metadata_file is None and self.answers.metadata == self.original.metadata:
+            return None
+        try:
+            return Metadata.model_validate(self.answers.metadata.model_dump())
+        except ValueError:
+            return None
+
+    def changed_metadata_keys(self) -> list[str]:
+        now, before = self.answers.metadata, self.original.metadata
+        return [name for name in Metadata.model_fields if getattr(now, name, None) != getattr(before, name, None)]
+
+    def request(self) -> Any:
+        """The core's ModifyRequest for what the screens hold."""
+        from emi_tui.core.modify import ModifyRequest
+
+        add, remove = self.package_changes()
+        changes = self.changes
+        return ModifyRequest(
+            artifact=Path(self.artifact_text.strip()).expanduser(),
+            upgrade=changes.upgrade, add=add, remove=remove,
+            script=Path(changes.script.strip()).expanduser() if changes.script.strip() else None,
+            metadata=self.metadata_applied(), answers_file=self.metadata_file,
+            shell=changes.shell, grow=changes.grow.strip() or None, version=changes.version.strip() or None,
+            output=Path(changes.output.strip()).expanduser() if changes.output.strip() else None,
+        )
+
+    def plan(self) -> list[str]:
+        """What the modify will do, one line each, for the Changes step."""
+        add, remove = self.package_changes()
+        changes = self.changes
+        lines = [f"copy {Path(self.artifact_text.strip()).name or 'the artifact'} (the original is only read)"]
+        if changes.grow.strip():
+            lines.append(f"grow the filesystem to {changes.grow.strip()}")
+        if changes.upgrade:
+            lines.append("upgrade every package")
+        lines.append(f"install {', '.join(add)}" if add else "install nothing new")
+        lines.append(f"purge {', '.join(remove)}" if remove else "purge nothing")
+        if self.metadata_applied() is not None:
+            keys = self.changed_metadata_keys()
+            why = f"from {self.metadata_file.name}" if self.metadata_file else f"changed: {', '.join(keys)}"
+            lines.append(f"regenerate rc.local, the udev rules and the rest ({why})")
+        else:
+            lines.append("keep the image's rc.local and udev rules")
+        if changes.script.strip():
+            lines.append(f"run {Path(changes.script.strip()).name} in the image")
+        if changes.shell:
+            lines.append("open a shell in the image (the wizard steps aside until it exits)")
+        version = changes.version.strip() or f"today's ({self.today:%Y.%m.%d})"
+        lines.append(f"clean, stamp a new /etc/image-id with version {version}, check, zerofree and repack")
+        return lines
+
+    # -- problems -------------------------------------------------------------------------
+
+    def problems(self) -> list[Problem]:
+        own = self._artifact_problems() + self._change_problems()
+        edited = [p for p in super().problems() if step_for_key(p.key) in EDITABLE_STEPS]
+        return own + edited
+
+    def problems_for(self, step: str) -> list[Problem]:
+        """A step's own problems; the last step (Start) is held back by every problem, as the Summary is."""
+        if step == self.steps[-1]:
+            return self.problems()
+        return [p for p in self.problems() if step_for_key(p.key) == step]
+
+    def _artifact_problems(self) -> list[Problem]:
+        text = self.artifact_text
+        problem = artifact_problem(text)
+        if problem is None and (self.look is None or self.look.text != text):
+            problem = "reading the artifact…"
+        elif problem is None and self.look is not None and self.look.error:
+            problem = self.look.error
+        found = [Problem(SOURCE, 0, 0, "artifact", problem)] if problem else []
+        for file_problem in self.metadata_file_problems:
+            found.append(Problem(SOURCE, 0, 0, "artifact.answers", str(file_problem)))
+        return found
+
+    def _change_problems(self) -> list[Problem]:
+        from emi_tui.core.modify import request_problems
+
+        if artifact_problem(self.artifact_text) is not None:
+            return []
+        request = self.request()
+        survey = self.look.survey if self.look is not None and self.look.text == self.artifact_text else None
+        return [Problem(SOURCE, 0, 0, f"changes.{key}", error.message + (f" ({error.hint})" if error.hint else ""))
+                for key, error in request_problems(request, survey) if key != "shell"]

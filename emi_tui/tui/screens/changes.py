@@ -1,0 +1,122 @@
+"""Modify, last step, Changes: what no answer key holds (upgrade, a script, a shell, grow, version, output), and Start.
+
+Beside the fields, the plan says in words what the modify will do, from the
+packages and metadata the earlier steps changed. Start hands the core's
+ModifyRequest to the build screen, which runs it and ends on the Done screen.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Input, Label, Static, Switch
+
+from emi_tui.core.sizes import human
+from emi_tui.tui.build_worker import terminal_handover
+from emi_tui.tui.modify_state import ModifyState
+from emi_tui.tui.screens import StepScreen, update_if_changed
+
+
+def can_hand_over_terminal(app: object) -> bool:
+    """Whether the app runs in a real terminal that it can give to a shell (not headless, not in a browser)."""
+    driver = getattr(app, "_driver", None)
+    return bool(driver is not None and driver.can_suspend and not getattr(app, "is_headless", True))
+
+
+class ChangesScreen(StepScreen):
+    """The rest of the changes, the plan in words, and Start."""
+
+    STEP = "changes"
+    INTRO = "Anything else to change, then Start: the modify runs on a copy, and the original stays as it is."
+    FIELDS = {"changes.script": "script", "changes.grow": "grow", "changes.version": "version", "changes.output": "output",
+              "changes.add": "plan", "changes.remove": "plan"}
+    NEEDS_RECIPE = False
+    AUTO_FOCUS = "#upgrade"
+    BINDINGS = [Binding("ctrl+s", "next", "Start", priority=True), Binding("ctrl+n", "next", "Start", priority=True, show=False)]
+    DEFAULT_CSS = """
+    ChangesScreen #changes-columns { height: 1fr; }
+    ChangesScreen #changes-form { width: 3fr; }
+    ChangesScreen #plan-box { width: 2fr; }
+    ChangesScreen .switch-row { height: auto; }
+    ChangesScreen .switch-row Label { padding: 1 1 0 1; }
+    ChangesScreen #shell-note { color: $text-muted; height: auto; }
+    ChangesScreen #plan-box { border: round $primary 50%; padding: 0 1; }
+    """
+
+    @property
+    def modify(self) -> ModifyState:
+        state = self.wizard
+        assert isinstance(state, ModifyState)
+        return state
+
+    def compose_body(self) -> ComposeResult:
+        changes = self.modify.changes
+        look = self.modify.look
+        size = human(look.survey.image_bytes) if look is not None and look.survey is not None else "its size"
+        folder = str(self.modify.request().artifact.parent)
+        shell_ok = can_hand_over_terminal(self.app)
+        with Horizontal(id="changes-columns"):
+            with VerticalScroll(id="changes-form", classes="column"):
+                with Horizontal(classes="switch-row"):
+                    yield Switch(changes.upgrade, id="upgrade")
+                    yield Label("Upgrade every package")
+                yield Label("Script to run in the image (optional)", classes="field-label")
+                yield Input(changes.script, placeholder="path/to/script.sh", id="script")
+                yield self.problem_line("script")
+                with Horizontal(classes="switch-row"):
+                    yield Switch(changes.shell and shell_ok, id="shell", disabled=not shell_ok)
+                    yield Label("Open a shell in the image")
+                yield Static(
+                    "The wizard steps aside while the shell runs; everything typed is logged. `exit` seals the image, `exit 130` abandons."
+                    if shell_ok else "A shell needs the wizard in a real terminal.", id="shell-note")
+                yield Label(f"Grow the filesystem to (it is {size} now)", classes="field-label")
+                yield Input(changes.grow, placeholder="4.5G", id="grow")
+                yield self.problem_line("grow")
+                yield Label("New image_version (empty: today)", classes="field-label")
+                yield Input(changes.version, placeholder=f"{self.modify.today:%Y.%m.%d}", id="version")
+                yield self.problem_line("version")
+                yield Label("Folder for the new artifact", classes="field-label")
+                yield Input(changes.output, placeholder=f"beside the original ({folder})", id="output")
+                yield self.problem_line("output")
+            with Vertical(id="plan-box", classes="column"):
+                yield Static(id="plan")
+                yield self.problem_line("plan")
+
+    def compose_nav(self) -> ComposeResult:
+        yield Button("Back", id="back")
+        yield Static(id="nav-note")
+        yield Button("Start modify (ctrl+s)", id="next", variant="primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#plan-box").border_title = "the modify will"
+
+    @on(Switch.Changed)
+    def _switched(self, event: Switch.Changed) -> None:
+        if event.switch.id in ("upgrade", "shell"):
+            self.modify.set_change(event.switch.id, event.value)
+            self.refresh_state()
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        if event.input.id in ("script", "grow", "version", "output"):
+            self.modify.set_change(event.input.id, event.value)
+            self.refresh_state()
+
+    def state_refreshed(self) -> None:
+        lines = [Content.assemble(("• ", "$accent"), line) for line in self.modify.plan()]
+        update_if_changed(self.query_one("#plan", Static), Content("\n").join(lines))
+
+    def action_next(self) -> None:
+        state = self.modify
+        if state.problems():
+            self.app.bell()
+            return
+        state.finished.add(self.STEP)
+        request = state.request()
+        if request.shell:
+            request.shell_wrapper = terminal_handover(self.app)
+        self.app.start_modify(request)
