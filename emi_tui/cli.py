@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     review.add_argument("--json", action="store_true", help="print one JSON array, an object per entry")
+    review.add_argument("--full-stamp-search", action="store_true",
+                        help="search every UTC offset for every stamp; by default a review spends ~1 s on stamps that verify nowhere, then searches the rest at UTC only")
 
     build = commands.add_parser(
         "build",
@@ -112,7 +114,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "review":
         from emi_tui.commands import review
 
-        return review.run(args.paths, args.json)
+        return review.run(args.paths, args.json, args.full_stamp_search)
     if args.command == "build":
         from emi_tui.commands import build
 

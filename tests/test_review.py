@@ -6,6 +6,7 @@ import calendar
 import json
 import os
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -318,3 +319,75 @@ def test_truncated_catalog_files_never_raise(scratch, cut, noise):
     path = scratch / "truncated.txt"
     path.write_bytes(CATALOG.read_bytes()[:cut] + noise)
     check_harmless(review_paths([path]))
+
+
+# --------------------------------------------------------------------------- the stamp-search budget
+
+def _catalog(entries: list[tuple[int, int]]) -> bytes:
+    """A catalog with one entry per (stamp epoch, date epoch): the date written at UTC."""
+    return "".join(
+        f'entry {i}:\n  image_stamp="{stamp_for(stamp)}"\n  image_date="{date_for(date)}"\n' for i, (stamp, date) in enumerate(entries)
+    ).encode()
+
+
+@pytest.fixture
+def md5_calls(monkeypatch):
+    """Count the md5s the stamp search computes (and start from an empty cache of checks)."""
+    from emi_tui.core import stampcheck
+
+    calls = []
+    real = stampcheck._md5
+
+    def counting(data: bytes):
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(stampcheck, "_md5", counting)
+    stampcheck._check_stamp.cache_clear()
+    yield calls
+    stampcheck._check_stamp.cache_clear()
+
+
+def test_a_review_bounds_the_md5s_spent_on_stamps_that_verify_nowhere(md5_calls):
+    from emi_tui.core.stampcheck import REVIEW_SEARCH_BUDGET, _search_order
+
+    full, utc_only = len(_search_order()), 2 * 60 + 1
+    count = 300
+    entries = review_bytes("catalog", _catalog([(1_300_000_000 + 86_400 * i + 500_000, 1_300_000_000 + 86_400 * i) for i in range(count)]))
+    searched = [e for e in entries if e.stamp_check.complete]
+    cut = [e for e in entries if not e.stamp_check.complete]
+    assert len(searched) == REVIEW_SEARCH_BUDGET // full and len(searched) + len(cut) == count
+    assert entries[: len(searched)] == searched  # the budget goes to the first entries, in order
+    assert len(md5_calls) == len(searched) * full + len(cut) * utc_only
+    for entry in cut:
+        assert not entry.stamp_check.verified and "not searched" in entry.stamp_check.describe()
+        assert any(p.field == "image_stamp" and p.severity == "warning" and "--full-stamp-search" in p.message for p in entry.problems)
+    assert all("not searched" not in e.stamp_check.describe() for e in searched)
+
+
+def test_after_the_budget_a_stamp_at_utc_still_verifies_and_full_search_finds_the_rest(md5_calls, tmp_path):
+    spent = [(1_300_000_000 + 86_400 * i + 500_000, 1_300_000_000 + 86_400 * i) for i in range(100)]
+    at_utc = (1_500_000_000, 1_500_000_003)  # the stamp 3 s before the date, both UTC
+    at_pst = (1_500_100_000, 1_500_100_000 - 8 * 3600)  # a date written at UTC-08:00
+    catalog = tmp_path / "catalog.txt"
+    catalog.write_bytes(_catalog(spent + [at_utc, at_pst]))
+    *_, utc_entry, pst_entry = review_paths([catalog])
+    assert utc_entry.stamp_check.verified and utc_entry.stamp_check.skew_s == -3
+    assert not pst_entry.stamp_check.verified and not pst_entry.stamp_check.complete
+    *_, utc_entry, pst_entry = review_paths([catalog], full_stamp_search=True)
+    assert pst_entry.stamp_check.verified and pst_entry.stamp_check.utc_offset == "-08:00"
+    assert all(e.stamp_check.complete for e in review_paths([catalog], full_stamp_search=True))
+
+
+def test_review_full_stamp_search_on_the_command_line(tmp_path):
+    catalog = tmp_path / "catalog.txt"
+    catalog.write_bytes(_catalog([(1_300_000_000 + 86_400 * i + 500_000, 1_300_000_000 + 86_400 * i) for i in range(90)]))
+    env = {**os.environ, "EMI_TUI_STATE_DIR": str(tmp_path / "state")}
+
+    def cut_entries(*flags: str) -> int:
+        done = subprocess.run([sys.executable, "-m", "emi_tui", "review", "--json", *flags, str(catalog)], capture_output=True, text=True, env=env)
+        assert done.returncode == 1 and not done.stderr, done.stderr  # 1: the entries lack image_name and the rest
+        return sum(any("--full-stamp-search" in p["message"] for p in e["problems"]) for e in json.loads(done.stdout))
+
+    assert cut_entries() == 90 - 1_000_000 // 12_705
+    assert cut_entries("--full-stamp-search") == 0

@@ -24,9 +24,9 @@ def _image_details(entry: ReviewEntry) -> None:
         out.print(Syntax(entry.answers, "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
 
 
-def run(paths: list[Path], as_json: bool) -> int:
+def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> int:
     """Print the review; exit 1 when any entry has an error or fails a hygiene check, 0 otherwise."""
-    entries = review_paths(paths)
+    entries = review_paths(paths, full_stamp_search=full_stamp_search)
     if as_json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
     else:

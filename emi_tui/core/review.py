@@ -20,7 +20,8 @@ from rich.text import Text
 from emi_tui.core import layout
 from emi_tui.core.errors import Severity, did_you_mean
 from emi_tui.core.imageid import DATE_RE, FIELDS, STAMP_RE
-from emi_tui.core.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, check_stamp, parse_date  # noqa: F401 (re-exported)
+from emi_tui.core import stampcheck
+from emi_tui.core.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, check_stamp, parse_date, search_budget  # noqa: F401 (re-exported)
 from emi_tui.core.imageread import ARTIFACT_SUFFIXES, HygieneCheck, ImageFacts, ImageReadError, inspect_image, is_artifact, read_from_artifact
 
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
@@ -267,6 +268,8 @@ def _finish(source: str, heading: str | None, draft: _Draft) -> ReviewEntry:
     _check_names(draft)
     _check_versions(draft, date)
     stamp_check = check_stamp(stamp, date) if stamp and date else StampCheck(False, reason="the entry needs both image_stamp and image_date")
+    if not stamp_check.complete:
+        add("image_stamp", "warning", "the stamp was only searched at UTC: this review's stamp-search time was spent on earlier entries (review --full-stamp-search searches every offset)")
     fields = dict(f)
     if draft.tarballs:
         fields["tarball"] = " ".join(draft.tarballs)
@@ -279,7 +282,8 @@ def _failed(source: str, message: str, entry: str | None = None, severity: Sever
 
 def review_bytes(source: str, data: bytes) -> list[ReviewEntry]:
     """Review the contents of a loose image-id file or a catalog (told apart by their contents)."""
-    return [_finish(source, heading, draft) for heading, draft in _drafts(data)]
+    with search_budget():
+        return [_finish(source, heading, draft) for heading, draft in _drafts(data)]
 
 
 
@@ -363,12 +367,14 @@ def _review_path(path: Path) -> list[ReviewEntry]:
         return [_failed(str(path), f"cannot read it ({exc.strerror or exc}): check the path and its permissions")]
 
 
-def review_paths(paths: list[Path]) -> list[ReviewEntry]:
+def review_paths(paths: list[Path], *, full_stamp_search: bool = False) -> list[ReviewEntry]:
     """Review files, folders (searched recursively), catalogs and images; never raises for bad input.
 
     A path that does not exist or cannot be read becomes an entry with an error.
+    Stamp searches share one budget (see stampcheck) unless `full_stamp_search`.
     """
-    return [entry for path in paths for entry in _review_path(Path(path))]
+    with search_budget(None if full_stamp_search else stampcheck.REVIEW_SEARCH_BUDGET):
+        return [entry for path in paths for entry in _review_path(Path(path))]
 
 
 
