@@ -250,15 +250,33 @@ def terminal_handover(app: Any) -> Callable[[], ContextManager[None]]:
 
     The shell step runs on the worker thread, but suspending and resuming the
     app must happen on its own loop: both go through `call_from_thread`.
+    Repaints are held back meanwhile (`batch_update`): a suspended driver's
+    writer no longer drains its bounded queue, so the log and the step timer
+    repainting behind the shell would block the app's loop for good.
     """
 
     @contextmanager
     def handed_over() -> Iterator[None]:
-        suspension = app.suspend()
-        app.call_from_thread(suspension.__enter__)
+        held, suspension = app.batch_update(), app.suspend()
+
+        def step_aside() -> None:
+            held.__enter__()
+            try:
+                suspension.__enter__()
+            except BaseException:  # no terminal to hand over: paint again, and the shell step fails with the reason
+                held.__exit__(None, None, None)
+                raise
+
+        def come_back() -> None:
+            try:
+                suspension.__exit__(None, None, None)
+            finally:
+                held.__exit__(None, None, None)
+
+        app.call_from_thread(step_aside)
         try:
             yield
         finally:
-            app.call_from_thread(suspension.__exit__, None, None, None)
+            app.call_from_thread(come_back)
 
     return handed_over
