@@ -6,6 +6,8 @@ before anything starts, so a typo is one clear error line, not a traceback.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -118,12 +120,35 @@ class EmiApp(App[int]):
         self.theme = self._startup_theme  # before mount, so the CSS is built once, in this theme
 
     async def on_mount(self) -> None:
+        self._stop_on_signals()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         await self.push_screen(HomeScreen())
         for note in self.startup_notes:
             self.notify(note, severity="warning", timeout=10)
         if self.answers_path is not None:
             self.open_answer_file(self.answers_path)
+
+    def _stop_on_signals(self) -> None:
+        """SIGTERM, SIGHUP and SIGINT end the app as quitting does, never abruptly.
+
+        Left to Python, SIGTERM would end the process at once, leaving a running
+        build's or modify's mounts and loop device behind. Here the running
+        screen's cancel event is set, and the app exits: the engine's own
+        teardown unmounts, and the process ends once its worker has returned.
+        """
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            try:
+                loop.add_signal_handler(signum, self._signalled, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return  # not the main thread (an app under test), or a platform without signals
+
+    def _signalled(self, signum: int) -> None:
+        for screen in self.screen_stack:
+            stop = getattr(screen, "stop_running", None)
+            if callable(stop):
+                stop()
+        self.exit(return_code=128 + signum)
 
     def _theme_changed(self, theme: Theme) -> None:
         # Only a change made in the app is remembered, not the start-up theme (--theme is for one run).

@@ -62,6 +62,10 @@ class BootTestScreen(Screen):
         self.finished = False
         self.sub_title = f"boot test · {self.artifact.name}"
 
+    def stop_running(self) -> None:
+        """Stop the boot test (the app is going away): QEMU and the metadata service are stopped."""
+        self.cancel.set()
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="boot-body"):

@@ -170,6 +170,10 @@ class BuildScreen(Screen):
         self.set_interval(1.0, self._tick)
         self._start(retry=False)
 
+    def stop_running(self) -> None:
+        """Stop the build (the app is going away): the engine unmounts and cleans up, then returns."""
+        self._cancel.set()
+
     def on_unmount(self) -> None:
         # Leaving the screen (or quitting) must not leave a build running with its mounts.
         self._cancel.set()
