@@ -9,17 +9,15 @@ import subprocess
 import pytest
 
 from emi_tui.core import layout
-from emi_tui.core.imageread import hygiene_checks, read_from_image
+from emi_tui.core.imageread import hygiene_checks
 from emi_tui.core.review import check_stamp, review_paths
 from emi_tui.core.sizes import parse_size
+
+from .checks import text_in
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
 
-def _image_text(image, path: str) -> str:
-    data = read_from_image(image, path)
-    assert data is not None, f"/{path} is missing from the image"
-    return data.decode()
 
 
 def test_cold_build_misses_the_cache_and_bootstraps(cold_build):
@@ -63,7 +61,7 @@ def test_image_is_a_clean_ext3_filesystem_of_the_chosen_size(unpacked, cold_buil
 
 
 def test_image_id_is_stamped_at_utc_with_no_skew(unpacked, cold_build):
-    text = _image_text(unpacked / f"{cold_build.stem}.img", layout.IMAGE_ID)
+    text = text_in(unpacked / f"{cold_build.stem}.img", layout.IMAGE_ID)
     fields = dict(line.split("=", 1) for line in text.splitlines())
     values = {k: v.strip('"') for k, v in fields.items()}
     assert values["image_name"] == "euca-debian-emi" and values["recipe_name"] == "debian-based"
@@ -86,12 +84,12 @@ def test_rc_local_is_executable_and_carries_the_chosen_options(unpacked, cold_bu
     mode = subprocess.run(["debugfs", "-R", f"stat /{layout.RC_LOCAL}", str(image)], capture_output=True, text=True).stdout
     octal = int(mode.split("Mode:")[1].split()[0], 8)
     assert octal & stat.S_IXUSR
-    rc_local = _image_text(image, layout.RC_LOCAL)
+    rc_local = text_in(image, layout.RC_LOCAL)
     assert "public-keys/0/openssh-key" in rc_local and "/media/ephemeral0" in rc_local
     assert "local-hostname" in rc_local and "user-data" in rc_local
-    assert "euca-udev" in _image_text(image, layout.UDEV_RULE)
-    assert "sd" in _image_text(image, layout.EUCA_UDEV)
-    assert f"LABEL={layout.ROOT_LABEL}" in _image_text(image, layout.FSTAB)
+    assert "euca-udev" in text_in(image, layout.UDEV_RULE)
+    assert "sd" in text_in(image, layout.EUCA_UDEV)
+    assert f"LABEL={layout.ROOT_LABEL}" in text_in(image, layout.FSTAB)
 
 
 def test_hygiene_checklist_passes(unpacked, cold_build):
@@ -102,6 +100,6 @@ def test_hygiene_checklist_passes(unpacked, cold_build):
 def test_cached_rebuild_applies_its_own_answers(cached_build, tmp_path):
     subprocess.run(["tar", "-xf", str(cached_build.tarball), "-C", str(tmp_path)], check=True)
     image = tmp_path / cached_build.stem / f"{cached_build.stem}.img"
-    assert "ec2-user" in _image_text(image, layout.RC_LOCAL)
+    assert "ec2-user" in text_in(image, layout.RC_LOCAL)
     manifest = (cached_build.output / f"{cached_build.stem}.manifest").read_text()
     assert "\nhtop\t" in "\n" + manifest

@@ -10,7 +10,6 @@ zerofree saves (printed, and measured in benchmarks/modify_bench.py too).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -26,11 +25,10 @@ import pytest
 from emi_tui.core import layout
 from emi_tui.core.boottest import BootTest
 from emi_tui.core.imageread import hygiene_checks, read_from_image
-from emi_tui.core.leftovers import loops_under
-from emi_tui.core.mounts import mounts_under
 from emi_tui.core.review import check_stamp, review_bytes
 from emi_tui.core.sizes import parse_size
 
+from .checks import assert_nothing_left, fields_of, sha256, text_in
 from .conftest import run_cli
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
@@ -42,35 +40,12 @@ HANGING = "#!/bin/sh\necho half-way\nsleep 300\n"
 BALLAST = "#!/bin/sh\nset -e\ndd if=/dev/urandom of=/root/ballast bs=1M count=200 status=none\nsync\nrm /root/ballast\n"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
-def text_in(image: Path, inner: str) -> str:
-    data = read_from_image(image, inner)
-    assert data is not None, f"/{inner} is missing from {image.name}"
-    return data.decode()
 
 
-def fields_of(text: str) -> dict[str, str]:
-    return {k: v.strip('"') for k, v in (line.split("=", 1) for line in text.splitlines() if "=" in line)}
 
 
-def assert_nothing_left(work: Path, *folders: Path) -> None:
-    assert mounts_under(work) == [], "a mount of the modify remains"
-    for folder in (work, *folders):
-        assert loops_under(folder) == [], f"a loop device backed by a file under {folder} remains"
-    assert list(work.iterdir()) == [], "the work folder was not removed"
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                assert not os.readlink(proc / "root").startswith(str(work)), "a process still runs inside the image"
-            except OSError:
-                continue
 
 
 @dataclass

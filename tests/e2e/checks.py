@@ -1,0 +1,46 @@
+"""Checks the end-to-end tests share: digests, image-id fields, files read from an image, nothing left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from emi_tui.core.imageread import read_from_image
+from emi_tui.core.leftovers import loops_under
+from emi_tui.core.mounts import mounts_under
+
+
+def sha256(path: Path) -> str:
+    """The file's sha256, computed here (not by the code under test)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fields_of(text: str) -> dict[str, str]:
+    """The key="value" lines of an /etc/image-id, unquoted."""
+    return {k: v.strip('"') for k, v in (line.split("=", 1) for line in text.splitlines() if "=" in line)}
+
+
+def text_in(image: Path, inner: str) -> str:
+    """A text file inside an .img; the test fails when it is missing."""
+    data = read_from_image(image, inner)
+    assert data is not None, f"/{inner} is missing from {Path(image).name}"
+    return data.decode()
+
+
+def assert_nothing_left(work: Path, *folders: Path) -> None:
+    """No mount, loop device, work folder or chrooted process of a build or modify remains."""
+    assert mounts_under(work) == [], "a mount of the modify remains"
+    for folder in (work, *folders):
+        assert loops_under(folder) == [], f"a loop device backed by a file under {folder} remains"
+    assert not work.exists() or list(work.iterdir()) == [], "the work folder was not removed"
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                assert not os.readlink(proc / "root").startswith(str(work)), "a process still runs inside the image"
+            except OSError:
+                continue
