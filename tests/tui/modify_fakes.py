@@ -8,7 +8,9 @@ from pathlib import Path
 
 from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.core.modify import ArtifactSurvey, ModifyResult
+from emi_tui.core.imageread import HygieneCheck
 from emi_tui.core.review import Finding, ReviewEntry
+from emi_tui.core.stampcheck import StampCheck
 from emi_tui.tui.modify_state import ArtifactLook
 
 OLD_ID = 'image_name="euca-debian-emi"\nimage_version="2026.01.02"\nrecipe_name="debian-based"\n'
@@ -38,7 +40,9 @@ def fake_reader(stored: str | None = STORED, error: str | None = None, fields: d
             return ArtifactLook(text, error=error)
         survey = ArtifactSurvey(Path(text), "tarball", "gzip", "euca/euca.img", ["euca"], 1300 * 1024**2)
         found = fields or {"image_name": "euca-debian-emi", "image_version": "2026.01.02", "recipe_name": "debian-based"}
-        entry = ReviewEntry(text, None, found, "ok", [Finding("image_stamp", "warning", "the stamp does not verify")], [], stored)
+        hygiene = [HygieneCheck("no shell history", True, "none"), HygieneCheck("no package caches", False, "found /var/cache/apt/archives/htop.deb")]
+        entry = ReviewEntry(text, None, found, StampCheck(False), [Finding("image_version", "warning", "image_version disagrees with image_date")],
+                            hygiene, stored)
         return ArtifactLook(text, survey=survey, entries=[entry])
 
     read.calls = calls  # type: ignore[attr-defined]

@@ -57,13 +57,19 @@ def look_lines(look: ArtifactLook) -> list[Content]:
     for entry in look.entries:
         for key, value in (getattr(entry, "fields", None) or {}).items():
             lines.append(Content.assemble((key, "bold"), f" = {value}"))
+        check = getattr(entry, "stamp_check", None)
+        if check is not None and getattr(entry, "fields", None):
+            lines.append(Content.styled(f"stamp {check.describe()}", "$success" if check.verified else "$warning"))
         for finding in getattr(entry, "problems", ()) or ():
             error = finding.severity == "error"
             where = f"{finding.field}: " if finding.field else ""
             lines.append(Content.styled(f"{'✗' if error else '•'} {where}{finding.message}", "$text-error" if error else "$warning"))
-        for check in getattr(entry, "hygiene", None) or ():
-            if not check.ok:
-                lines.append(Content.styled(f"• {check.name}: {check.detail}", "$warning"))
+        hygiene = getattr(entry, "hygiene", None) or ()
+        for item in hygiene:
+            if not item.ok:
+                lines.append(Content.styled(f"• {item.name}: {item.detail}", "$warning"))
+        if hygiene and all(item.ok for item in hygiene):
+            lines.append(Content.styled(f"hygiene: all {len(hygiene)} checks pass", "$success"))
     return lines or [Content.styled("no image-id found", "$warning")]
 
 
