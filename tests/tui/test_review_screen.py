@@ -139,3 +139,23 @@ def test_compare_lists_every_field_of_either_entry():
     assert rows["image_name"] == ("a", "a", False)
     assert rows["image_arch"] == ("x86_64", "—", True) and rows["tarball"] == ("—", "t.tgz", True)
     assert list(rows)[:2] == ["image_name", "image_arch"]
+
+
+@async_test
+async def test_columns_fit_their_cells_from_the_first_paint(tmp_path):
+    """DataTable sizes auto-width columns only when idle and keeps lines drawn before: the screen sizes them itself."""
+    from emi_tui.core.review import review_paths
+    from emi_tui.tui.messages import ReviewLoaded
+
+    folder = write_samples(tmp_path / "ids")
+    app = ScreenApp(lambda: ReviewScreen([]))
+    async with app.run_test(size=(140, 45)):
+        screen = app.screen_under_test
+        table = screen.query_one(DataTable)
+        # Delivered by hand, and read with no await in between: no idle can size the columns first.
+        screen._loaded(ReviewLoaded([folder], review_paths([folder])))
+        assert table.row_count == 4
+        for column in table.ordered_columns:
+            cells = [str(cell) for cell in table.get_column(column.key)]
+            widest = max(len(text) for text in [str(column.label), *cells])
+            assert column.get_render_width(table) - 2 * table.cell_padding >= widest, column.key.value

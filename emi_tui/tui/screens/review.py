@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -65,6 +66,22 @@ def compare_entries(left: Any, right: Any) -> list[tuple[str, str, str, bool]]:
 def _stamp_word(entry: Any) -> str:
     check = entry.stamp_check
     return f"verified UTC{check.utc_offset or ''}" if check.verified else "not verified"
+
+
+def fit_columns(table: DataTable, rows: list[tuple]) -> None:
+    """Size the table's columns to their labels and these rows, before the rows are added.
+
+    DataTable sizes auto-width columns later, when it is idle, and does not
+    repaint lines it drew before that (textual 8.2): a table painted in
+    between kept columns as narrow as their labels. Fixed widths measured here
+    make the first picture the right one.
+    """
+    for position, column in enumerate(table.ordered_columns):
+        if column.key.value == "mark":
+            continue  # one cell wide by design
+        cells = [cells[position] for cells in rows]
+        column.width = max([cell_len(column.label.plain), *(cell_len(getattr(cell, "plain", str(cell))) for cell in cells)])
+        column.auto_width = False
 
 
 class ReviewScreen(Screen):
@@ -144,17 +161,20 @@ class ReviewScreen(Screen):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
+        rows = []
         for index, entry in enumerate(self.entries):
             summary, style = problem_summary(entry)
             verified = entry.stamp_check.verified
-            table.add_row(
+            rows.append((
                 Text("A", style=f"bold {colours['accent']}") if index == self.marked else "",
                 Text(summary, style=colours[style.lstrip("$")]),
                 Text("verified" if verified else "not verified", style=colours["success" if verified else "error"]),
                 Text(entry_label(entry)),
                 Text(entry.fields.get("image_name", "—")),
-                key=str(index),
-            )
+            ))
+        fit_columns(table, rows)
+        for index, cells in enumerate(rows):
+            table.add_row(*cells, key=str(index))
         if self.entries:
             table.move_cursor(row=min(max(row, 0), len(self.entries) - 1))
 
