@@ -22,6 +22,10 @@ def main() -> int:
     if not only or "tui" in only:
         # The TUI flood prints its own table (it runs a headless app of its own).
         subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "tui_log.py")])
+    if not only or "inputs" in only:
+        import inputs_bench
+
+        suites.append(("inputs", inputs_bench.main))
     if (not only or "build" in only) and os.geteuid() == 0:
         import build_bench
 

@@ -53,7 +53,7 @@ def test_cancel_stops_the_whole_process_group():
     with pytest.raises(Cancelled):
         # The grandchild sleep must die too: the runner kills the child's session.
         run_command(["sh", "-c", "sleep 60 & echo $!; wait"], lambda line: pids.append(int(line)), cancel=cancel)
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 10  # not a speed target: uncancelled, the command runs 60 s
     time.sleep(0.2)
     assert pids, "the child never printed its grandchild's pid"
     for pid in pids:

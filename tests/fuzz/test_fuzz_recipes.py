@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 from emi_tui.core.recipes import Recipe, RecipeBook, load_recipe_file
 
 from .strategies import (
+    HANG_GUARD_SECONDS,
     RECIPE_KEYS,
     documents,
     dumped,
@@ -40,16 +40,14 @@ from .strategies import (
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
-PER_FILE_SECONDS = 1.0
 RANDOM_YAML, NEAR_VALID, MUTATED, RANDOM_BYTES, BOOKS = 200, 150, 200, 100, 80
 
 SEEDS = [(yaml.safe_load(text)["name"], text.encode()) for text in shipped_recipe_texts()]
 
 
 def check_recipe_file(path: Path, raw: bytes, stats: Counter) -> Recipe | None:
-    """The contract for one recipe file: no exception, a recipe or located problems, under a second."""
+    """The contract for one recipe file: no exception, a recipe or located problems (its time: benchmarks/inputs_bench.py)."""
     stats["files"] += 1
-    started = time.perf_counter()
     try:
         recipe, problems = load_recipe_file(path)
     except Exception as exc:
@@ -58,8 +56,6 @@ def check_recipe_file(path: Path, raw: bytes, stats: Counter) -> Recipe | None:
             raise
         stats[f"known core bug: {bug}"] += 1
         return None
-    elapsed = time.perf_counter() - started
-    assert elapsed < PER_FILE_SECONDS, f"load_recipe_file took {elapsed:.2f} s on {raw[:200]!r}"
     wrong = problem_errors(problems, str(path), raw)
     assert not wrong, wrong
     if recipe is not None:
@@ -179,9 +175,7 @@ def test_recipe_books():
                 path = Path(folder) / f"{stem}{suffix}"
                 path.write_bytes(raw)
                 written[path] = raw
-            started = time.perf_counter()
             book = RecipeBook([Path(folder)])
-            assert time.perf_counter() - started < PER_FILE_SECONDS * len(files)
             # The book is exactly its files, each read as load_recipe_file reads it, *.yaml before *.yml.
             order = sorted(p for p in written if p.suffix == ".yaml") + sorted(p for p in written if p.suffix == ".yml")
             expected_problems, expected_recipes = [], {}
@@ -202,9 +196,6 @@ def test_recipe_books():
 
 # --------------------------------------------------------------------------- files that are not files
 
-BOUND_SECONDS = 5.0
-
-
 def _book_in_child(folder: Path):
     def call():
         book = RecipeBook([folder])
@@ -213,11 +204,10 @@ def _book_in_child(folder: Path):
     return call
 
 
-def _check_folder(folder: Path, bad_name: str, bound: float = BOUND_SECONDS) -> None:
-    result = run_bounded(_book_in_child(folder), bound)
-    assert "timeout" not in result, f"RecipeBook did not return within {bound} s"
+def _check_folder(folder: Path, bad_name: str) -> None:
+    result = run_bounded(_book_in_child(folder))
+    assert "timeout" not in result, f"RecipeBook hung: no answer within the {HANG_GUARD_SECONDS:.0f} s hang guard"
     assert "raised" not in result, result.get("traceback", result)
-    assert result["seconds"] < PER_FILE_SECONDS, f"RecipeBook took {result['seconds']:.2f} s"
     names, problems = result["value"]
     assert names == ["tiny-debian"], names  # the good recipe beside the bad entry still loads
     bad = [p for p in problems if p[4].startswith(str(folder / bad_name) + ":")]
@@ -253,7 +243,7 @@ def test_recipe_folder_entries_that_cannot_be_read(kind, tmp_path):
 def test_fifo_in_a_recipe_folder_is_a_problem_not_a_hang(tmp_path):
     folder = _folder_with_good_recipe(tmp_path)
     os.mkfifo(folder / "fifo.yaml")
-    _check_folder(folder, "fifo.yaml", bound=2.0)
+    _check_folder(folder, "fifo.yaml")
 
 
 def test_recipe_size_with_hundreds_of_digits_is_a_problem(tmp_path):
@@ -286,9 +276,8 @@ def test_adversarial_recipe_files(text, tmp_path):
         recipe, problems = load_recipe_file(path)
         return recipe is None, located_summary(problems)
 
-    result = run_bounded(call, BOUND_SECONDS)
+    result = run_bounded(call)
     assert "timeout" not in result and "raised" not in result, result
-    assert result["seconds"] < PER_FILE_SECONDS
     rejected, problems = result["value"]
     assert rejected and problems
     assert all(1 <= line <= line_breaks(text.encode()) + 2 and column >= 1 for line, column, *_ in problems)
