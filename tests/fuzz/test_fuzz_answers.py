@@ -26,23 +26,25 @@ from emi_tui.core.errors import Problem
 from emi_tui.core.recipes import RecipeBook
 from emi_tui.core.yamlload import MAX_BYTES, MAX_NODES
 
+from .harness import (
+    HANG_GUARD_SECONDS,
+    known_core_bug,
+    known_silent_answers,
+    line_breaks,
+    located_summary,
+    problem_errors,
+    run_bounded,
+)
 from .strategies import (
     ANSWER_KEYS,
-    HANG_GUARD_SECONDS,
     DATA,
     MIRROR,
     documents,
     dumped,
     fuzz_settings,
-    known_core_bug,
-    known_silent_answers,
-    line_breaks,
-    located_summary,
     mutated,
     near_valid_answers,
-    problem_errors,
     random_bytes,
-    run_bounded,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

@@ -20,21 +20,23 @@ from hypothesis import strategies as st
 
 from emi_tui.core.recipes import Recipe, RecipeBook, load_recipe_file
 
-from .strategies import (
+from .harness import (
     HANG_GUARD_SECONDS,
-    RECIPE_KEYS,
-    documents,
-    dumped,
-    fuzz_settings,
     known_core_bug,
     known_silent_recipe,
     line_breaks,
     located_summary,
+    problem_errors,
+    run_bounded,
+)
+from .strategies import (
+    RECIPE_KEYS,
+    documents,
+    dumped,
+    fuzz_settings,
     mutated,
     near_valid_recipes,
-    problem_errors,
     random_bytes,
-    run_bounded,
     shipped_recipe_texts,
 )
 

@@ -28,15 +28,8 @@ from emi_tui.core.imageid import date_for, stamp_for
 from emi_tui.core.review import ReviewEntry, render_review, review_bytes, review_paths
 from emi_tui.core.stampcheck import REVIEW_SEARCH_BUDGET, SKEW_WINDOW_S
 
-from .strategies import (
-    HANG_GUARD_SECONDS,
-    fuzz_settings,
-    image_id_texts,
-    mutated,
-    random_bytes,
-    review_seeds,
-    run_bounded,
-)
+from .harness import HANG_GUARD_SECONDS, run_bounded
+from .strategies import fuzz_settings, image_id_texts, mutated, random_bytes, review_seeds
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 

@@ -37,7 +37,8 @@ from emi_tui.core.steps import bootstrap as bootstrap_step
 from emi_tui.core.steps import preflight as preflight_step
 from emi_tui.core.steps.package import artifact_names
 
-from .strategies import MIRROR, problem_errors
+from .harness import problem_errors
+from .strategies import MIRROR
 
 SOURCE = "hostile.yaml"
 TODAY = date(2026, 11, 28)
