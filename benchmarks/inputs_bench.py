@@ -4,11 +4,15 @@ The fuzz tests prove that hostile inputs are answered, located and bounded in
 work; the times are measured here, against the targets the fault-tolerance
 issue set: at most 1 s for one answer or recipe file, 2 s for one review of a
 file of a few hundred KB. Each figure is the slowest of REPEATS runs, after
-one warm-up run.
+one warm-up run. The inputs are rebuilt here (the hostile files of the fuzz
+suite, and seeded mutations of the good files like its generators make), so
+that benchmarks need neither the test helpers nor hypothesis.
 """
 
 from __future__ import annotations
 
+import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +26,7 @@ from emi_tui.core.review import review_bytes
 from emi_tui.core.yamlload import MAX_BYTES
 
 REPEATS = 5
+MUTANTS = 300  # seeded mutations of the good answer files: what the fuzz suite's typical file looks like
 ANSWER_TARGET_S, RECIPE_TARGET_S, REVIEW_TARGET_S = 1.0, 1.0, 2.0
 GOOD_ANSWERS = Path(__file__).resolve().parent.parent / "tests" / "data" / "answers" / "good"
 
@@ -33,12 +38,49 @@ BILLION_LAUGHS = f"a: &a {LOL}\n" + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 
 HOSTILE_ANSWERS = {
     "1 MB of comments": "# " + "x" * (MAX_BYTES - 200) + "\n",
     "lists nested 10,000 deep": "[" * 10_000 + "]" * 10_000,
+    "block lists nested 10,000 deep": "- " * 10_000 + "x\n",
+    "mappings nested 10,000 deep": "{a: " * 10_000 + "1" + "}" * 10_000,
+    "100,000 heading lines": "a:\n" * 100_000,
     "billion laughs": BILLION_LAUGHS,
     "100,000-key mapping": "".join(f"{i:x}: 0\n" for i in range(100_000)),
     "200 KB key": HEAD + "k" * 200_000 + ": 1\n",
     "3,000 packages on a line": HEAD + "packages: {add: [" + ", ".join(f"p{i}x" for i in range(3000)) + "]}\n",
     "1 MB line": "recipe: " + "a" * (MAX_BYTES - 100),
 }
+
+
+def mutants(seeds: list[bytes], count: int, seed: int = 0) -> dict[str, bytes]:
+    """`count` of `seeds`, each after 1 to 4 line or byte edits (the edits of the fuzz suite's `mutated`)."""
+    rng = random.Random(seed)
+    inserts = [b":", b"- ", b"  ", b"\t", b"{", b"[", b"&a ", b"*a", b"!!binary ", b'"', b"\n", b"\xff", b"#"]
+    out = {}
+    for n in range(count):
+        data = rng.choice(seeds)
+        for _ in range(rng.randint(1, 4)):
+            lines = data.split(b"\n")
+            i = rng.randrange(len(lines))
+            op = rng.choice(["delete_line", "duplicate_line", "swap_lines", "indent", "insert", "truncate", "replace_byte"])
+            if op == "delete_line":
+                del lines[i]
+            elif op == "duplicate_line":
+                lines.insert(i, lines[i])
+            elif op == "swap_lines":
+                j = rng.randrange(len(lines))
+                lines[i], lines[j] = lines[j], lines[i]
+            elif op == "indent":
+                lines[i] = b" " * rng.choice([1, 2, 3, 5]) + lines[i]
+            if op in ("delete_line", "duplicate_line", "swap_lines", "indent"):
+                data = b"\n".join(lines)
+                continue
+            pos = rng.randint(0, len(data))
+            if op == "insert":
+                data = data[:pos] + rng.choice(inserts) + data[pos:]
+            elif op == "truncate":
+                data = data[:pos]
+            elif pos < len(data):
+                data = data[:pos] + bytes([rng.randrange(256)]) + data[pos + 1:]
+        out[f"mutant {n}"] = data
+    return out
 
 
 def _unverifiable_catalog(count: int) -> bytes:
@@ -83,7 +125,10 @@ def main() -> list[tuple[str, str, str, str]]:
     book = RecipeBook([paths.shipped_dir("recipes")])
     rows = []
     good = {p.name: p.read_bytes() for p in sorted(GOOD_ANSWERS.glob("*.yaml"))}
-    rows.append(_worst("answer file, typical", {n: slowest(lambda raw=raw: validate_bytes(raw, n, book)) for n, raw in good.items()}, ANSWER_TARGET_S))
+    rows.append(_worst("answer file, valid", {n: slowest(lambda raw=raw: validate_bytes(raw, n, book)) for n, raw in good.items()}, ANSWER_TARGET_S))
+    mutant_times = {n: slowest(lambda raw=raw: validate_bytes(raw, "x.yaml", book)) for n, raw in mutants(list(good.values()), MUTANTS).items()}
+    rows.append(_row("answer file, fuzz-mutated (median)", statistics.median(mutant_times.values()), ANSWER_TARGET_S, f"{MUTANTS} seeded mutations of the valid files"))
+    rows.append(_worst("answer file, fuzz-mutated (worst)", mutant_times, ANSWER_TARGET_S))
     hostile = {n: text.encode() for n, text in HOSTILE_ANSWERS.items()}
     rows.append(_worst("answer file, hostile", {n: slowest(lambda raw=raw: validate_bytes(raw, "x.yaml", book)) for n, raw in hostile.items()}, ANSWER_TARGET_S))
 

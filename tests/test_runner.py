@@ -1,10 +1,13 @@
 """The command runner: live lines, failures, prompts and cancellation, with real processes."""
 
+import os
+import signal
 import threading
 import time
 
 import pytest
 
+from emi_tui.core import runner
 from emi_tui.core.runner import Cancelled, CommandFailed, clean_line, run_command
 
 
@@ -45,19 +48,54 @@ def test_a_command_waiting_on_a_prompt_is_failed():
         run_command(["sh", "-c", "printf 'Do you want to continue? [Y/n] '; read answer; echo $answer"], lambda _: None, prompt_seconds=0.5)
 
 
-def test_cancel_stops_the_whole_process_group():
+#: How long a cancelled command may take to stop before the test calls it a hang. A guard, not a
+#: speed target: the cancel comes after 0.5 s, the runner's own grace periods add at most 10 s,
+#: and the command's grandchild would sleep SLEEPER_SECONDS (far past the guard) if nothing stopped it.
+HANG_GUARD_SECONDS = 60.0
+SLEEPER_SECONDS = 3600
+SLEEPER = ["sh", "-c", f"sleep {SLEEPER_SECONDS} & echo $!; wait"]
+
+
+def _cancel_in_thread(cancel_after: float, guard: float) -> tuple[bool, list[BaseException], list[int]]:
+    """Run SLEEPER, cancel it after `cancel_after` s; (still running after `guard` s, what it raised, its grandchild's pid)."""
     cancel = threading.Event()
-    pids = []
-    threading.Timer(0.5, cancel.set).start()
-    began = time.monotonic()
-    with pytest.raises(Cancelled):
-        # The grandchild sleep must die too: the runner kills the child's session.
-        run_command(["sh", "-c", "sleep 60 & echo $!; wait"], lambda line: pids.append(int(line)), cancel=cancel)
-    assert time.monotonic() - began < 10  # not a speed target: uncancelled, the command runs 60 s
+    pids: list[int] = []
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_command(SLEEPER, lambda line: pids.append(int(line)), cancel=cancel)
+        except BaseException as exc:  # noqa: BLE001 - the test judges what came out
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    threading.Timer(cancel_after, cancel.set).start()
+    worker.join(guard)
+    hung = worker.is_alive()
+    if hung:  # let the runner finish: its grandchild, which this test started, ends and the sh with it
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        worker.join(HANG_GUARD_SECONDS)
+    return hung, raised, pids
+
+
+def test_cancel_stops_the_whole_process_group():
+    hung, raised, pids = _cancel_in_thread(0.5, HANG_GUARD_SECONDS)
+    assert not hung, f"cancel hung: the command was still running after the {HANG_GUARD_SECONDS:.0f} s hang guard"
+    assert [type(exc) for exc in raised] == [Cancelled], raised
     time.sleep(0.2)
     assert pids, "the child never printed its grandchild's pid"
     for pid in pids:
+        # The grandchild sleep must die too: the runner kills the child's session.
         assert _gone_or_zombie(pid), f"process {pid} survived the cancel"
+
+
+def test_the_hang_guard_can_fail(monkeypatch):
+    # A runner that waits for the command instead of stopping it is reported as a hang (short guard, so that this is quick).
+    monkeypatch.setattr(runner, "_terminate", lambda child: child.wait())
+    hung, _raised, pids = _cancel_in_thread(0.1, 1.0)
+    assert hung and pids
 
 
 def _gone_or_zombie(pid: int) -> bool:
