@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,11 @@ STEM = "euca-debian-2026.01.01-x86_64"
 IMAGE_ID = ImageId.stamped(name="euca-debian-emi", version="2026.01.01", arch="x86_64", file=f"{STEM}.img",
                            recipe="debian-based", epoch_seconds=1767225600).render()
 STORED = "version: 1\nrecipe: debian-based\nrelease: bookworm\nmirror: http://127.0.0.1:9/debian\nimage: {version: '2026.01.01'}\n"
-TODAY = date.today().strftime("%Y.%m.%d")
+
+
+def utc_today() -> str:
+    """Today's UTC day as an image_version: the modify's default version."""
+    return datetime.now(timezone.utc).strftime("%Y.%m.%d")
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +95,9 @@ def modify(capsys, *args: str) -> tuple[int, str, str]:
 def test_dry_run_of_a_tarball_prints_every_step_and_command_and_writes_nothing(tarball, tmp_path, capsys):
     before = digest(tarball)
     out_dir = tmp_path / "out"
+    first_day = utc_today()  # with the day after the call: the run may cross midnight
     code, out, err = modify(capsys, tarball, "--add", "htop", "--remove", "nano", "--upgrade", "--dry-run", "--output", out_dir)
+    days = {first_day, utc_today()}
     assert code == 0, err
     for step in modify_steps():
         assert f". {step.name}" in out
@@ -99,7 +105,7 @@ def test_dry_run_of_a_tarball_prints_every_step_and_command_and_writes_nothing(t
     assert "full-upgrade -y" in out and "--no-install-recommends htop" in out
     assert "e2fsck -fn" in out and "zerofree -v" in out and "--sparse" in out
     assert "image-id: euca-debian-emi 2026.01.01" in out
-    assert f"euca-debian-{TODAY}-x86_64.img" in out and str(out_dir / f"euca-debian-{TODAY}-x86_64.tgz") in out
+    assert any(f"euca-debian-{d}-x86_64.img" in out and str(out_dir / f"euca-debian-{d}-x86_64.tgz") in out for d in days)
     assert "plan complete" in out
     assert digest(tarball) == before and not out_dir.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["src", "state", tarball.name])
@@ -107,17 +113,32 @@ def test_dry_run_of_a_tarball_prints_every_step_and_command_and_writes_nothing(t
 
 def test_dry_run_of_a_bare_image_keeps_it_bare(tmp_path, capsys):
     image = make_image(tmp_path)
+    days = {utc_today()}
     code, out, err = modify(capsys, image, "--run", __file__, "--shell", "--dry-run")
+    days.add(utc_today())
     assert code == 0, err
-    assert "cp --sparse=always" in out and f"euca-debian-{TODAY}-x86_64.img.sha256" in out
+    assert "cp --sparse=always" in out and any(f"euca-debian-{d}-x86_64.img.sha256" in out for d in days)
     assert "/tmp/emi-tui-run" in out and "(interactive; everything typed is logged" in out
+
+
+def test_the_default_version_is_the_utc_day_of_the_stamp(tarball, monkeypatch):
+    """Not the host's local day: 00:30 UTC on a day far from today must give that day's version."""
+    instant = int(datetime(2030, 6, 15, 0, 30, tzinfo=timezone.utc).timestamp())
+    monkeypatch.setattr("emi_tui.core.modify.now_epoch", lambda: instant)
+    result = run_modify(ModifyRequest(tarball, add=["htop"], dry_run=True), lambda _event: None, threading.Event())
+    assert result.ok, result.message
+    assert 'image_version="2030.06.15"' in result.new_image_id and 'image_date="20300615003000"' in result.new_image_id
 
 
 def test_the_core_api_gives_the_plan_and_both_image_ids(tarball):
     events = []
     result = run_modify(ModifyRequest(tarball, add=["htop"], dry_run=True), events.append, threading.Event())
     assert result.ok and result.artifacts == []
-    assert 'image_version="2026.01.01"' in result.old_image_id and f'image_version="{TODAY}"' in result.new_image_id
+    assert 'image_version="2026.01.01"' in result.old_image_id
+    # The default version is the UTC day of the instant the stamp and image_date come from.
+    new = dict(line.split("=", 1) for line in result.new_image_id.splitlines() if "=" in line)
+    stamped_day = datetime.strptime(new["image_date"].strip('"'), "%Y%m%d%H%M%S").strftime("%Y.%m.%d")
+    assert new["image_version"].strip('"') == stamped_day
     assert isinstance(events[0], BuildStarted) and [e.step for e in events if isinstance(e, StepStarted)] == [s.name for s in modify_steps()]
     lines = plan_lines(ModifyRequest(tarball, add=["htop"]))
     assert lines[0].startswith("1. preflight") and any("install -y --no-install-recommends htop" in line for line in lines)

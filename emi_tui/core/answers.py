@@ -19,6 +19,7 @@ from emi_tui.core.errors import Problem, did_you_mean, one_of
 from emi_tui.core.mirror import workstation_mirror
 from emi_tui.core.packages import package_name_problem
 from emi_tui.core.recipes import Recipe, RecipeBook
+from emi_tui.core.imageid import utc_today
 from emi_tui.core.schema import validate_located
 from emi_tui.core.sizes import STANDARD, SizeError, is_large, parse_size
 from emi_tui.core.sources import source_line_problem
@@ -295,7 +296,7 @@ def _check_values(located: Located, data: dict, family: str | None) -> list[Prob
 
 def validate_located_answers(located: Located, book: RecipeBook, today: date | None = None) -> Validation:
     """Validate a loaded answer file; the answers come back resolved (every default filled)."""
-    today = today or date.today()
+    today = today or utc_today()
     result = Validation(located.source, located=located, problems=list(located.problems))
     if located.data is None:  # the file could not be read at all; a duplicate key alone still lets us look further
         if not result.problems:  # a document of just `null`, `~` or `---`

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from emi_tui.core.answers import Answers
+from emi_tui.core.imageid import utc_today
 from emi_tui.core.events import EventSink, OutputLine
 from emi_tui.core.mounts import MountStack
 from emi_tui.core.recipes import Recipe
@@ -66,7 +67,7 @@ class BuildContext:
     dry_run: bool = False
     use_cache: bool = True
     epoch: int = 0  # the one instant the image-id is stamped with
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=utc_today)
     step: str = ""
     mounts: MountStack | None = None
     facts: dict = field(default_factory=dict)  # what steps learn and later steps use

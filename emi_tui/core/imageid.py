@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 FIELDS = ("image_name", "image_version", "image_arch", "image_file", "image_stamp", "image_date", "recipe_name")
 DATE_FORMAT = "%Y%m%d%H%M%S"
@@ -55,6 +55,11 @@ class ImageId:
 
     def as_dict(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def utc_today() -> date:
+    """Today in UTC: the day a default image_version names, as image_date is in UTC too."""
+    return datetime.now(tz=timezone.utc).date()
 
 
 def now_epoch() -> int:

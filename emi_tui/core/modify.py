@@ -238,9 +238,12 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     logged = LoggedSink(sink, log_path)
     state_file = paths.state_dir() / "builds" / f"{build_id}.json"
     # answers and recipe come from the image itself, read by the unpack step.
+    # The default version is the UTC day of the stamp's instant, so image_version and image_date never disagree.
+    epoch = now_epoch()
     ctx = ModifyContext(
         answers=None, recipe=None, paths=BuildPaths(work=work, output=output, log=log_path), emit=logged, cancel=cancel,
-        dry_run=request.dry_run, epoch=now_epoch(), request=request, survey=survey, exits=ExitStack(),
+        dry_run=request.dry_run, epoch=epoch, today=datetime.fromtimestamp(epoch, tz=timezone.utc).date(),
+        request=request, survey=survey, exits=ExitStack(),
     )
     result = ModifyResult(ok=False, log_path=log_path, facts=ctx.facts)
     state = {

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from emi_tui.core.answers import Answers
+from emi_tui.core.imageid import utc_today
 from emi_tui.core.recipes import Recipe, RecipeBook
 from emi_tui.tui.config import load_config, remember_theme
 from emi_tui.tui.modify_state import ArtifactLook, ModifyState
@@ -90,7 +91,7 @@ class EmiApp(App[int]):
     ):
         super().__init__()
         self.book = book or RecipeBook()
-        self.today = today or date.today()
+        self.today = today or utc_today()
         self.now = now or datetime.now
         self.package_info: PackageLookup = package_info or apt_package_info
         self.package_cache: dict[str, PackageInfo] = {}

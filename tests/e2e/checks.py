@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from emi_tui.core.imageread import read_from_image
@@ -18,6 +19,15 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def utc_days_since(start: datetime) -> list[str]:
+    """Every UTC day, as an image_version, from `start` to now: a run that crosses midnight may stamp either."""
+    days, day, last = [], start.astimezone(timezone.utc).date(), datetime.now(timezone.utc).date()
+    while day <= last:
+        days.append(day.strftime("%Y.%m.%d"))
+        day += timedelta(days=1)
+    return days
 
 
 def fields_of(text: str) -> dict[str, str]:

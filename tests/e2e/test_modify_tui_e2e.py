@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pexpect
@@ -29,11 +29,10 @@ from emi_tui.core.imageread import read_from_image
 from emi_tui.core.mounts import mounts_under
 from emi_tui.core.review import check_stamp, review_bytes
 
-from .checks import assert_nothing_left, fields_of, sha256, text_in
+from .checks import assert_nothing_left, fields_of, sha256, text_in, utc_days_since
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
-TODAY = date.today().strftime("%Y.%m.%d")
 OLD_VERSION = "2026.01.01"  # the cold build's (conftest)
 NEW_VERSION = "2026.03.03"
 #: Not one of the recipe's defaults, and not in the cold build (test_modify_e2e adds it too).
@@ -329,6 +328,7 @@ def test_a_shell_opened_from_the_wizard_in_a_real_terminal(cold_build, build_env
     artifact = copy_artifact(cold_build, tmp_path / "artifacts")
     before = sha256(artifact)
     started = time.monotonic()
+    started_at = datetime.now(timezone.utc)
     child, screen, env, argv = spawn_wizard(build_env, tmp_path)
     try:
         to_changes_step(child, screen, artifact)
@@ -362,9 +362,11 @@ def test_a_shell_opened_from_the_wizard_in_a_real_terminal(cold_build, build_env
     with capsys.disabled():
         print(f"\nthe modify with a shell through the wizard took {seconds:.0f} s, start to Done")
 
-    stem = f"euca-debian-{TODAY}-x86_64"
-    new = artifact.parent / f"{stem}.tgz"
-    assert new.is_file(), sorted(p.name for p in artifact.parent.iterdir())
+    # The default version is the UTC day the modify stamped; the run may have crossed midnight.
+    made = [artifact.parent / f"euca-debian-{day}-x86_64.tgz" for day in utc_days_since(started_at)]
+    made = [path for path in made if path.is_file()]
+    assert len(made) == 1, sorted(p.name for p in artifact.parent.iterdir())
+    new = made[0]
     assert sha256(artifact) == before, "the original artifact changed"
     image = unpack_image(new, tmp_path / "unpacked")
     assert read_from_image(image, "root/tui-shell-marker") == b"tui-shell-marker\n"
