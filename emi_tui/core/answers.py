@@ -16,10 +16,10 @@ from typing import Annotated, Any, Callable, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from emi_tui.core.errors import Problem, did_you_mean, one_of
+from emi_tui.core.imageid import utc_today
 from emi_tui.core.mirror import workstation_mirror
 from emi_tui.core.packages import package_name_problem
 from emi_tui.core.recipes import Recipe, RecipeBook
-from emi_tui.core.imageid import utc_today
 from emi_tui.core.schema import validate_located
 from emi_tui.core.sizes import STANDARD, SizeError, is_large, parse_size
 from emi_tui.core.sources import source_line_problem

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from emi_tui.core.answers import Answers
-from emi_tui.core.imageid import utc_today
 from emi_tui.core.events import EventSink, OutputLine
+from emi_tui.core.imageid import utc_today
 from emi_tui.core.mounts import MountStack
 from emi_tui.core.recipes import Recipe
 from emi_tui.core.runner import CommandResult, describe_argv, run_command
