@@ -57,9 +57,14 @@ class ImageId:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def utc_day(epoch_seconds: int) -> date:
+    """The UTC day of an instant: the day a default image_version names, as image_date is in UTC too."""
+    return datetime.fromtimestamp(int(epoch_seconds), tz=timezone.utc).date()
+
+
 def utc_today() -> date:
-    """Today in UTC: the day a default image_version names, as image_date is in UTC too."""
-    return datetime.now(tz=timezone.utc).date()
+    """Today in UTC (see utc_day)."""
+    return utc_day(now_epoch())
 
 
 def now_epoch() -> int:

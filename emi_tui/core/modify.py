@@ -30,7 +30,7 @@ from emi_tui.core.compress import COMPRESSORS
 from emi_tui.core.context import BuildPaths
 from emi_tui.core.errors import EmiError
 from emi_tui.core.events import BuildDone, BuildStarted, EventSink, OutputLine
-from emi_tui.core.imageid import now_epoch
+from emi_tui.core.imageid import now_epoch, utc_day
 from emi_tui.core.leftovers import process_start_time
 from emi_tui.core.modify_identity import ArtifactError, tar_read_args
 from emi_tui.core.modify_steps import ModifyContext, modify_steps, release_loops, stop_chrooted
@@ -242,7 +242,7 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     epoch = now_epoch()
     ctx = ModifyContext(
         answers=None, recipe=None, paths=BuildPaths(work=work, output=output, log=log_path), emit=logged, cancel=cancel,
-        dry_run=request.dry_run, epoch=epoch, today=datetime.fromtimestamp(epoch, tz=timezone.utc).date(),
+        dry_run=request.dry_run, epoch=epoch, today=utc_day(epoch),
         request=request, survey=survey, exits=ExitStack(),
     )
     result = ModifyResult(ok=False, log_path=log_path, facts=ctx.facts)
