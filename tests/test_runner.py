@@ -49,7 +49,7 @@ def test_a_command_waiting_on_a_prompt_is_failed():
 
 
 #: How long a cancelled command may take to stop before the test calls it a hang. A guard, not a
-#: speed target: the cancel comes after 0.5 s, the runner's own grace periods add at most 10 s,
+#: speed target: the cancel comes 0.5 s after the pid arrived, the runner's own grace periods add at most 10 s,
 #: and the command's grandchild would sleep SLEEPER_SECONDS (far past the guard) if nothing stopped it.
 HANG_GUARD_SECONDS = 60.0
 SLEEPER_SECONDS = 3600
@@ -57,20 +57,32 @@ SLEEPER = ["sh", "-c", f"sleep {SLEEPER_SECONDS} & echo $!; wait"]
 
 
 def _cancel_in_thread(cancel_after: float, guard: float) -> tuple[bool, list[BaseException], list[int]]:
-    """Run SLEEPER, cancel it after `cancel_after` s; (still running after `guard` s, what it raised, its grandchild's pid)."""
+    """Run SLEEPER, cancel it `cancel_after` s after its grandchild's pid arrived; (still running `guard` s
+    after the cancel, what it raised, the grandchild's pid)."""
     cancel = threading.Event()
+    pid_seen = threading.Event()
     pids: list[int] = []
     raised: list[BaseException] = []
 
+    def on_line(line: str) -> None:
+        pids.append(int(line))
+        pid_seen.set()
+
     def run() -> None:
         try:
-            run_command(SLEEPER, lambda line: pids.append(int(line)), cancel=cancel)
+            run_command(SLEEPER, on_line, cancel=cancel)
         except BaseException as exc:  # noqa: BLE001 - the test judges what came out
             raised.append(exc)
+        finally:
+            pid_seen.set()  # a runner that ended early must not leave the test waiting
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    threading.Timer(cancel_after, cancel.set).start()
+    # The cancel waits for the pid: a loaded machine may take seconds to start sh, and a cancel
+    # before the pid is known would leave the test nothing to check and nothing to clean up.
+    assert pid_seen.wait(HANG_GUARD_SECONDS), "the child never printed its grandchild's pid"
+    time.sleep(cancel_after)
+    cancel.set()
     worker.join(guard)
     hung = worker.is_alive()
     if hung:  # let the runner finish: its grandchild, which this test started, ends and the sh with it
