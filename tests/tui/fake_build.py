@@ -172,8 +172,10 @@ def async_test(test: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (the build runs in a thread)."""
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Let the app run until `condition()` holds (the build runs in a thread).
+
+    `timeout` is a hang guard, not a speed target: a loaded CI machine may take seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
