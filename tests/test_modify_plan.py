@@ -21,11 +21,13 @@ import pytest
 from emi_tui.cli import main
 from emi_tui.core import layout
 from emi_tui.core.events import BuildStarted, StepStarted
-from emi_tui.core.imageid import ImageId
+from emi_tui.core.imageid import ImageId, utc_today
 from emi_tui.core.modify import ModifyRequest, plan_lines, run_modify
 from emi_tui.core.modify_identity import next_file, next_version
 from emi_tui.core.modify_shell import _Lines
 from emi_tui.core.modify_steps import modify_steps
+from emi_tui.core.review import review_bytes
+from emi_tui.core.stampcheck import parse_date
 
 pytestmark = pytest.mark.skipif(not (shutil.which("mke2fs") and shutil.which("debugfs")), reason="needs e2fsprogs")
 
@@ -35,9 +37,9 @@ IMAGE_ID = ImageId.stamped(name="euca-debian-emi", version="2026.01.01", arch="x
 STORED = "version: 1\nrecipe: debian-based\nrelease: bookworm\nmirror: http://127.0.0.1:9/debian\nimage: {version: '2026.01.01'}\n"
 
 
-def utc_today() -> str:
+def utc_version_today() -> str:
     """Today's UTC day as an image_version: the modify's default version."""
-    return datetime.now(timezone.utc).strftime("%Y.%m.%d")
+    return utc_today().strftime("%Y.%m.%d")
 
 
 @pytest.fixture(autouse=True)
@@ -95,9 +97,9 @@ def modify(capsys, *args: str) -> tuple[int, str, str]:
 def test_dry_run_of_a_tarball_prints_every_step_and_command_and_writes_nothing(tarball, tmp_path, capsys):
     before = digest(tarball)
     out_dir = tmp_path / "out"
-    first_day = utc_today()  # with the day after the call: the run may cross midnight
+    first_day = utc_version_today()  # with the day after the call: the run may cross midnight
     code, out, err = modify(capsys, tarball, "--add", "htop", "--remove", "nano", "--upgrade", "--dry-run", "--output", out_dir)
-    days = {first_day, utc_today()}
+    days = {first_day, utc_version_today()}
     assert code == 0, err
     for step in modify_steps():
         assert f". {step.name}" in out
@@ -113,9 +115,9 @@ def test_dry_run_of_a_tarball_prints_every_step_and_command_and_writes_nothing(t
 
 def test_dry_run_of_a_bare_image_keeps_it_bare(tmp_path, capsys):
     image = make_image(tmp_path)
-    days = {utc_today()}
+    days = {utc_version_today()}
     code, out, err = modify(capsys, image, "--run", __file__, "--shell", "--dry-run")
-    days.add(utc_today())
+    days.add(utc_version_today())
     assert code == 0, err
     assert "cp --sparse=always" in out and any(f"euca-debian-{d}-x86_64.img.sha256" in out for d in days)
     assert "/tmp/emi-tui-run" in out and "(interactive; everything typed is logged" in out
@@ -136,9 +138,9 @@ def test_the_core_api_gives_the_plan_and_both_image_ids(tarball):
     assert result.ok and result.artifacts == []
     assert 'image_version="2026.01.01"' in result.old_image_id
     # The default version is the UTC day of the instant the stamp and image_date come from.
-    new = dict(line.split("=", 1) for line in result.new_image_id.splitlines() if "=" in line)
-    stamped_day = datetime.strptime(new["image_date"].strip('"'), "%Y%m%d%H%M%S").strftime("%Y.%m.%d")
-    assert new["image_version"].strip('"') == stamped_day
+    (new,) = review_bytes("new image-id", result.new_image_id.encode())
+    stamped_day = parse_date(new.fields["image_date"]).strftime("%Y.%m.%d")
+    assert new.fields["image_version"] == stamped_day
     assert isinstance(events[0], BuildStarted) and [e.step for e in events if isinstance(e, StepStarted)] == [s.name for s in modify_steps()]
     lines = plan_lines(ModifyRequest(tarball, add=["htop"]))
     assert lines[0].startswith("1. preflight") and any("install -y --no-install-recommends htop" in line for line in lines)
