@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from emi_tui.core import paths, stampcheck
-from emi_tui.core.answers import validate_bytes
-from emi_tui.core.imageid import date_for, stamp_for
-from emi_tui.core.recipes import RecipeBook, load_recipe_file
-from emi_tui.core.review import review_bytes
-from emi_tui.core.yamlload import MAX_BYTES
+from emi_tui.engine import paths
+from emi_tui.engine.review import stampcheck
+from emi_tui.engine.answers.model import validate_bytes
+from emi_tui.engine.image.imageid import date_for, stamp_for
+from emi_tui.engine.answers.recipes import RecipeBook, load_recipe_file
+from emi_tui.engine.review.review import review_bytes
+from emi_tui.engine.answers.yamlload import MAX_BYTES
 
 REPEATS = 5
 MUTANTS = 300  # seeded mutations of the good answer files: what the fuzz suite's typical file looks like

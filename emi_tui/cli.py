@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from emi_tui import __version__
-from emi_tui.core.errors import EmiError
+from emi_tui.engine.errors import EmiError
 
 DESCRIPTION = """\
 Build small Eucalyptus/EC2-style machine images (EMIs).

@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from emi_tui.core.answers import json_schema
+from emi_tui.engine.answers.model import json_schema
 
 SCHEMA_FILE = REPO / "answers.schema.json"
 
@@ -29,7 +29,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Regenerate answers.schema.json from emi_tui.core.answers.json_schema().")
+    parser = argparse.ArgumentParser(description="Regenerate answers.schema.json from emi_tui.engine.answers.model.json_schema().")
     parser.add_argument("output", nargs="?", type=Path, default=SCHEMA_FILE, help="where to write (default: answers.schema.json)")
     parser.add_argument("--check", action="store_true", help="only check that the file is up to date (exit 1 if not)")
     args = parser.parse_args(argv)

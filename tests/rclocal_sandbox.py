@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core.answers import Metadata
-from emi_tui.core.imagefiles import render_rc_local
+from emi_tui.engine.answers.model import Metadata
+from emi_tui.engine.image.files import render_rc_local
 
 ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False)
 MAIN_CALL = '\n(main "$@")\nexit 0\n'

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core import answers as answers_module
-from emi_tui.core import paths
-from emi_tui.core.answers import validate_bytes, validate_file
-from emi_tui.core.recipes import RecipeBook
-from emi_tui.core.yamlload import MAX_BYTES, MAX_NODES
+from emi_tui.engine.answers import model as answers_module
+from emi_tui.engine import paths
+from emi_tui.engine.answers.model import validate_bytes, validate_file
+from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.answers.yamlload import MAX_BYTES, MAX_NODES
 
 BAD = Path(__file__).parent / "data" / "answers" / "bad"
 TODAY = date(2026, 11, 28)

@@ -1,6 +1,6 @@
 """The base cache: keys, misses explained, atomic entries."""
 
-from emi_tui.core.cache import BaseCache, cache_inputs, cache_key
+from emi_tui.engine.build.cache import BaseCache, cache_inputs, cache_key
 
 
 def _inputs(**change):

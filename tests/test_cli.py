@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from emi_tui import __version__
-from emi_tui.core.answers import Answers
+from emi_tui.engine.answers.model import Answers
 
 DATA = Path(__file__).parent / "data" / "answers"
 GOOD = DATA / "good"

@@ -1,7 +1,7 @@
 """The size estimate from a package index, on a small index written here."""
 
-from emi_tui.core.estimate import EXTRA_BYTES, MARGIN, PackageIndex, estimate, usable_bytes
-from emi_tui.core.sizes import parse_size
+from emi_tui.engine.build.estimate import EXTRA_BYTES, MARGIN, PackageIndex, estimate, usable_bytes
+from emi_tui.engine.sizes import parse_size
 
 INDEX = """\
 Package: base-files

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core import layout, rclocal
-from emi_tui.core.answers import Metadata
-from emi_tui.core.imagefiles import (
+from emi_tui.engine.image import layout, rclocal
+from emi_tui.engine.answers.model import Metadata
+from emi_tui.engine.image.files import (
     RC_LOCAL_TIMEOUT,
     image_files,
     image_symlinks,
@@ -339,5 +339,5 @@ def test_the_hostkey_unit_is_enabled_by_a_relative_link():
 
 
 def test_the_module_stays_headless():
-    code = "import sys, emi_tui.core.imagefiles; sys.exit('textual' in sys.modules)"
+    code = "import sys, emi_tui.engine.image.files; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

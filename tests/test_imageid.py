@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core.imageid import (
+from emi_tui.engine.image.imageid import (
     DATE_FORMAT,
     DATE_RE,
     FIELDS,
@@ -73,7 +73,7 @@ def test_date_is_utc(epoch):
 
 
 def test_date_ignores_the_tz_environment():
-    code = "from emi_tui.core.imageid import date_for; print(date_for(1313410821))"
+    code = "from emi_tui.engine.image.imageid import date_for; print(date_for(1313410821))"
     for tz in ("America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati", "UTC"):
         env = dict(os.environ, TZ=tz)
         local = subprocess.run(["date", "-d", "@1313410821", "+%Y%m%d%H%M%S"], env=env, capture_output=True, text=True, check=True)

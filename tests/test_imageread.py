@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core import layout
-from emi_tui.core.imageid import ImageId
-from emi_tui.core.imageread import ImageReadError, hygiene_checks, inspect_image, read_from_artifact, read_from_image
-from emi_tui.core.review import review_paths
+from emi_tui.engine.image import layout
+from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.artifact.read import ImageReadError, hygiene_checks, inspect_image, read_from_artifact, read_from_image
+from emi_tui.engine.review.review import review_paths
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("mke2fs") and shutil.which("debugfs")), reason="needs mke2fs and debugfs (apt package e2fsprogs)"

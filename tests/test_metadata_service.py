@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from emi_tui.core.metadata_service import InstanceData, MetadataServer
+from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm8kbyv7dNGjpP2Bx4hXwT0 test@emi"
 
@@ -80,6 +80,6 @@ def test_the_relay_carries_an_http_exchange(service):
     base, _ = service
     port = base.rsplit(":", 1)[1]
     request = b"GET /latest/meta-data/instance-id HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n"
-    done = subprocess.run([sys.executable, "-m", "emi_tui.core.relay", port], input=request, capture_output=True, timeout=20)
+    done = subprocess.run([sys.executable, "-m", "emi_tui.engine.boot.relay", port], input=request, capture_output=True, timeout=20)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"HTTP/1.0 200") and done.stdout.endswith(b"i-1234abcd")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core.mirror import AptSource, apt_sources, workstation_mirror
+from emi_tui.engine.answers.mirror import AptSource, apt_sources, workstation_mirror
 
 DEBIAN = ["bookworm", "trixie", "bullseye"]
 

@@ -19,15 +19,15 @@ from pathlib import Path
 import pytest
 
 from emi_tui.cli import main
-from emi_tui.core import layout
-from emi_tui.core.events import BuildStarted, StepStarted
-from emi_tui.core.imageid import ImageId, utc_today
-from emi_tui.core.modify import ModifyRequest, plan_lines, run_modify
-from emi_tui.core.modify_identity import next_file, next_version
-from emi_tui.core.modify_shell import _Lines
-from emi_tui.core.modify_steps import modify_steps
-from emi_tui.core.review import review_bytes
-from emi_tui.core.stampcheck import parse_date
+from emi_tui.engine.image import layout
+from emi_tui.engine.run.events import BuildStarted, StepStarted
+from emi_tui.engine.image.imageid import ImageId, utc_today
+from emi_tui.engine.modify.job import ModifyRequest, plan_lines, run_modify
+from emi_tui.engine.modify.identity import next_file, next_version
+from emi_tui.engine.modify.shell import _Lines
+from emi_tui.engine.modify.steps import modify_steps
+from emi_tui.engine.review.review import review_bytes
+from emi_tui.engine.review.stampcheck import parse_date
 
 pytestmark = pytest.mark.skipif(not (shutil.which("mke2fs") and shutil.which("debugfs")), reason="needs e2fsprogs")
 
@@ -126,7 +126,7 @@ def test_dry_run_of_a_bare_image_keeps_it_bare(tmp_path, capsys):
 def test_the_default_version_is_the_utc_day_of_the_stamp(tarball, monkeypatch):
     """Not the host's local day: 00:30 UTC on a day far from today must give that day's version."""
     instant = int(datetime(2030, 6, 15, 0, 30, tzinfo=timezone.utc).timestamp())
-    monkeypatch.setattr("emi_tui.core.modify.now_epoch", lambda: instant)
+    monkeypatch.setattr("emi_tui.engine.modify.job.now_epoch", lambda: instant)
     result = run_modify(ModifyRequest(tarball, add=["htop"], dry_run=True), lambda _event: None, threading.Event())
     assert result.ok, result.message
     assert 'image_version="2030.06.15"' in result.new_image_id and 'image_date="20300615003000"' in result.new_image_id

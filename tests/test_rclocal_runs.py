@@ -33,9 +33,9 @@ from rclocal_sandbox import (  # noqa: E402
     metadata_at,
 )
 
-from emi_tui.core import rclocal  # noqa: E402
-from emi_tui.core.answers import Metadata  # noqa: E402
-from emi_tui.core.imagefiles import render_rc_local  # noqa: E402
+from emi_tui.engine.image import rclocal  # noqa: E402
+from emi_tui.engine.answers.model import Metadata  # noqa: E402
+from emi_tui.engine.image.files import render_rc_local  # noqa: E402
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emi_tui.core.imageid import FIELDS, ImageId, date_for, stamp_for
-from emi_tui.core.review import ReviewEntry, check_stamp, render_review, review_bytes, review_paths
+from emi_tui.engine.image.imageid import FIELDS, ImageId, date_for, stamp_for
+from emi_tui.commands.review import render_review
+from emi_tui.engine.review.review import ReviewEntry, check_stamp, review_bytes, review_paths
 
 DATA = Path(__file__).parent / "data" / "review"
 CATALOG = DATA / "emi-ids.txt"
@@ -333,7 +334,7 @@ def _catalog(entries: list[tuple[int, int]]) -> bytes:
 @pytest.fixture
 def md5_calls(monkeypatch):
     """Count the md5s the stamp search computes (and start from an empty cache of checks)."""
-    from emi_tui.core import stampcheck
+    from emi_tui.engine.review import stampcheck
 
     calls = []
     real = stampcheck._md5
@@ -349,7 +350,7 @@ def md5_calls(monkeypatch):
 
 
 def test_a_review_bounds_the_md5s_spent_on_stamps_that_verify_nowhere(md5_calls):
-    from emi_tui.core.stampcheck import REVIEW_SEARCH_BUDGET, _search_order
+    from emi_tui.engine.review.stampcheck import REVIEW_SEARCH_BUDGET, _search_order
 
     full, utc_only = len(_search_order()), 2 * 60 + 1
     count = 300

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from emi_tui.core import runner
-from emi_tui.core.runner import Cancelled, CommandFailed, clean_line, run_command
+from emi_tui.engine.run import runner
+from emi_tui.engine.run.runner import Cancelled, CommandFailed, clean_line, run_command
 
 
 def test_lines_arrive_in_order_and_carriage_returns_resolve():

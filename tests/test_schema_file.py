@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emi_tui.core.answers import Answers, ImageFields, Metadata, Output, json_schema
+from emi_tui.engine.answers.model import Answers, ImageFields, Metadata, Output, json_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO / "answers.schema.json"
-REGENERATE = "answers.schema.json is out of date with emi_tui.core.answers: run `python scripts/gen_schema.py`"
+REGENERATE = "answers.schema.json is out of date with emi_tui.engine.answers.model: run `python scripts/gen_schema.py`"
 
 
 def test_schema_file_matches_the_model():

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emi_tui.core.errors import Problem
-from emi_tui.core.yamlload import (
+from emi_tui.engine.errors import Problem
+from emi_tui.engine.answers.yamlload import (
     MAX_BYTES,
     MAX_NODES,
     Located,
@@ -319,7 +319,7 @@ def test_a_directory_is_a_problem(tmp_path: Path):
 
 def test_libyaml_does_the_parsing_when_it_is_there():
     # The pure-Python parser takes seconds over a megabyte; libyaml a fraction of one.
-    from emi_tui.core import yamlload
+    from emi_tui.engine.answers import yamlload
 
     assert yaml.__with_libyaml__, "PyYAML was built without libyaml"
     assert yamlload._LOADER is yaml.CSafeLoader

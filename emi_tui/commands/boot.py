@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from emi_tui.commands.console import err, out
-from emi_tui.core.boottest import BootTest, Check, require_tools
-from emi_tui.core.errors import EmiError
-from emi_tui.core.metadata_service import InstanceData, MetadataServer
+from emi_tui.engine.boot.boottest import BootTest, Check, require_tools
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 
 
 def _read(path: Path | None, what: str) -> bytes:

@@ -18,11 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from emi_tui.commands.console import err, out, report_error
-from emi_tui.core.answers import validate_file
-from emi_tui.core.build import BuildOptions, run_build
-from emi_tui.core.errors import EmiError
-from emi_tui.core.events import BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.model import validate_file
+from emi_tui.engine.build.job import BuildOptions, run_build
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.events import BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.answers.recipes import RecipeBook
 
 STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}
 

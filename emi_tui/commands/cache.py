@@ -7,8 +7,8 @@ from datetime import datetime
 from rich.table import Table
 
 from emi_tui.commands.console import out
-from emi_tui.core.cache import BaseCache
-from emi_tui.core.sizes import human
+from emi_tui.engine.build.cache import BaseCache
+from emi_tui.engine.sizes import human
 
 
 def run(action: str) -> int:

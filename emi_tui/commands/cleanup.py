@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from emi_tui.commands.console import err, out
-from emi_tui.core.leftovers import clean, find_dead_builds
+from emi_tui.engine.run.cleanup import clean, find_dead_builds
 
 
 def run(assume_yes: bool) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from emi_tui.core.errors import EmiError
+from emi_tui.engine.errors import EmiError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

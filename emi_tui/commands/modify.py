@@ -52,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
 
     from emi_tui.commands.build import LiveView, _plain, _plan
     from emi_tui.commands.console import err, out
-    from emi_tui.core.answers import validate_file
-    from emi_tui.core.errors import EmiError
-    from emi_tui.core.events import BuildStarted, OutputLine
-    from emi_tui.core.modify import ModifyRequest, run_modify
-    from emi_tui.core.recipes import RecipeBook
+    from emi_tui.engine.answers.model import validate_file
+    from emi_tui.engine.errors import EmiError
+    from emi_tui.engine.run.events import BuildStarted, OutputLine
+    from emi_tui.engine.modify.job import ModifyRequest, run_modify
+    from emi_tui.engine.answers.recipes import RecipeBook
 
     metadata = None
     if args.answers is not None:

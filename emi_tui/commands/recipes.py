@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from emi_tui.commands.console import err, out
-from emi_tui.core.recipes import RecipeBook, recipe_dirs
+from emi_tui.engine.answers.recipes import RecipeBook, recipe_dirs
 
 
 def run() -> int:

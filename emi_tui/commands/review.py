@@ -6,10 +6,34 @@ import json
 from pathlib import Path
 
 from rich.syntax import Syntax
+from rich.table import Table
 from rich.text import Text
 
 from emi_tui.commands.console import out
-from emi_tui.core.review import ReviewEntry, render_review, review_paths
+from emi_tui.engine.review.review import ReviewEntry, review_paths
+
+
+def render_review(entries: list[ReviewEntry]) -> Table:
+    """A table of the entries for the terminal: one row per entry, its findings in the last column."""
+    table = Table(title="image review", show_lines=True)
+    for column in ("source / entry", "name", "version", "arch", "stamp check", "problems"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        # Values come from untrusted files: Text, not markup, so "[red]" in a name stays literal.
+        problems = Text()
+        for p in e.problems:
+            problems.append(f"{p.severity}: {p.message}\n", style="red" if p.severity == "error" else "yellow")
+        for h in e.hygiene or []:
+            if not h.ok:
+                problems.append(f"hygiene: {h.name}: {h.detail}\n", style="red")
+        problems.rstrip()
+        table.add_row(
+            Text(e.source + (f"\n{e.entry}" if e.entry else "")),
+            *(Text(e.fields.get(k, "")) for k in ("image_name", "image_version", "image_arch")),
+            Text(e.stamp_check.describe(), style="green" if e.stamp_check.verified else "yellow"),
+            problems if problems.plain else Text("ok", style="green"),
+        )
+    return table
 
 
 def _image_details(entry: ReviewEntry) -> None:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from emi_tui.commands.console import err, out
-from emi_tui.core.answers import json_schema, validate_file
-from emi_tui.core.answers_io import render_answers
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.model import json_schema, validate_file
+from emi_tui.engine.answers.storage import render_answers
+from emi_tui.engine.answers.recipes import RecipeBook
 
 
 def run(files: list[Path], schema: bool, quiet: bool) -> int:

@@ -18,9 +18,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from emi_tui.core.answers import Answers
-from emi_tui.core.imageid import utc_today
-from emi_tui.core.recipes import Recipe, RecipeBook
+from emi_tui.engine.answers.model import Answers
+from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.tui.config import load_config, remember_theme
 from emi_tui.tui.modify_state import ArtifactLook, ModifyState
 from emi_tui.tui.screens import StepScreen

@@ -24,7 +24,7 @@ from typing import Any, Callable, ContextManager, Iterator
 
 from textual.message import Message
 
-from emi_tui.core.events import BuildEvent
+from emi_tui.engine.run.events import BuildEvent
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 
 Runner = Callable[..., Any]
@@ -35,14 +35,14 @@ Deliver = Callable[[list[BuildEvent], Callable[[], None]], bool]
 
 def default_runner() -> Runner:
     """The real engine, imported on first use so that screens load without the build steps."""
-    from emi_tui.core.build import run_build
+    from emi_tui.engine.build.job import run_build
 
     return run_build
 
 
 def build_options(dry_run: bool = False, retry: bool = False) -> Any:
     """The engine's BuildOptions for a run started from the TUI."""
-    from emi_tui.core.build import BuildOptions
+    from emi_tui.engine.build.job import BuildOptions
 
     return BuildOptions(dry_run=dry_run, retry=retry)
 
@@ -216,7 +216,7 @@ Job = Callable[..., Any]
 
 def default_modify_runner(request: Any, sink: Any, cancel: threading.Event) -> Any:
     """The real modify engine, imported on first use."""
-    from emi_tui.core.modify import run_modify
+    from emi_tui.engine.modify.job import run_modify
 
     return run_modify(request, sink, cancel)
 
@@ -236,8 +236,8 @@ def modify_job(request: Any, runner: Callable[..., Any] | None = None) -> Job:
 
 
 def _refused_or_run(run: Callable[..., Any], request: Any, sink: Any, cancel: threading.Event) -> Any:
-    from emi_tui.core.errors import EmiError
-    from emi_tui.core.modify import ModifyResult
+    from emi_tui.engine.errors import EmiError
+    from emi_tui.engine.modify.job import ModifyResult
 
     try:
         return run(request, sink, cancel)

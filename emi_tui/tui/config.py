@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from emi_tui.core import paths
-from emi_tui.core.answers_io import write_atomic
+from emi_tui.engine import paths
+from emi_tui.engine.answers.storage import write_atomic
 
 HEADER = "# emi-tui settings, written by the wizard (edit freely).\n"
 

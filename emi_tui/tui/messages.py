@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 from textual.message import Message
 
-from emi_tui.core.events import BuildEvent
+from emi_tui.engine.run.events import BuildEvent
 
 
 class BuildEvents(Message, bubble=False):

@@ -15,9 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from emi_tui.core.answers import Answers, Metadata, effective_packages, validate_bytes, validate_file
-from emi_tui.core.errors import Problem
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, validate_bytes, validate_file
+from emi_tui.engine.errors import Problem
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
 
 ARTIFACT_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar", ".img")
@@ -179,7 +179,7 @@ class ModifyState(WizardState):
 
     def request(self) -> Any:
         """The core's ModifyRequest for what the screens hold."""
-        from emi_tui.core.modify import ModifyRequest
+        from emi_tui.engine.modify.job import ModifyRequest
 
         add, remove = self.package_changes()
         changes = self.changes
@@ -243,7 +243,7 @@ class ModifyState(WizardState):
         return found
 
     def _change_problems(self) -> list[Problem]:
-        from emi_tui.core.modify import request_problems
+        from emi_tui.engine.modify.job import request_problems
 
         if artifact_problem(self.artifact_text) is not None:
             return []

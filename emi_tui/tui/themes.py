@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 from textual.theme import BUILTIN_THEMES, Theme
 
-from emi_tui.core import paths
-from emi_tui.core.errors import EmiError, did_you_mean
+from emi_tui.engine import paths
+from emi_tui.engine.errors import EmiError, did_you_mean
 
 DEFAULT_THEME = "emi-dark"
 _FIELDS = {f.name for f in dataclasses.fields(Theme)}

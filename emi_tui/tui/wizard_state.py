@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from emi_tui.core.answers import (
+from emi_tui.engine.answers.model import (
     Answers,
     ImageFields,
     Metadata,
@@ -28,12 +28,12 @@ from emi_tui.core.answers import (
     validate_bytes,
     validate_file,
 )
-from emi_tui.core.answers_io import render_answers
-from emi_tui.core.history import RecentBuild, history_dir, history_path, recent_builds  # noqa: F401 (used by the screens)
-from emi_tui.core.errors import Problem
-from emi_tui.core.packages import PackageInfo, PackageLookup, apt_package_info, package_name_problem  # noqa: F401
-from emi_tui.core.recipes import Recipe, RecipeBook
-from emi_tui.core.sizes import STANDARD, SizeError, human, parse_size
+from emi_tui.engine.answers.storage import render_answers
+from emi_tui.engine.build.history import RecentBuild, history_dir, history_path, recent_builds  # noqa: F401 (used by the screens)
+from emi_tui.engine.errors import Problem
+from emi_tui.engine.answers.packages import PackageInfo, PackageLookup, apt_package_info, package_name_problem  # noqa: F401
+from emi_tui.engine.answers.recipes import Recipe, RecipeBook
+from emi_tui.engine.sizes import STANDARD, SizeError, human, parse_size
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
 #: The steps of modifying an image: the same Packages and Metadata steps between its own two.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from emi_tui.core.answers import Answers, validate_bytes
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.model import Answers, validate_bytes
+from emi_tui.engine.answers.recipes import RecipeBook
 
 GOOD = Path(__file__).parent.parent / "data" / "answers" / "good"
 TODAY = date(2026, 11, 28)

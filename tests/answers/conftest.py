@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from answers_support import fake_apt_root
 
-from emi_tui.core import answers as answers_module
-from emi_tui.core import mirror as mirror_module
-from emi_tui.core import paths
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers import model as answers_module
+from emi_tui.engine.answers import mirror as mirror_module
+from emi_tui.engine import paths
+from emi_tui.engine.answers.recipes import RecipeBook
 
 
 @pytest.fixture(autouse=True)

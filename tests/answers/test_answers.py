@@ -10,9 +10,9 @@ import re
 from datetime import date
 
 
-from emi_tui.core import answers as answers_module
-from emi_tui.core import mirror as mirror_module
-from emi_tui.core.answers import CURRENT_VERSION, Metadata, Output, effective_packages, validate_file
+from emi_tui.engine.answers import model as answers_module
+from emi_tui.engine.answers import mirror as mirror_module
+from emi_tui.engine.answers.model import CURRENT_VERSION, Metadata, Output, effective_packages, validate_file
 
 
 # --- good files --------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_newer_version_is_a_clear_error(book):
 
 def test_older_formats_are_migrated_not_rejected(monkeypatch):
     """With a format 2 current, a format 1 file goes through the 1 -> 2 migration."""
-    from emi_tui.core.yamlload import load_located
+    from emi_tui.engine.answers.yamlload import load_located
 
     def one_to_two(data: dict) -> dict:
         data = dict(data, version=2)

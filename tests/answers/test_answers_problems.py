@@ -10,9 +10,9 @@ from answers_support import BASE, TODAY, check, ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emi_tui.core import paths
-from emi_tui.core.answers import Answers, validate_bytes
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine import paths
+from emi_tui.engine.answers.model import Answers, validate_bytes
+from emi_tui.engine.answers.recipes import RecipeBook
 
 
 # --- repository lines ---------------------------------------------------------------------------

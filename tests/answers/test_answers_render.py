@@ -9,9 +9,9 @@ from answers_support import BASE, GOOD, GOOD_FILES, TODAY, check, ok
 
 import yaml
 
-from emi_tui.core import answers_io
-from emi_tui.core.answers import Answers, validate_file
-from emi_tui.core.answers_io import HEADER, render_answers, save_answers
+from emi_tui.engine.answers import storage as answers_io
+from emi_tui.engine.answers.model import Answers, validate_file
+from emi_tui.engine.answers.storage import HEADER, render_answers, save_answers
 
 
 # --- round trip and comments ----------------------------------------------------------------

@@ -7,9 +7,9 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from emi_tui.core.imageread import read_from_image
-from emi_tui.core.leftovers import loops_under
-from emi_tui.core.mounts import mounts_under
+from emi_tui.engine.artifact.read import read_from_image
+from emi_tui.engine.run.cleanup import loops_under
+from emi_tui.engine.run.mounts import mounts_under
 
 
 def sha256(path: Path) -> str:

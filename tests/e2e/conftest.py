@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core.mirror import workstation_mirror
+from emi_tui.engine.answers.mirror import workstation_mirror
 
 
 def _missing_prerequisite() -> str | None:

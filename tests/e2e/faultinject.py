@@ -19,8 +19,8 @@ import sys
 import threading
 from pathlib import Path
 
-from emi_tui.core import build as build_module
-from emi_tui.core.steps import Step, build_steps
+from emi_tui.engine.build import job as build_module
+from emi_tui.engine.build.steps import Step, build_steps
 
 
 def _fill(folder: Path) -> None:
@@ -48,7 +48,7 @@ def _inject(step: Step, kind: str) -> Step:
             os.kill(pid, signal.SIGKILL)
         elif kind == "hang":
             if step.name == "chroot":  # in the middle of the chroot step: its mounts are up
-                from emi_tui.core.steps.customize import mount_chroot
+                from emi_tui.engine.build.customize import mount_chroot
 
                 mount_chroot(ctx)
             print("HANGING", flush=True)

@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from emi_tui.core import layout
-from emi_tui.core.answers import validate_bytes
-from emi_tui.core.boottest import CHECK_NAMES, BootTest
-from emi_tui.core.build import BuildOptions, run_build
-from emi_tui.core.recipes import RecipeBook
-from emi_tui.core.steps import customize
+from emi_tui.engine.image import layout
+from emi_tui.engine.answers.model import validate_bytes
+from emi_tui.engine.boot.boottest import CHECK_NAMES, BootTest
+from emi_tui.engine.build.job import BuildOptions, run_build
+from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.build import customize
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 

@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from emi_tui.core import layout
-from emi_tui.core.imageread import hygiene_checks
-from emi_tui.core.review import check_stamp, review_paths
-from emi_tui.core.sizes import parse_size
+from emi_tui.engine.image import layout
+from emi_tui.engine.artifact.read import hygiene_checks
+from emi_tui.engine.review.review import check_stamp, review_paths
+from emi_tui.engine.sizes import parse_size
 
 from .checks import text_in
 

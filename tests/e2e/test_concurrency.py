@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.core.cache import BaseCache
+from emi_tui.engine.build.cache import BaseCache
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from emi_tui.core import layout
-from emi_tui.core.boottest import BootTest
-from emi_tui.core.imageread import hygiene_checks, read_from_image
-from emi_tui.core.review import check_stamp, review_bytes
-from emi_tui.core.sizes import parse_size
+from emi_tui.engine.image import layout
+from emi_tui.engine.boot.boottest import BootTest
+from emi_tui.engine.artifact.read import hygiene_checks, read_from_image
+from emi_tui.engine.review.review import check_stamp, review_bytes
+from emi_tui.engine.sizes import parse_size
 
 from .checks import assert_nothing_left, fields_of, sha256, text_in
 from .conftest import run_cli

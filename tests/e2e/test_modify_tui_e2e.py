@@ -24,10 +24,10 @@ import pexpect
 import pytest
 import yaml
 
-from emi_tui.core import layout
-from emi_tui.core.imageread import read_from_image
-from emi_tui.core.mounts import mounts_under
-from emi_tui.core.review import check_stamp, review_bytes
+from emi_tui.engine.image import layout
+from emi_tui.engine.artifact.read import read_from_image
+from emi_tui.engine.run.mounts import mounts_under
+from emi_tui.engine.review.review import check_stamp, review_bytes
 
 from .checks import assert_nothing_left, fields_of, sha256, text_in, utc_days_since
 

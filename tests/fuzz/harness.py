@@ -66,7 +66,7 @@ def known_silent_answers(validation) -> str | None:
 
 def known_silent_recipe(path: Path) -> str | None:
     """The same for a recipe file that gives neither a recipe nor a problem."""
-    from emi_tui.core.yamlload import load_located_file
+    from emi_tui.engine.answers.yamlload import load_located_file
 
     located = load_located_file(path)
     if located.data is None and not located.problems:

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from emi_tui.core import paths
-from emi_tui.core.answers import Answers
-from emi_tui.core.imageid import FIELDS, ImageId
-from emi_tui.core.recipes import Recipe
+from emi_tui.engine import paths
+from emi_tui.engine.answers.model import Answers
+from emi_tui.engine.image.imageid import FIELDS, ImageId
+from emi_tui.engine.answers.recipes import Recipe
 
 TESTS = Path(__file__).resolve().parent.parent
 DATA = TESTS / "data"

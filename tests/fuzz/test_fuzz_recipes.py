@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emi_tui.core.recipes import Recipe, RecipeBook, load_recipe_file
+from emi_tui.engine.answers.recipes import Recipe, RecipeBook, load_recipe_file
 
 from .harness import (
     HANG_GUARD_SECONDS,
@@ -286,8 +286,8 @@ def test_adversarial_recipe_files(text, tmp_path):
 
 
 def test_recipe_arch_names_are_words(tmp_path, monkeypatch):
-    from emi_tui.core import answers as answers_module
-    from emi_tui.core.answers import validate_bytes
+    from emi_tui.engine.answers import model as answers_module
+    from emi_tui.engine.answers.model import validate_bytes
 
     monkeypatch.setattr(answers_module, "workstation_mirror", lambda releases: "http://mirror.example/debian")
     stem, raw = next(seed for seed in SEEDS if seed[0] == "debian-based")

@@ -23,10 +23,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emi_tui.core import stampcheck
-from emi_tui.core.imageid import date_for, stamp_for
-from emi_tui.core.review import ReviewEntry, render_review, review_bytes, review_paths
-from emi_tui.core.stampcheck import REVIEW_SEARCH_BUDGET, SKEW_WINDOW_S
+from emi_tui.engine.review import stampcheck
+from emi_tui.engine.image.imageid import date_for, stamp_for
+from emi_tui.commands.review import render_review
+from emi_tui.engine.review.review import ReviewEntry, review_bytes, review_paths
+from emi_tui.engine.review.stampcheck import REVIEW_SEARCH_BUDGET, SKEW_WINDOW_S
 
 from .harness import HANG_GUARD_SECONDS, run_bounded
 from .strategies import fuzz_settings, image_id_texts, mutated, random_bytes, review_seeds

@@ -1,4 +1,4 @@
-"""A stand-in for `emi_tui.core.build.run_build`, and a small App to mount one screen in tests.
+"""A stand-in for `emi_tui.engine.build.job.run_build`, and a small App to mount one screen in tests.
 
 `FakeBuild` has run_build's signature and emits the engine's step names with
 realistic output: it can fail at a step (on its first run only, so Retry
@@ -19,10 +19,10 @@ from typing import Any, Callable
 from textual.app import App
 from textual.screen import Screen
 
-from emi_tui.core.answers import Answers, resolve
-from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
-from emi_tui.core.imageid import ImageId
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.model import Answers, resolve
+from emi_tui.engine.run.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.answers.recipes import RecipeBook
 
 STEPS = (
     ("preflight", "check root, tools, free space, the mirror and the estimated size"),

@@ -6,11 +6,11 @@ import threading
 import time
 from pathlib import Path
 
-from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
-from emi_tui.core.modify import ArtifactSurvey, ModifyResult
-from emi_tui.core.imageread import HygieneCheck
-from emi_tui.core.review import Finding, ReviewEntry
-from emi_tui.core.stampcheck import StampCheck
+from emi_tui.engine.run.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.modify.job import ArtifactSurvey, ModifyResult
+from emi_tui.engine.artifact.read import HygieneCheck
+from emi_tui.engine.review.review import Finding, ReviewEntry
+from emi_tui.engine.review.stampcheck import StampCheck
 from emi_tui.tui.modify_state import ArtifactLook
 
 OLD_ID = 'image_name="euca-debian-emi"\nimage_version="2026.01.02"\nrecipe_name="debian-based"\n'

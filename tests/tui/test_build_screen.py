@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_build import LOG_PATH, FakeBuild, ScreenApp, async_test, sample_answers, wait_for  # noqa: E402
 from textual.widgets import ProgressBar, Static  # noqa: E402
 
-from emi_tui.core.events import OutputLine  # noqa: E402
+from emi_tui.engine.run.events import OutputLine  # noqa: E402
 from emi_tui.tui.build_worker import EventBatcher  # noqa: E402
 from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
 from emi_tui.tui.screens.confirm_cancel import ConfirmCancel  # noqa: E402

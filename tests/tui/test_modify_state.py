@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import TODAY
 from modify_fakes import STORED, fake_reader
 
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.modify_state import ModifyState, artifact_problem
 
 

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_build import ScreenApp, async_test, wait_for  # noqa: E402
 from textual.widgets import DataTable, Input, Static  # noqa: E402
 
-from emi_tui.core.imageid import ImageId  # noqa: E402
+from emi_tui.engine.image.imageid import ImageId  # noqa: E402
 from emi_tui.tui.screens.review import ReviewScreen, compare_entries  # noqa: E402
 
 DEBIAN = ImageId.stamped(
@@ -44,7 +44,7 @@ def detail(screen) -> str:
 
 @async_test
 async def test_review_of_real_files_then_compare_two_entries(tmp_path):
-    pytest.importorskip("emi_tui.core.review", reason="emi_tui.core.review is not written yet")
+    pytest.importorskip("emi_tui.engine.review.review", reason="emi_tui.engine.review.review is not written yet")
     folder = write_samples(tmp_path / "ids")
     app = ScreenApp(lambda: ReviewScreen([folder]))
     async with app.run_test(size=(140, 45)) as pilot:
@@ -88,7 +88,7 @@ async def test_review_of_real_files_then_compare_two_entries(tmp_path):
 
 @async_test
 async def test_a_path_typed_into_the_input_is_reviewed_and_added(tmp_path, monkeypatch):
-    pytest.importorskip("emi_tui.core.review", reason="emi_tui.core.review is not written yet")
+    pytest.importorskip("emi_tui.engine.review.review", reason="emi_tui.engine.review.review is not written yet")
     write_samples(tmp_path / "ids")
     monkeypatch.chdir(tmp_path)  # short relative paths: pilot types them key by key
     app = ScreenApp(lambda: ReviewScreen())
@@ -144,7 +144,7 @@ def test_compare_lists_every_field_of_either_entry():
 @async_test
 async def test_columns_fit_their_cells_from_the_first_paint(tmp_path):
     """DataTable sizes auto-width columns only when idle and keeps lines drawn before: the screen sizes them itself."""
-    from emi_tui.core.review import review_paths
+    from emi_tui.engine.review.review import review_paths
     from emi_tui.tui.messages import ReviewLoaded
 
     folder = write_samples(tmp_path / "ids")

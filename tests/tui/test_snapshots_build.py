@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answers, wait_for  # noqa: E402
 from textual.widgets import Input, TextArea  # noqa: E402
 
-from emi_tui.core.imageid import ImageId  # noqa: E402
+from emi_tui.engine.image.imageid import ImageId  # noqa: E402
 from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
 from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
 from emi_tui.tui.screens.review import ReviewScreen  # noqa: E402
@@ -119,7 +119,7 @@ def write_ids(folder: Path) -> None:
 @THEMES
 @pytest.mark.parametrize("comparing", [False, True], ids=["entry", "compare"])
 def test_review(snap_compare, theme, comparing, tmp_path, monkeypatch):
-    pytest.importorskip("emi_tui.core.review", reason="emi_tui.core.review is not written yet")
+    pytest.importorskip("emi_tui.engine.review.review", reason="emi_tui.engine.review.review is not written yet")
     monkeypatch.chdir(tmp_path)
     write_ids(Path("ids"))
     app = SnapApp(lambda: ReviewScreen([Path("ids")]), theme=theme)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MIRROR, TODAY, VALID_ANSWERS
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.wizard_state import (
     WizardState,
     apt_package_info,

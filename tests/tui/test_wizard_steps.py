@@ -9,8 +9,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from conftest import MIRROR, SIZE
-from emi_tui.core.answers import effective_packages, validate_file
-from emi_tui.core.recipes import RecipeBook
+from emi_tui.engine.answers.model import effective_packages, validate_file
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.screens.distro import DistroScreen
 from emi_tui.tui.screens.metadata import PREVIEW_DELAY
 from emi_tui.tui.screens.size import SizeScreen
@@ -145,7 +145,7 @@ async def test_metadata_by_keyboard(make_app, answers_file):
         )
         assert not app.screen.query_one("#md-url-problem", Static).has_class("-shown")
         try:
-            import emi_tui.core.imagefiles  # noqa: F401
+            import emi_tui.engine.image.files  # noqa: F401
         except ImportError:
             pytest.skip("no rc.local generator in this tree")
         assert app.screen.preview_text is not None and "http://h" in app.screen.preview_text

@@ -9,7 +9,7 @@ from conftest import MIRROR, SIZE
 
 async def test_home_to_done_by_keys_with_a_real_dry_run(make_app, home, monkeypatch, tmp_path):
     # The workstation's apt sources are not part of this test: the dry run contacts no mirror anyway.
-    monkeypatch.setattr("emi_tui.core.answers.workstation_mirror", lambda releases, root=Path("/"): MIRROR)
+    monkeypatch.setattr("emi_tui.engine.answers.model.workstation_mirror", lambda releases, root=Path("/"): MIRROR)
     monkeypatch.setenv("EMI_TUI_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
     app = make_app()

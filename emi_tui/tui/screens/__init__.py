@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 
-from emi_tui.core.errors import Problem
+from emi_tui.engine.errors import Problem
 from emi_tui.tui.widgets.sidebar import StepSidebar
 from emi_tui.tui.wizard_state import STEP_TITLES, WizardState, key_matches
 

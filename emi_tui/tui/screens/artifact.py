@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
-from emi_tui.core.sizes import human
+from emi_tui.engine.sizes import human
 from emi_tui.tui.modify_state import ArtifactLook, ModifyState, artifact_problem
 from emi_tui.tui.screens import StepScreen
 
@@ -35,9 +35,9 @@ class ArtifactRead(Message):
 
 def read_artifact(text: str) -> ArtifactLook:
     """Survey and review the artifact at `text` (slow: run it off the UI loop)."""
-    from emi_tui.core.errors import EmiError
-    from emi_tui.core.modify import survey_artifact
-    from emi_tui.core.review import review_paths
+    from emi_tui.engine.errors import EmiError
+    from emi_tui.engine.modify.job import survey_artifact
+    from emi_tui.engine.review.review import review_paths
 
     path = Path(text.strip()).expanduser()
     try:

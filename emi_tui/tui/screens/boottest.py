@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
-from emi_tui.core.boottest import CHECK_NAMES, Check
+from emi_tui.engine.boot.boottest import CHECK_NAMES, Check
 from emi_tui.tui.build_worker import EventBatcher
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.widgets.log_view import LogView
@@ -30,7 +30,7 @@ BootRunner = Callable[..., Any]
 
 
 def default_boot_runner(artifact: Path, *, ssh_user: str, on_line, on_check, cancel) -> Any:
-    from emi_tui.core.boottest import BootTest
+    from emi_tui.engine.boot.boottest import BootTest
 
     return BootTest(artifact, ssh_user=ssh_user, on_line=on_line, on_check=on_check, cancel=cancel).run()
 

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from emi_tui.core.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.run.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.tui.build_worker import Job, Runner, build_options, run_build_job
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.screens.confirm_cancel import ConfirmCancel

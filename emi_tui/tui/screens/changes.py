@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from emi_tui.core.sizes import human
+from emi_tui.engine.sizes import human
 from emi_tui.tui.build_worker import terminal_handover
 from emi_tui.tui.modify_state import ModifyState
 from emi_tui.tui.screens import StepScreen, update_if_changed

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TextArea
 from textual.worker import get_current_worker
 
-from emi_tui.core.sizes import human
+from emi_tui.engine.sizes import human
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
 from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from emi_tui.core.errors import Problem
+from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens import steady_inputs
 from emi_tui.tui.wizard_state import history_dir, recent_builds, tilde
 

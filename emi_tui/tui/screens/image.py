@@ -13,11 +13,11 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from emi_tui.core.answers import ImageFields, Output
+from emi_tui.engine.answers.model import ImageFields, Output
 from emi_tui.tui.screens import StepScreen
 
 try:
-    from emi_tui.core.compress import COMPRESSORS
+    from emi_tui.engine.artifact.compress import COMPRESSORS
 
     SUFFIXES = {name: c.suffix for name, c in COMPRESSORS.items()}
 except ImportError:  # an older core: the names alone still work

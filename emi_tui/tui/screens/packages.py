@@ -18,9 +18,9 @@ from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
-from emi_tui.core.answers import effective_packages
-from emi_tui.core.packages import package_name_problem
-from emi_tui.core.sizes import human
+from emi_tui.engine.answers.model import effective_packages
+from emi_tui.engine.answers.packages import package_name_problem
+from emi_tui.engine.sizes import human
 from emi_tui.tui.screens import StepScreen
 from emi_tui.tui.wizard_state import PackageInfo
 

@@ -1,6 +1,6 @@
 """The review screen: image-id files, folders, catalogs and images, entry by entry.
 
-The review itself (emi_tui.core.review) runs in a thread worker: reading an
+The review itself (emi_tui.engine.review.review) runs in a thread worker: reading an
 image can take seconds. The table gives each entry's problems and whether
 its stamp is verified; the pane beside it shows the highlighted entry in
 full. Marking an entry (m) turns the pane into a field-by-field comparison
@@ -30,7 +30,7 @@ SEVERITY_STYLE = {"error": "$error", "warning": "$warning"}
 
 def default_reviewer() -> Reviewer:
     """The core review, imported on first use (it reads images, a heavier import)."""
-    from emi_tui.core.review import review_paths
+    from emi_tui.engine.review.review import review_paths
 
     return review_paths
 
@@ -51,7 +51,7 @@ def problem_summary(entry: Any) -> tuple[str, str]:
 
 def compare_entries(left: Any, right: Any) -> list[tuple[str, str, str, bool]]:
     """Field-by-field: (field, left value, right value, differs), the image-id order first."""
-    from emi_tui.core.imageid import FIELDS
+    from emi_tui.engine.image.imageid import FIELDS
 
     names = [f for f in FIELDS if f in left.fields or f in right.fields]
     names += sorted((set(left.fields) | set(right.fields)) - set(names))

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Input, Label, ProgressBar, RadioButton, RadioSet, Static
 
-from emi_tui.core.sizes import LARGE, STANDARD, SizeError, human, parse_size
+from emi_tui.engine.sizes import LARGE, STANDARD, SizeError, human, parse_size
 from emi_tui.tui.screens import StepScreen
 from emi_tui.tui.widgets.choice import ChoiceSet
 

@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.widgets import Button, Checkbox, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from emi_tui.core.answers_io import render_answers, save_answers
-from emi_tui.core.errors import Problem
+from emi_tui.engine.answers.storage import render_answers, save_answers
+from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens import StepScreen
 from emi_tui.tui.screens.metadata import highlighted
 from emi_tui.tui.widgets.path_prompt import PathPrompt

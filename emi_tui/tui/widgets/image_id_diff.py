@@ -7,7 +7,7 @@ from typing import Mapping
 from textual.content import Content
 from textual.widgets import Static
 
-from emi_tui.core.imageid import FIELDS
+from emi_tui.engine.image.imageid import FIELDS
 
 
 def image_id_fields(text: str) -> dict[str, str]:

@@ -1,0 +1,352 @@
+"""The answer file (format v1): every wizard choice, and the one input of a build.
+
+`validate_bytes` reads an answer file and returns either fully resolved
+answers or every problem at once, each located as FILE:LINE:COL. Nothing here
+raises on bad input. `render_answers` (answers_io) writes them back with comments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from emi_tui.engine.errors import Problem, did_you_mean, one_of
+from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.answers.mirror import workstation_mirror
+from emi_tui.engine.answers.packages import package_name_problem
+from emi_tui.engine.answers.recipes import Recipe, RecipeBook
+from emi_tui.engine.answers.schema import validate_located
+from emi_tui.engine.sizes import STANDARD, SizeError, is_large, parse_size
+from emi_tui.engine.answers.sources import source_line_problem
+from emi_tui.engine.answers.yamlload import Located, load_located, load_located_file
+
+CURRENT_VERSION = 1
+
+#: Older formats are migrated, never rejected: version N -> N+1 for each N below current.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+_SAFE_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/\[\]%@+-]*$")
+_METADATA_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?$")
+
+
+def _size(value: Any) -> str:
+    try:
+        parse_size(value)
+    except SizeError as exc:
+        raise ValueError(str(exc)) from None
+    return str(value).strip()
+
+
+def _safe_word(what: str, longest: int = 64) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {value!r}")
+        if not _SAFE_WORD.fullmatch(value) or ".." in value:
+            raise ValueError(f"{value!r} is not a valid {what}: use letters, digits and . _ + - (no spaces, slashes or '..')")
+        if len(value) > longest:
+            raise ValueError(f"the {what} is {len(value)} characters long; keep it to {longest}")
+        return value
+
+    return check
+
+
+def _image_file(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a file name, got {value!r}")
+    if "/" in value or "\\" in value or ".." in value:
+        raise ValueError(f"{value!r} must be a plain file name: no path separator and no '..' (the folder is output.dir)")
+    if not _SAFE_WORD.fullmatch(value):
+        raise ValueError(f"{value!r} is not a valid file name: use letters, digits and . _ + -")
+    if not value.endswith(".img"):
+        raise ValueError(f"{value!r} must end in .img, like euca-debian-2026.11.28-x86_64.img")
+    if len(value) > 128:
+        raise ValueError(f"the image file name is {len(value)} characters long; keep it to 128")
+    return value
+
+
+Size = Annotated[str, BeforeValidator(_size)]
+ImageName = Annotated[str | None, BeforeValidator(_safe_word("image name"))]
+ImageVersion = Annotated[str | None, BeforeValidator(_safe_word("image version"))]
+ImageFile = Annotated[str | None, BeforeValidator(_image_file)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Repository(_Strict):
+    """An extra package source: an apt line (or a yum baseurl) and its signing key."""
+
+    line: str = Field(description='an apt source line, e.g. "deb http://example.org/debian bookworm main"')
+    key: str | None = Field(None, description="path to a keyring file on this workstation")
+
+
+class PackageChanges(_Strict):
+    add: list[str] = Field(default_factory=list, description="installed on top of the recipe's default list")
+    remove: list[str] = Field(default_factory=list, description="trimmed from it")
+
+
+class Metadata(_Strict):
+    """What the image's /etc/rc.local does with the metadata service at boot."""
+
+    url: str = Field("http://169.254.169.254", description="the metadata service")
+    ssh_key: Literal["root", "ec2-user", "none"] = Field("root", description="who gets the SSH key of the instance")
+    ephemeral0: bool = Field(True, description="mount ephemeral0 at /media/ephemeral0")
+    swap: bool = Field(True, description="swapon a swap partition if the cloud offers one")
+    user_data: bool = Field(True, description='run the user-data when it starts with "#!"')
+    hostname: bool = Field(False, description="set the hostname from meta-data/local-hostname")
+    udev_xvd: bool = Field(True, description="xvd* disks also get sd* names (udev rule + /sbin/euca-udev)")
+
+
+class ImageFields(_Strict):
+    name: ImageName = Field(None, description="image_name; default euca-<distro>-emi (euca-large-… when large)")
+    version: ImageVersion = Field(None, description="image_version; default today, YYYY.MM.DD")
+    file: ImageFile = Field(None, description="image_file; default euca[-large]-<distro>-<version>-<arch>.img")
+
+
+class Output(_Strict):
+    dir: str = Field("./images", description="where the artifacts are written")
+    compress: Literal["gzip", "zstd", "xz", "none"] = Field("gzip", description="gzip (.tgz) | zstd | xz | none")
+
+
+class Answers(_Strict):
+    """An answer file, format v1."""
+
+    version: Literal[1] = Field(description="the answer-file format")
+    recipe: str = Field(description="a recipe name, from `emi-tui recipes`")
+    release: str | None = Field(None, description="default: the recipe's default release")
+    arch: str = Field("x86_64", description="the image's architecture")
+    size: Size = Field(STANDARD, description='1.3G (default) | 4.5G ("large") | any size such as 2G or 1500M')
+    mirror: str | None = Field(None, description="default: the recipe's; for debian-based, this workstation's apt sources")
+    packages: PackageChanges = Field(default_factory=PackageChanges, description="changes to the recipe's default package list")
+    repositories: list[Repository] = Field(default_factory=list, description="extra package sources")
+    metadata: Metadata = Field(default_factory=Metadata, description="what /etc/rc.local does with the metadata service at boot")
+    image: ImageFields = Field(default_factory=ImageFields, description="the /etc/image-id fields and the image's file name")
+    kernel: bool = Field(True, description="also write the kernel and ramdisk (EKI/ERI) beside the image")
+    output: Output = Field(default_factory=Output, description="where and how the artifacts are written")
+
+    @property
+    def size_bytes(self) -> int:
+        return parse_size(self.size)
+
+    @property
+    def large(self) -> bool:
+        return is_large(self.size_bytes)
+
+
+def default_image_fields(answers: Answers, recipe: Recipe, today: date) -> ImageFields:
+    """The image fields with every default filled in, as the starter images named them."""
+    large = "-large" if answers.large else ""
+    version = answers.image.version or today.strftime("%Y.%m.%d")
+    return ImageFields(
+        name=answers.image.name or f"euca{large}-{recipe.distro}-emi",
+        version=version,
+        file=answers.image.file or f"euca{large}-{recipe.distro}-{version}-{answers.arch}.img",
+    )
+
+
+def effective_packages(answers: Answers, recipe: Recipe) -> list[str]:
+    """The package list the image gets on top of its base: defaults − removed + added."""
+    kept = [p for p in recipe.default_package_list() if p not in answers.packages.remove]
+    return kept + [p for p in answers.packages.add if p not in kept]
+
+
+@dataclass
+class Validation:
+    """The outcome of reading one answer file: resolved answers, or the problems."""
+
+    source: str
+    answers: Answers | None = None
+    recipe: Recipe | None = None
+    problems: list[Problem] = field(default_factory=list)
+    located: Located | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.answers is not None and not any(p.severity == "error" for p in self.problems)
+
+
+def _migrate(located: Located) -> list[Problem]:
+    data = located.data
+    if "version" not in data:
+        return [Problem(located.source, 1, 1, "version", f"is required but missing: add `version: {CURRENT_VERSION}` at the top")]
+    version = data["version"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        return [located.problem(("version",), f"the format version is a whole number such as {CURRENT_VERSION}, got {version!r}")]
+    if version > CURRENT_VERSION:
+        return [located.problem(("version",), f"format {version} was written by a newer emi-tui; this one reads up to {CURRENT_VERSION}: upgrade emi-tui")]
+    if version < 1:
+        return [located.problem(("version",), f"there is no format {version}: the first format is 1")]
+    while data["version"] < CURRENT_VERSION:
+        data = MIGRATIONS[data["version"]](data)
+    located.data = data
+    return []
+
+
+def _check_recipe_fit(located: Located, data: dict, book: RecipeBook, today: date) -> tuple[Recipe | None, list[Problem]]:
+    """The checks that need the recipe: release, arch, size, package names, mirror."""
+    problems: list[Problem] = []
+    name = data.get("recipe")
+    if not isinstance(name, str):
+        return None, problems
+    recipe = book.recipes.get(name)
+    if recipe is None:
+        problems.append(located.problem(("recipe",), f"no recipe called {name!r}{did_you_mean(name, book.names())}; known: {one_of(book.names())}"))
+        return None, problems
+    release = data.get("release")
+    if isinstance(release, str) and release not in recipe.releases:
+        problems.append(located.problem(("release",), f"{recipe.name} has no release {release!r}{did_you_mean(release, recipe.releases)}; it offers {one_of(recipe.releases)}"))
+    arch = data.get("arch", "x86_64")
+    if isinstance(arch, str) and arch not in recipe.arches:
+        problems.append(located.problem(("arch",), f"{recipe.name} does not build {arch!r}{did_you_mean(arch, list(recipe.arches))}; it offers {one_of(list(recipe.arches))}"))
+    size = data.get("size", STANDARD)
+    try:
+        if parse_size(size) < recipe.min_size_bytes:
+            problems.append(located.problem(("size",), f"{size} is too small for {recipe.name}: its root needs at least {recipe.min_size}"))
+    except SizeError:
+        pass  # the schema reports it
+    changes = data.get("packages")
+    if isinstance(changes, dict):
+        for key in ("add", "remove"):
+            names = changes.get(key)
+            if isinstance(names, list):
+                for index, pkg in enumerate(names):
+                    if not isinstance(pkg, str):
+                        continue  # the schema reports the wrong type
+                    why = package_name_problem(pkg, recipe.family)
+                    if why:
+                        problems.append(located.problem(("packages", key, index), why))
+        add, remove = changes.get("add"), changes.get("remove")
+        if isinstance(add, list) and isinstance(remove, list):
+            for index, pkg in enumerate(add):
+                if isinstance(pkg, str) and pkg in remove:
+                    problems.append(located.problem(("packages", "add", index), f"{pkg!r} is both added and removed: keep it in one list"))
+    mirror = data.get("mirror")
+    if mirror is None and recipe.default_mirror is None:
+        problems.append(located.problem(("recipe",), f"{recipe.name} has no default mirror: set `mirror:` to the URL of a {recipe.distro} mirror"))
+    elif mirror is None and recipe.default_mirror == "apt-sources":
+        if workstation_mirror(recipe.releases) is None:
+            problems.append(located.problem(("recipe",), f"no apt source on this workstation serves {recipe.distro}: set `mirror:` to a {recipe.distro} mirror URL"))
+    elif isinstance(mirror, str) and not _URL.fullmatch(mirror):
+        problems.append(located.problem(("mirror",), f"{mirror!r} is not a mirror URL: write http://…, https://… or file:///…"))
+    return recipe, problems
+
+
+def _keyring_problem(key: str) -> str | None:
+    """Why `key` cannot be a keyring file to copy into the image, or None."""
+    path = Path(key)
+    if not path.is_absolute() or ".." in path.parts:
+        return f"{key!r} must be an absolute path to a keyring file, without '..'"
+    if path.suffix not in (".gpg", ".asc", ".pgp") and not key.startswith("/etc/pki/"):
+        # The file is copied into a published image: only what looks like a keyring may go.
+        return f"{key!r} is not a keyring file: name a .gpg, .asc or .pgp file"
+    try:
+        if not path.is_file():
+            return f"no keyring file at {key}"
+    except OSError as exc:
+        return f"cannot use {key!r}: {exc.strerror}"
+    return None
+
+
+def _folder_problem(folder: str) -> str | None:
+    if not folder.strip() or any(ord(c) < 32 or ord(c) == 127 for c in folder):
+        return f"{folder!r} is not a folder name: no control characters or line breaks"
+    if len(folder.encode()) > 1024 or any(len(part.encode()) > 255 for part in Path(folder).parts):
+        return "the folder name is too long: at most 255 bytes a component and 1024 in all"
+    return None
+
+
+def _check_values(located: Located, data: dict, family: str | None) -> list[Problem]:
+    """Checks of single values that the schema's types cannot express."""
+    problems = []
+    output = data.get("output")
+    if isinstance(output, dict) and isinstance(output.get("dir"), str):
+        why = _folder_problem(output["dir"])
+        if why:
+            problems.append(located.problem(("output", "dir"), why))
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("url"), str) and not _METADATA_URL.fullmatch(metadata["url"]):
+        problems.append(located.problem(("metadata", "url"), f"{metadata['url']!r} is not a plain http URL such as http://169.254.169.254"))
+    repositories = data.get("repositories")
+    if isinstance(repositories, list):
+        for index, repo in enumerate(repositories):
+            if not isinstance(repo, dict):
+                continue
+            line, key = repo.get("line"), repo.get("key")
+            if isinstance(line, str) and family:
+                why = source_line_problem(line, family)
+                if why:
+                    problems.append(located.problem(("repositories", index, "line"), why))
+            if isinstance(key, str):
+                why = _keyring_problem(key)
+                if why:
+                    problems.append(located.problem(("repositories", index, "key"), why))
+    return problems
+
+
+def validate_located_answers(located: Located, book: RecipeBook, today: date | None = None) -> Validation:
+    """Validate a loaded answer file; the answers come back resolved (every default filled)."""
+    today = today or utc_today()
+    result = Validation(located.source, located=located, problems=list(located.problems))
+    if located.data is None:  # the file could not be read at all; a duplicate key alone still lets us look further
+        if not result.problems:  # a document of just `null`, `~` or `---`
+            result.problems.append(located.problem((), "the file holds no settings: it needs at least `version: 1` and `recipe:`"))
+        return result
+    if not isinstance(located.data, dict):
+        result.problems.append(located.problem((), "an answer file is a mapping of keys (version: 1, recipe: …), not a single value or list"))
+        return result
+    migration_problems = _migrate(located)
+    if migration_problems:
+        result.problems += migration_problems
+        return result
+    data = located.data
+    answers, problems = validate_located(Answers, located)
+    recipe, fit_problems = _check_recipe_fit(located, data, book, today)
+    family = recipe.family if recipe else None
+    result.problems += problems + fit_problems + _check_values(located, data, family)
+    result.problems.sort(key=lambda p: (p.line, p.column))
+    if result.problems or answers is None or recipe is None:
+        return result
+    result.answers = resolve(answers, recipe, today)
+    result.recipe = recipe
+    return result
+
+
+def resolve(answers: Answers, recipe: Recipe, today: date) -> Answers:
+    """`answers` with every default filled in from the recipe, the workstation and the date."""
+    mirror = answers.mirror
+    release = answers.release or recipe.default_release
+    if mirror is None and recipe.default_mirror == "apt-sources":
+        # The source serving the chosen release wins; any source of the distro's other releases serves as well.
+        mirror = workstation_mirror([release]) or workstation_mirror(recipe.releases)
+    elif mirror is None:
+        mirror = recipe.default_mirror
+    return answers.model_copy(
+        update={"release": release, "mirror": mirror, "image": default_image_fields(answers, recipe, today)}
+    )
+
+
+def validate_bytes(raw: bytes | str, source: str, book: RecipeBook, today: date | None = None) -> Validation:
+    return validate_located_answers(load_located(raw, source), book, today)
+
+
+def validate_file(path: Path, book: RecipeBook, today: date | None = None) -> Validation:
+    return validate_located_answers(load_located_file(path), book, today)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of format v1, for editors (answers.schema.json is generated from it)."""
+    schema = Answers.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "emi-tui answer file, format v1"
+    return schema

@@ -1,0 +1,168 @@
+"""Recipes: what a distro needs to become a starter image, read from YAML files.
+
+The shipped recipes live in recipes/; an operator adds one by dropping a YAML
+file into ./recipes or ~/.config/emi-tui/recipes (later folders win). A bad
+recipe gets the same located problems as a bad answer file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from emi_tui.engine import paths
+from emi_tui.engine.errors import EmiError, Problem, did_you_mean
+from emi_tui.engine.answers.packages import package_name_problem
+from emi_tui.engine.answers.schema import validate_located
+from emi_tui.engine.sizes import SizeError, parse_size
+from emi_tui.engine.answers.yamlload import load_located_file
+
+
+class KernelFiles(BaseModel):
+    """Where the kernel and ramdisk sit in the built root, as globs (newest match wins)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kernel: str = "boot/vmlinuz-*"
+    ramdisk: str = "boot/initrd.img-*"
+
+
+class Recipe(BaseModel):
+    """A distro's starter-image recipe."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str
+    distro: str = Field(pattern=r"^[a-z0-9]+$")
+    family: Literal["deb", "rpm"]
+    bootstrap: Literal["debootstrap", "dnf", "yum"]
+    releases: list[str] = Field(min_length=1)
+    default_release: str
+    arches: dict[str, str] = Field(min_length=1, description="image_arch -> the distro's arch name")
+    default_mirror: str | None = Field(
+        default=None, description="a URL, 'apt-sources' for the workstation's apt sources, or null when the operator must name one"
+    )
+    keyring: str | None = None
+    components: list[str] = ["main"]
+    kernel_packages: dict[str, str] = Field(default_factory=dict, description="image_arch -> kernel package")
+    base_packages: list[str]
+    packages: list[str] = Field(default_factory=list, description="the distro's default list, installed on top of the base")
+    trim: list[str] = Field(default_factory=list, description="packages of the default list removed unless asked for")
+    cleanup: list[list[str]]
+    kernel_files: KernelFiles = KernelFiles()
+    min_size: str = "700M"
+    estimated_size: str = Field("650M", description="installed size of the default package set, until an estimate is made")
+
+    @field_validator("min_size", "estimated_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        try:
+            parse_size(value)
+        except SizeError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("arches")
+    @classmethod
+    def _arch_names(cls, arches: dict[str, str]) -> dict[str, str]:
+        for image_arch, distro_arch in arches.items():
+            for name in (image_arch, distro_arch):
+                if not re.fullmatch(r"[a-z0-9_]+", name):
+                    raise ValueError(f"{name!r} is not an architecture name (lower-case letters, digits and _)")
+        return arches
+
+    @field_validator("default_release")
+    @classmethod
+    def _default_is_offered(cls, value: str, info) -> str:
+        releases = info.data.get("releases") or []
+        if releases and value not in releases:
+            raise ValueError(f"{value!r} is not among releases{did_you_mean(value, releases)}")
+        return value
+
+    @property
+    def min_size_bytes(self) -> int:
+        return parse_size(self.min_size)
+
+    @property
+    def estimated_bytes(self) -> int:
+        return parse_size(self.estimated_size)
+
+    def default_package_list(self) -> list[str]:
+        """The distro default list, trimmed as the recipe says."""
+        return [p for p in self.packages if p not in self.trim]
+
+    def base_for(self, arch: str) -> list[str]:
+        """Base packages for `arch`, the kernel included."""
+        kernel = self.kernel_packages.get(arch)
+        return self.base_packages + ([kernel] if kernel else [])
+
+
+def recipe_dirs() -> list[Path]:
+    """Folders searched for recipes, lowest priority first."""
+    dirs = [paths.shipped_dir("recipes"), Path.cwd() / "recipes", paths.config_dir() / "recipes"]
+    unique: list[Path] = []
+    for folder in dirs:
+        if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
+            unique.append(folder)
+    return unique
+
+
+RECIPE_EMPTY = "the recipe is empty: it needs at least name:, distro:, family:, bootstrap:, releases: and base_packages:"
+
+
+def load_recipe_file(path: Path) -> tuple[Recipe | None, list[Problem]]:
+    """One recipe file, validated, with located problems."""
+    located = load_located_file(path, empty=RECIPE_EMPTY)
+    if located.data is None:
+        return None, located.problems or [located.problem((), RECIPE_EMPTY)]
+    if not isinstance(located.data, dict):
+        return None, [located.problem((), "a recipe is a mapping of keys (name:, distro:, releases: …)")]
+    recipe, problems = validate_located(Recipe, located)
+    problems = located.problems + problems  # a duplicate key, say, and everything else
+    if located.problems:
+        recipe = None
+    data = located.data
+    family = data.get("family") if data.get("family") in ("deb", "rpm") else "deb"
+    for key in ("base_packages", "packages", "trim"):
+        names = data.get(key)
+        for index, name in enumerate(names if isinstance(names, list) else []):
+            why = package_name_problem(name, family) if isinstance(name, str) else None
+            if why:
+                problems.append(located.problem((key, index), why))
+                recipe = None
+    if recipe is not None and recipe.name != path.stem:
+        problems.append(located.problem(("name",), f"the name {recipe.name!r} must match the file name {path.stem!r}"))
+        recipe = None
+    return recipe, sorted(problems, key=lambda p: (p.line, p.column))
+
+
+class RecipeBook:
+    """Every recipe found, by name; bad recipe files are kept as problems, not fatal."""
+
+    def __init__(self, dirs: list[Path] | None = None):
+        self.recipes: dict[str, Recipe] = {}
+        self.sources: dict[str, Path] = {}
+        self.problems: list[Problem] = []
+        for folder in dirs if dirs is not None else recipe_dirs():
+            for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+                recipe, problems = load_recipe_file(path)
+                self.problems.extend(problems)
+                if recipe is not None:
+                    self.recipes[recipe.name] = recipe
+                    self.sources[recipe.name] = path
+
+    def names(self) -> list[str]:
+        return sorted(self.recipes)
+
+    def get(self, name: str) -> Recipe:
+        """The recipe called `name`, or an EmiError with a did-you-mean."""
+        try:
+            return self.recipes[name]
+        except KeyError:
+            raise EmiError(
+                f"no recipe called {name!r}{did_you_mean(name, self.names())}",
+                hint=f"known recipes: {', '.join(self.names())}; `emi-tui recipes` lists them",
+            ) from None

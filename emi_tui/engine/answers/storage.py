@@ -1,0 +1,91 @@
+"""Writing answer files back out, with a comment that explains every key.
+
+Operators edit answer files by hand, so a saved file reads like the format's
+own documentation: each key carries the description from the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from emi_tui.engine.answers.model import Answers
+
+HEADER = """\
+# emi-tui answer file (format v1).
+# Build it with `emi-tui build FILE`, check it with `emi-tui validate FILE`,
+# or open it in the wizard with `emi-tui --answers FILE`.
+"""
+
+
+def _scalar(value: Any) -> str:
+    """`value` as a YAML scalar that reads back as exactly the same value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    try:
+        plain_reads_back = text == text.strip() and "#" not in text and yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        plain_reads_back = False
+    # JSON strings are YAML double-quoted scalars: a date, a number or a newline stays text.
+    return text if plain_reads_back and "\n" not in text else json.dumps(text)
+
+
+def _render_model(model: BaseModel, indent: int) -> list[str]:
+    lines: list[str] = []
+    pad = "  " * indent
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        comment = f"  # {info.description}" if info.description else ""
+        if isinstance(value, BaseModel):
+            lines.append(f"{pad}{name}:{comment}")
+            lines += _render_model(value, indent + 1)
+        elif isinstance(value, list):
+            if not value:
+                lines.append(f"{pad}{name}: []{comment}")
+                continue
+            lines.append(f"{pad}{name}:{comment}")
+            for item in value:
+                if isinstance(item, BaseModel):
+                    item_lines = _render_model(item, indent + 2)
+                    first = item_lines[0].lstrip()
+                    lines.append(f"{pad}  - {first}")
+                    lines += item_lines[1:]
+                else:
+                    lines.append(f"{pad}  - {_scalar(item)}")
+        else:
+            lines.append(f"{pad}{name}: {_scalar(value)}{comment}")
+    return lines
+
+
+def render_answers(answers: Answers) -> str:
+    """The answer file's text: every key, with its comment."""
+    return HEADER + "\n".join(_render_model(answers, 0)) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_answers(answers: Answers, path: Path) -> None:
+    """Save `answers` with comments, atomically."""
+    write_atomic(path, render_answers(answers))

@@ -1,0 +1,195 @@
+"""Reading files out of built images without mounting them (no root needed).
+
+An EMI is a bare ext2/3/4 file system image, shipped alone (`*.img`) or in a
+tarball laid out like the Eucalyptus starter images (`NAME/NAME.img` plus
+`NAME/kvm-kernel/vmlinuz-*` and `initrd.img-*`). `debugfs` from e2fsprogs reads
+the file system directly, and GNU tar pulls the image out of the artifact, so
+a reviewer can inspect an image on any workstation.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emi_tui.engine.image import layout
+from emi_tui.engine.artifact.compress import COMPRESSORS
+
+#: The suffixes of the artifacts `read_from_artifact` opens: what emi-tui writes, and the
+#: operators' older .tar.gz. GNU tar detects the compression itself.
+ARTIFACT_SUFFIXES = (*(c.suffix for c in COMPRESSORS.values()), ".tar.gz")
+#: debugfs prints its version on stderr every time; it is not an error.
+_BANNER = re.compile(r"^debugfs \S+ \(.*\)\s*$")
+# Both tools read local files; five minutes means something is wrong (a FIFO, a hung disk).
+_TIMEOUT_S = 300
+
+
+class ImageReadError(Exception):
+    """The image (or artifact) could not be opened at all; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class HygieneCheck:
+    """One thing a sealed image must (not) contain, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class ImageFacts:
+    """What a review needs from one image: its image-id, its stored answers, its hygiene."""
+
+    label: str
+    image_id: bytes | None
+    answers: bytes | None
+    hygiene: list[HygieneCheck] = field(default_factory=list)
+
+
+def is_artifact(path: Path) -> bool:
+    """True for the tarballs `read_from_artifact` opens."""
+    return path.name.lower().endswith(ARTIFACT_SUFFIXES)
+
+
+def _run(argv: list[str], what: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(argv, input=stdin, capture_output=True, timeout=_TIMEOUT_S, check=False)
+    except FileNotFoundError:
+        package = "e2fsprogs" if argv[0] == "debugfs" else argv[0]
+        raise ImageReadError(f"{argv[0]} is not installed: install {package} to review {what}") from None
+    except subprocess.TimeoutExpired:
+        raise ImageReadError(f"{argv[0]} took over {_TIMEOUT_S} s on {what}: is it a regular file on a local disk?") from None
+
+
+def _debugfs(img: Path, *, request: str | None = None, script: str | None = None) -> tuple[bytes, list[str]]:
+    """Run one debugfs request (-R) or a script of them (-f -): stdout, and stderr minus the banner.
+
+    debugfs exits 0 even when a file is missing, so errors are read from stderr.
+    """
+    argv = ["debugfs", "-R", request, str(img)] if request is not None else ["debugfs", "-f", "-", str(img)]
+    done = _run(argv, str(img), stdin=script.encode() if script is not None else None)
+    errors = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip() and not _BANNER.match(line)]
+    if any("while trying to open" in e or "Filesystem not open" in e for e in errors):
+        why = next((e for e in errors if "while trying to open" in e), errors[0])
+        raise ImageReadError(f"{img} is not a readable ext2/3/4 image ({why.removeprefix('debugfs: ')}): review the .img itself or its artifact")
+    return done.stdout, errors
+
+
+def _quoted(inner_path: str) -> str:
+    # debugfs splits its command line on blanks unless the argument is double-quoted.
+    return '"/' + inner_path.lstrip("/").replace('"', "") + '"'
+
+
+def read_from_image(img: Path, inner_path: str) -> bytes | None:
+    """The bytes of `inner_path` inside the file system image `img`, or None when it is absent.
+
+    Raises ImageReadError when `img` is not an ext2/3/4 image or debugfs is missing.
+    """
+    data, errors = _debugfs(img, request=f"cat {_quoted(inner_path)}")
+    return None if errors else data
+
+
+def _listings(img: Path, dirs: list[str]) -> dict[str, dict[str, int | None]]:
+    """`ls -p` of every folder in one debugfs run: {folder: {name: size in bytes}}.
+
+    A folder that is absent comes back empty, which is what every hygiene check wants.
+    """
+    script = "".join(f"ls -p {_quoted(d)}\n" for d in dirs)
+    out, _ = _debugfs(img, script=script)
+    result: dict[str, dict[str, int | None]] = {d: {} for d in dirs}
+    current: dict | None = None
+    for line in out.decode("utf-8", "replace").splitlines():
+        if line.startswith("debugfs: ls -p "):
+            # The echoed command names the folder whose entries follow.
+            current = result.get(line.removeprefix("debugfs: ls -p ").strip().strip('"').lstrip("/"))
+            continue
+        parts = line.split("/")
+        # /inode/mode/uid/gid/name/size/ ; names never contain "/".
+        if current is None or len(parts) < 7 or parts[5] in (".", ".."):
+            continue
+        current[parts[5]] = int(parts[6]) if parts[6].isdigit() else None
+    return result
+
+
+def hygiene_checks(img: Path) -> list[HygieneCheck]:
+    """Check that an image is sealed: nothing in it that belongs to one machine or one build.
+
+    No SSH host keys but their regeneration at first boot enabled, no root shell
+    history, an empty machine-id, and no package caches.
+    """
+    ssh, units = "etc/ssh", posixpath.dirname(layout.HOSTKEY_UNIT)
+    wants, root, etc = posixpath.dirname(layout.HOSTKEY_UNIT_LINK), posixpath.dirname(layout.ROOT_HISTORY[0]), posixpath.dirname(layout.MACHINE_ID)
+    apt, *rpm_caches = layout.PACKAGE_CACHES
+    ls = _listings(img, [ssh, units, wants, root, etc, *layout.PACKAGE_CACHES])
+    checks = []
+
+    keys = sorted(n for n in ls[ssh] if n.startswith("ssh_host_"))
+    checks.append(HygieneCheck("no SSH host keys", not keys, (
+        f"found {', '.join(f'/{ssh}/{k}' for k in keys)}: every instance would share them; delete /{ssh}/ssh_host_* before sealing the image"
+        if keys else f"no /{ssh}/ssh_host_* in the image")))
+
+    unit, link = posixpath.basename(layout.HOSTKEY_UNIT), posixpath.basename(layout.HOSTKEY_UNIT_LINK)
+    missing = [f"/{p}" for p, present in ((layout.HOSTKEY_UNIT, unit in ls[units]), (layout.HOSTKEY_UNIT_LINK, link in ls[wants])) if not present]
+    checks.append(HygieneCheck("host keys regenerated at boot", not missing, (
+        f"missing {' and '.join(missing)}: without them an instance boots with no SSH host keys; rebuild the image with emi-tui"
+        if missing else f"/{layout.HOSTKEY_UNIT} is enabled")))
+
+    histories = [f"/{p}" for p in layout.ROOT_HISTORY if posixpath.basename(p) in ls[root]]
+    checks.append(HygieneCheck("no root shell history", not histories, (
+        f"found {', '.join(histories)}: it records the build session; delete it" if histories else "no shell history under /root")))
+
+    name = posixpath.basename(layout.MACHINE_ID)
+    size = ls[etc].get(name)
+    if name not in ls[etc]:
+        ok, detail = False, f"/{layout.MACHINE_ID} is absent: create it empty so systemd writes a fresh one at first boot"
+    elif size != 0:
+        ok, detail = False, f"/{layout.MACHINE_ID} holds {size} bytes: every instance would share that id; truncate it to 0 bytes"
+    else:
+        ok, detail = True, f"/{layout.MACHINE_ID} is empty"
+    checks.append(HygieneCheck("empty machine-id", ok, detail))
+
+    debs = sorted(n for n in ls[apt] if n.endswith(".deb"))
+    leftovers = [f"/{apt}/{n}" for n in debs[:3]] + [f"/{d}/" for d in rpm_caches if ls[d]]
+    checks.append(HygieneCheck("no package caches", not leftovers, (
+        f"found {', '.join(leftovers)}{' …' if len(debs) > 3 else ''}: they only make the image bigger; run apt-get clean / dnf clean all in the image"
+        if leftovers else "no downloaded packages left in the image")))
+    return checks
+
+
+def inspect_image(img: Path, label: str | None = None) -> ImageFacts:
+    """Everything a review reads from one .img: /etc/image-id, the stored answers, the hygiene checks."""
+    return ImageFacts(
+        label=label or img.name,
+        image_id=read_from_image(img, layout.IMAGE_ID),
+        answers=read_from_image(img, layout.ANSWERS),
+        hygiene=hygiene_checks(img),
+    )
+
+
+def read_from_artifact(path: Path) -> list[ImageFacts]:
+    """Inspect every `*.img` inside an artifact tarball, one ImageFacts each (labelled by member path).
+
+    Only the image members are extracted, into a temporary folder that is gone
+    afterwards; GNU tar restores them sparse, so a 4.5G image costs what it holds.
+    """
+    with tempfile.TemporaryDirectory(prefix="emi-review-") as tmp:
+        done = _run(["tar", "-x", "-f", str(path), "-C", tmp, "--wildcards", "*.img"], str(path))
+        if done.returncode != 0:
+            why = done.stderr.decode("utf-8", "replace").strip()
+            if "Not found in archive" in why:
+                raise ImageReadError(f"{path} holds no *.img: an artifact carries NAME/NAME.img (or NAME.img)")
+            first = why.splitlines()[0] if why else f"tar exited with {done.returncode}"
+            raise ImageReadError(f"{path} could not be unpacked ({first}): check that it is a complete tarball")
+        # A member named *.img could be a link pointing outside the folder: only regular files count.
+        images = sorted(p for p in Path(tmp).rglob("*.img") if p.is_file() and not p.is_symlink())
+        if not images:
+            raise ImageReadError(f"{path} holds no regular *.img file: an artifact carries NAME/NAME.img")
+        return [inspect_image(p, label=p.relative_to(tmp).as_posix()) for p in images]

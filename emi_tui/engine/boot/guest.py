@@ -1,0 +1,68 @@
+"""What a boot test needs from an artifact, and how it talks to the guest."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from emi_tui.engine.errors import EmiError
+
+TARBALL_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar")
+
+
+@dataclass
+class GuestFiles:
+    image: Path
+    kernel: Path
+    ramdisk: Path
+    label: str
+
+
+def _newest(paths: list[Path]) -> Path | None:
+    def key(path: Path) -> list:
+        return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
+
+    return sorted(paths, key=key)[-1] if paths else None
+
+
+def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path | None) -> GuestFiles:
+    """The image, kernel and ramdisk of `artifact` (a tarball, or an .img with --kernel/--ramdisk)."""
+    if not artifact.is_file():
+        raise EmiError(f"no such artifact: {artifact}", hint="give a built .tgz/.tar.zst/.tar.xz, or an .img with --kernel and --ramdisk")
+    if artifact.name.endswith(TARBALL_SUFFIXES):
+        done = subprocess.run(["tar", "-xf", str(artifact), "-C", str(into)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise EmiError(f"cannot unpack {artifact}: {done.stderr.strip()}", hint="is it a complete emi-tui artifact?")
+        image = _newest([p for p in into.rglob("*.img") if not p.name.startswith("initrd")])
+        kernel = kernel or _newest(list(into.rglob("vmlinuz-*")))
+        ramdisk = ramdisk or _newest(list(into.rglob("initrd.img-*")) + list(into.rglob("initramfs-*.img")))
+    elif artifact.suffix == ".img":
+        image = artifact
+        if kernel is None or ramdisk is None:
+            raise EmiError(f"{artifact.name} is a bare image: the boot test needs its kernel and ramdisk", hint="add --kernel VMLINUZ --ramdisk INITRD")
+    else:
+        raise EmiError(f"{artifact.name} is not an artifact emi-tui can boot", hint="give a .tgz, .tar.zst, .tar.xz, .tar or .img")
+    for what, path in (("image", image), ("kernel", kernel), ("ramdisk", ramdisk)):
+        if path is None or not path.is_file():
+            raise EmiError(f"the artifact has no {what}", hint="build it with `kernel: true`, or give --kernel and --ramdisk")
+    label = subprocess.run(["e2label", str(image)], capture_output=True, text=True).stdout.strip()
+    if not label:
+        raise EmiError(f"{image.name} has no filesystem label", hint="the boot test boots root=LABEL=…; emi-tui images carry one")
+    return GuestFiles(image, kernel, ramdisk, label)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ssh_argv(key: Path, port: int, user: str, command: str) -> list[str]:
+    return [
+        "ssh", "-i", str(key), "-p", str(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+        f"{user}@127.0.0.1", command,
+    ]

@@ -1,0 +1,137 @@
+"""The cache of bootstrapped bases: a tarball per distinct base, in the user's cache folder.
+
+The key covers everything that changes a bootstrapped root: recipe, release,
+arch, mirror, the base package list, and the bootstrap tool with its version.
+Changing only added packages, metadata or image fields reuses the base.
+Entries are written under a temporary name and renamed, and a per-key lock
+keeps two builds from bootstrapping or storing the same base at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from emi_tui.engine import paths
+
+FORMAT = 1
+
+
+def tool_version(tool: str) -> str:
+    """The bootstrap tool's version, part of the key (a new debootstrap makes a different base)."""
+    if shutil.which(tool) is None:
+        return "absent"
+    done = subprocess.run([tool, "--version"], capture_output=True, text=True)
+    text = (done.stdout or done.stderr).strip()
+    return text.splitlines()[0] if text else "unknown"
+
+
+def cache_inputs(recipe_name: str, release: str, arch: str, mirror: str, base_packages: list[str], tool: str, version: str) -> dict:
+    return {
+        "format": FORMAT, "recipe": recipe_name, "release": release, "arch": arch, "mirror": mirror,
+        "base_packages": sorted(base_packages), "tool": tool, "tool_version": version,
+    }
+
+
+def cache_key(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:20]
+
+
+@dataclass
+class CacheEntry:
+    key: str
+    tarball: Path
+    inputs: dict
+    created: float
+    size: int
+
+
+class BaseCache:
+    """Bootstrapped bases stored as <key>.tar.zst with a <key>.json describing its inputs."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = root or paths.cache_dir() / "bases"
+
+    def tarball(self, key: str) -> Path:
+        return self.root / f"{key}.tar.zst"
+
+    def lookup(self, key: str) -> CacheEntry | None:
+        meta = self.root / f"{key}.json"
+        tarball = self.tarball(key)
+        if not (meta.is_file() and tarball.is_file()):
+            return None
+        try:
+            data = json.loads(meta.read_text())
+        except (OSError, ValueError):
+            return None
+        return CacheEntry(key, tarball, data.get("inputs", {}), data.get("created", 0.0), tarball.stat().st_size)
+
+    def explain_miss(self, inputs: dict) -> str:
+        """Why no entry matched: the closest entry's differing inputs, or that the cache is empty."""
+        entries = self.entries()
+        if not entries:
+            return "the cache is empty"
+        same_recipe = [e for e in entries if e.inputs.get("recipe") == inputs["recipe"]] or entries
+        newest = max(same_recipe, key=lambda e: e.created)
+        changed = [k for k in inputs if newest.inputs.get(k) != inputs[k]]
+        return f"closest cached base {newest.key} differs in: {', '.join(changed) or 'nothing (damaged?)'}"
+
+    def entries(self) -> list[CacheEntry]:
+        if not self.root.is_dir():
+            return []
+        found = [self.lookup(p.stem) for p in sorted(self.root.glob("*.json"))]
+        return [e for e in found if e is not None]
+
+    def temporary_tarball(self, key: str) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root / f".{key}.{time.time_ns()}.partial"
+
+    def commit(self, key: str, partial: Path, inputs: dict) -> CacheEntry:
+        """Publish a finished tarball under its key (rename, so readers never see half a base)."""
+        meta_tmp = self.root / f".{key}.json.{time.time_ns()}.partial"
+        meta_tmp.write_text(json.dumps({"inputs": inputs, "created": time.time()}, indent=2))
+        partial.replace(self.tarball(key))
+        meta_tmp.replace(self.root / f"{key}.json")
+        return self.lookup(key)
+
+    @contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """Hold the key's lock: one build at a time bootstraps or stores a given base."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".{key}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def clear(self) -> int:
+        """Remove every entry (and stray partials); returns the bytes freed."""
+        freed = 0
+        if not self.root.is_dir():
+            return 0
+        for path in self.root.iterdir():
+            if path.name.endswith(".lock"):
+                continue
+            freed += path.stat().st_size
+            path.unlink()
+        return freed
+
+
+def extract_argv(tarball: Path, root: Path) -> list[str]:
+    return ["tar", "--zstd", "-xpf", str(tarball), "-C", str(root), "--numeric-owner", "--xattrs", "--xattrs-include=*"]
+
+
+def store_argv(root: Path, partial: Path) -> list[str]:
+    return [
+        "tar", "--use-compress-program=zstd -T0 -3", "-cpf", str(partial), "-C", str(root),
+        "--numeric-owner", "--xattrs", "--xattrs-include=*", ".",
+    ]

@@ -1,0 +1,179 @@
+"""Package-family specifics behind one interface, chosen by the recipe (as mkosi's distribution registry).
+
+The build steps say "bootstrap", "install", "purge", "manifest"; a `Family`
+knows the argv that means for apt/debootstrap or for dnf/yum.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from emi_tui.engine.answers.model import Repository
+from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.errors import EmiError
+
+APT_OPTIONS = ["-o", "APT::Color=0", "-o", "Dpkg::Use-Pty=0", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+
+
+class Family:
+    """How one package family bootstraps, installs and cleans an image root."""
+
+    name = ""
+
+    def bootstrap_tool(self, ctx: BuildContext) -> str:
+        return ctx.recipe.bootstrap
+
+    def bootstrap(self, ctx: BuildContext, packages: list[str]) -> None:
+        raise NotImplementedError
+
+    def configure_sources(self, ctx: BuildContext) -> None:
+        raise NotImplementedError
+
+    def add_repository(self, ctx: BuildContext, index: int, repository: Repository) -> None:
+        raise NotImplementedError
+
+    def refresh(self, ctx: BuildContext) -> None:
+        raise NotImplementedError
+
+    def install(self, ctx: BuildContext, packages: list[str]) -> None:
+        raise NotImplementedError
+
+    def purge(self, ctx: BuildContext, packages: list[str]) -> None:
+        raise NotImplementedError
+
+    def installed(self, ctx: BuildContext) -> dict[str, str]:
+        """name -> version of every installed package (the manifest)."""
+        raise NotImplementedError
+
+
+class Deb(Family):
+    """Debian and Ubuntu: debootstrap, apt-get, dpkg."""
+
+    name = "deb"
+
+    def bootstrap(self, ctx: BuildContext, packages: list[str]) -> None:
+        recipe, answers = ctx.recipe, ctx.answers
+        argv = [
+            "debootstrap", "--variant=minbase", f"--arch={recipe.arches[answers.arch]}",
+            f"--components={','.join(recipe.components)}", f"--include={','.join(packages)}",
+        ]
+        if recipe.keyring:
+            argv.append(f"--keyring={recipe.keyring}")
+        ctx.run([*argv, answers.release, str(ctx.paths.root), answers.mirror])
+
+    def configure_sources(self, ctx: BuildContext) -> None:
+        components = " ".join(ctx.recipe.components)
+        ctx.write("etc/apt/sources.list", f"deb {ctx.answers.mirror} {ctx.answers.release} {components}\n")
+        # dpkg need not fsync every file of a throw-away build root; removed again by hygiene.
+        ctx.write("etc/dpkg/dpkg.cfg.d/emi-tui-unsafe-io", "force-unsafe-io\n")
+        ctx.write("etc/apt/apt.conf.d/90emi-tui", 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
+
+    def add_repository(self, ctx: BuildContext, index: int, repository: Repository) -> None:
+        line = repository.line
+        if repository.key:
+            key_name = f"emi-tui-extra-{index}.gpg"
+            ctx.run(["install", "-D", "-m", "0644", repository.key, str(ctx.paths.root / "etc/apt/keyrings" / key_name)])
+            kind, rest = line.split(None, 1)
+            if not rest.startswith("["):
+                line = f"{kind} [signed-by=/etc/apt/keyrings/{key_name}] {rest}"
+        ctx.write(f"etc/apt/sources.list.d/emi-tui-extra-{index}.list", line + "\n")
+
+    def refresh(self, ctx: BuildContext) -> None:
+        ctx.chroot(["apt-get", *APT_OPTIONS, "update"])
+
+    def install(self, ctx: BuildContext, packages: list[str]) -> None:
+        if packages:
+            ctx.chroot(["apt-get", *APT_OPTIONS, "install", "-y", "--no-install-recommends", *packages])
+
+    def purge(self, ctx: BuildContext, packages: list[str]) -> None:
+        if not packages:
+            return
+        if not ctx.dry_run:
+            installed = self.installed(ctx)
+            absent = [p for p in packages if p not in installed]
+            if absent:
+                ctx.note(f"not installed, nothing to remove: {' '.join(absent)}")
+            packages = [p for p in packages if p in installed]
+        if packages:
+            ctx.chroot(["apt-get", *APT_OPTIONS, "purge", "-y", "--auto-remove", *packages])
+
+    def installed(self, ctx: BuildContext) -> dict[str, str]:
+        output = query(ctx, ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"])
+        result = {}
+        for line in output.splitlines():
+            name, version, status = (line.split("\t") + ["", ""])[:3]
+            if status.startswith("ii"):
+                result[name] = version
+        return result
+
+
+class Rpm(Family):
+    """CentOS and friends: dnf (or yum) --installroot."""
+
+    name = "rpm"
+
+    def _tool(self, ctx: BuildContext) -> str:
+        return ctx.recipe.bootstrap  # dnf or yum
+
+    def bootstrap(self, ctx: BuildContext, packages: list[str]) -> None:
+        answers, root = ctx.answers, str(ctx.paths.root)
+        repo_args = []
+        for index, component in enumerate(ctx.recipe.components):
+            repo_args += [f"--repofrompath=emi-{index},{answers.mirror}/{answers.release}/{component}/{answers.arch}/os/"]
+        gpg = ["--setopt=gpgcheck=1", f"--setopt=gpgkey=file://{ctx.recipe.keyring}"] if ctx.recipe.keyring else ["--nogpgcheck"]
+        ctx.run([
+            self._tool(ctx), "-y", f"--installroot={root}", f"--releasever={answers.release.split('-')[0]}",
+            f"--forcearch={ctx.recipe.arches[answers.arch]}", "--disablerepo=*", *repo_args, *gpg,
+            "--setopt=install_weak_deps=False", "install", *packages,
+        ])
+
+    def configure_sources(self, ctx: BuildContext) -> None:
+        answers = ctx.answers
+        stanzas = []
+        for index, component in enumerate(ctx.recipe.components):
+            stanzas.append(
+                f"[emi-{component.lower()}]\nname={component}\nbaseurl={answers.mirror}/{answers.release}/{component}/{answers.arch}/os/\n"
+                f"gpgcheck=1\nenabled=1\n"
+            )
+        ctx.write("etc/yum.repos.d/emi-tui.repo", "\n".join(stanzas))
+
+    def add_repository(self, ctx: BuildContext, index: int, repository: Repository) -> None:
+        url = repository.line.split(None, 1)[-1] if repository.line.startswith("baseurl") else repository.line.split()[1]
+        key = ""
+        if repository.key:
+            ctx.run(["install", "-D", "-m", "0644", repository.key, str(ctx.paths.root / f"etc/pki/rpm-gpg/emi-tui-extra-{index}")])
+            key = f"gpgkey=file:///etc/pki/rpm-gpg/emi-tui-extra-{index}\n"
+        ctx.write(f"etc/yum.repos.d/emi-tui-extra-{index}.repo", f"[emi-extra-{index}]\nname=extra {index}\nbaseurl={url}\nenabled=1\n{key}")
+
+    def refresh(self, ctx: BuildContext) -> None:
+        ctx.chroot([self._tool(ctx), "-y", "makecache"])
+
+    def install(self, ctx: BuildContext, packages: list[str]) -> None:
+        if packages:
+            ctx.chroot([self._tool(ctx), "-y", "install", "--", *packages])
+
+    def purge(self, ctx: BuildContext, packages: list[str]) -> None:
+        if packages:
+            ctx.chroot([self._tool(ctx), "-y", "remove", "--", *packages])
+
+    def installed(self, ctx: BuildContext) -> dict[str, str]:
+        output = query(ctx, ["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"])
+        return dict(line.split("\t", 1) for line in output.splitlines() if "\t" in line)
+
+
+def query(ctx: BuildContext, argv: list[str]) -> str:
+    """The output of a read-only command inside the root (in a dry run, only recorded)."""
+    if ctx.dry_run:
+        ctx.chroot(argv)
+        return ""
+    done = subprocess.run(["chroot", str(ctx.paths.root), *argv], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EmiError(f"{argv[0]} failed inside the image: {(done.stderr or done.stdout).strip()[:300]}", hint="the image's package database may be damaged")
+    return done.stdout
+
+
+FAMILIES: dict[str, Family] = {"deb": Deb(), "rpm": Rpm()}
+
+
+def family_of(ctx: BuildContext) -> Family:
+    return FAMILIES[ctx.recipe.family]

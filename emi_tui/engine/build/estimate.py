@@ -1,0 +1,157 @@
+"""How big the installed image will be, from the mirror's package index, before anything is downloaded.
+
+The Packages index of the release lists every package's Installed-Size and
+dependencies. The image's package set is the closure of what debootstrap's
+minbase installs (Priority: required, plus apt), the recipe's base and default
+lists and the operator's additions. Summing it gives an estimate good to a
+few per cent, and it also tells which requested packages do not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import lzma
+import pickle
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from emi_tui.engine import paths
+from emi_tui.engine.errors import EmiError, did_you_mean
+
+INDEX_MAX_AGE = 24 * 3600
+_SPLIT_DEP = re.compile(r"\s*,\s*")
+# What dpkg and apt leave that no Installed-Size counts: the initramfs, the dpkg database, logs.
+EXTRA_BYTES = 80 * 1024**2
+MARGIN = 1.10
+
+
+@dataclass
+class PackageIndex:
+    """Installed-Size, dependencies and priority of every package in one index."""
+
+    sizes_kb: dict[str, int] = field(default_factory=dict)
+    depends: dict[str, list[list[str]]] = field(default_factory=dict)
+    provides: dict[str, str] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> "PackageIndex":
+        index = cls()
+        for block in text.split("\n\n"):
+            fields: dict[str, str] = {}
+            key = None
+            for line in block.splitlines():
+                if line[:1] in (" ", "\t") and key:
+                    fields[key] += " " + line.strip()
+                elif ":" in line:
+                    key, value = line.split(":", 1)
+                    fields[key] = value.strip()
+            name = fields.get("Package")
+            if not name:
+                continue
+            index.sizes_kb[name] = int(fields.get("Installed-Size", "0") or 0)
+            deps = ", ".join(filter(None, (fields.get("Pre-Depends"), fields.get("Depends"))))
+            index.depends[name] = [
+                [alt.split()[0].split(":")[0] for alt in group.split("|") if alt.strip()]
+                for group in _SPLIT_DEP.split(deps) if group.strip()
+            ]
+            for provided in _SPLIT_DEP.split(fields.get("Provides", "")):
+                if provided.strip():
+                    index.provides.setdefault(provided.split()[0], name)
+            if fields.get("Priority") == "required":
+                index.required.append(name)
+        return index
+
+    def resolve(self, name: str) -> str | None:
+        if name in self.sizes_kb:
+            return name
+        return self.provides.get(name)
+
+    def closure(self, roots: list[str]) -> set[str]:
+        """Every package `roots` pull in through Depends/Pre-Depends (first alternative that exists)."""
+        seen: set[str] = set()
+        todo = [r for r in (self.resolve(n) for n in roots) if r]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for group in self.depends.get(name, []):
+                for alternative in group:
+                    real = self.resolve(alternative)
+                    if real:
+                        todo.append(real)
+                        break
+        return seen
+
+
+def index_url(mirror: str, release: str, component: str, arch: str) -> str:
+    return f"{mirror.rstrip('/')}/dists/{release}/{component}/binary-{arch}/Packages.xz"
+
+
+def fetch_index(url: str, timeout: float = 30.0) -> str:
+    """The text of a Packages.xz index, from the cache folder when it is less than a day old."""
+    cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
+    if not cached.is_file() or time.time() - cached.stat().st_mtime > INDEX_MAX_AGE:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                data = response.read()
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise EmiError(f"cannot read the package index {url}: {reason}", hint="check that the mirror answers (mirror: in the answer file)") from None
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{time.time_ns()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(cached)
+    try:
+        return lzma.decompress(cached.read_bytes()).decode("utf-8", errors="replace")
+    except lzma.LZMAError:
+        cached.unlink(missing_ok=True)
+        raise EmiError(f"the package index {url} is damaged", hint="run the build again; the damaged copy was removed") from None
+
+
+def load_index(url: str) -> PackageIndex:
+    """The parsed index at `url`; the parse is kept beside the download (parsing takes seconds)."""
+    cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
+    parsed = cached.with_suffix(".pickle")
+    fresh = cached.is_file() and time.time() - cached.stat().st_mtime <= INDEX_MAX_AGE
+    if fresh and parsed.is_file() and parsed.stat().st_mtime >= cached.stat().st_mtime:
+        try:
+            return pickle.loads(parsed.read_bytes())
+        except Exception:  # a damaged or foreign pickle is re-made below
+            parsed.unlink(missing_ok=True)
+    text = fetch_index(url)
+    index = PackageIndex.parse(text)
+    tmp = parsed.with_suffix(f".{time.time_ns()}.tmp")
+    tmp.write_bytes(pickle.dumps(index))
+    tmp.replace(parsed)
+    return index
+
+
+@dataclass
+class Estimate:
+    """The estimated installed size of an image, and requested packages the index lacks."""
+
+    needed_bytes: int
+    packages: int
+    missing: list[tuple[str, str]]  # (name, did-you-mean suffix)
+
+
+def estimate(index: PackageIndex, wanted: list[str], removed: list[str]) -> Estimate:
+    """Estimate the installed size of minbase + `wanted` − `removed`."""
+    missing = [(name, did_you_mean(name, index.sizes_kb)) for name in wanted if index.resolve(name) is None]
+    roots = [p for p in index.required + ["apt"] + wanted if p not in removed]
+    packages = index.closure(roots)
+    kilobytes = sum(index.sizes_kb.get(p, 0) for p in packages)
+    return Estimate(int(kilobytes * 1024 * MARGIN) + EXTRA_BYTES, len(packages), missing)
+
+
+def usable_bytes(size_bytes: int) -> int:
+    """What an ext3 filesystem of `size_bytes` holds for files: less the journal, inode tables and slack."""
+    blocks = size_bytes // 4096
+    journal_blocks = 1024 if blocks < 32768 else 4096 if blocks < 262144 else 8192 if blocks < 524288 else 16384
+    inode_table = (size_bytes // 16384) * 256
+    return int((size_bytes - journal_blocks * 4096 - inode_table) * 0.97)

@@ -1,0 +1,108 @@
+"""Step 1: refuse early, before anything is downloaded, with the fix for each problem."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.error
+import urllib.request
+
+from emi_tui.engine.artifact.compress import compressor, program_for
+from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
+from emi_tui.engine.answers.model import effective_packages
+from emi_tui.engine.sizes import human
+
+# tool -> the Debian package that provides it
+TOOLS = {
+    "debootstrap": "debootstrap", "mke2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "zerofree": "zerofree",
+    "tar": "tar", "chroot": "coreutils", "mount": "mount", "umount": "mount", "dnf": "dnf", "yum": "yum",
+}
+
+
+def required_tools(ctx: BuildContext) -> list[str]:
+    tools = [ctx.recipe.bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "chroot", "mount", "umount"]
+    if ctx.use_cache:
+        tools.append("zstd")
+    return tools
+
+
+def run(ctx: BuildContext) -> str:
+    problems: list[tuple[str, str]] = []
+    if os.geteuid() != 0 and not ctx.dry_run:
+        problems.append(("emi-tui must run as root to bootstrap, chroot and mount", "run it with sudo"))
+    for tool in required_tools(ctx):
+        if shutil.which(tool) is None:
+            package = TOOLS.get(tool, tool)
+            problems.append((f"{tool} is not installed", f"apt-get install {package}"))
+    keyring = ctx.recipe.keyring
+    if keyring and not ctx.dry_run and not os.path.isfile(keyring):
+        problems.append((f"the {ctx.recipe.distro} archive keyring {keyring} is not on this workstation",
+                         f"install the {ctx.recipe.distro} archive keyring there (it verifies the mirror's packages)"))
+    chosen = compressor(ctx.answers.output.compress)
+    if chosen.programs and program_for(chosen.name) is None:
+        problems.append((f"no {chosen.name} compressor is installed", f"apt-get install {chosen.package}"))
+    if problems:
+        raise EmiError("; ".join(p for p, _ in problems), hint="; ".join(h for _, h in problems))
+    note = _check_mirror_and_size(ctx) if ctx.recipe.family == "deb" else _check_rpm_mirror(ctx)
+    _check_space(ctx)
+    return note
+
+
+def _check_space(ctx: BuildContext) -> None:
+    """The work folder holds the root and the image's data (sparse); the output, the compressed tarball."""
+    estimate = ctx.facts.get("estimate_bytes")
+    size = ctx.answers.size_bytes
+    work_need = 2 * estimate + 256 * 1024**2 if estimate else size + 1024**3
+    output_need = estimate or size
+    for folder, need, what in ((ctx.paths.work, work_need, "work folder"), (ctx.paths.output, output_need, "output folder")):
+        probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), folder)
+        free = shutil.disk_usage(probe).free
+        ctx.note(f"{what} {folder}: {human(free)} free, needs about {human(need)}")
+        if free < need and not ctx.dry_run:
+            raise EmiError(f"the {what} {folder} has {human(free)} free; the build needs about {human(need)}", hint="free some space, or choose another folder (--work-dir, output.dir)")
+
+
+def _check_mirror_and_size(ctx: BuildContext) -> str:
+    answers, recipe = ctx.answers, ctx.recipe
+    release_url = f"{answers.mirror.rstrip('/')}/dists/{answers.release}/Release"
+    ctx.note(f"mirror: {answers.mirror}")
+    if ctx.dry_run:
+        ctx.note(f"would read {release_url} and the package index to estimate the size")
+        return "dry run"
+    probe_url(release_url)
+    index = load_index(index_url(answers.mirror, answers.release, recipe.components[0], recipe.arches[answers.arch]))
+    wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
+    removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
+    guess = estimate(index, wanted, removed)
+    if guess.missing:
+        names = "; ".join(f"{name!r}{hint}" for name, hint in guess.missing)
+        raise EmiError(f"not in {answers.release} {recipe.components[0]}: {names}", hint="fix packages.add in the answer file")
+    capacity = usable_bytes(answers.size_bytes)
+    ctx.facts["estimate_bytes"] = guess.needed_bytes
+    message = f"needs ~{human(guess.needed_bytes)} ({guess.packages} packages); the {answers.size} root holds {human(capacity)} usable"
+    ctx.note(message)
+    if guess.needed_bytes > capacity:
+        raise EmiError(message, hint="remove packages or choose 4.5G")
+    return f"~{human(guess.needed_bytes)} of {human(capacity)}"
+
+
+def _check_rpm_mirror(ctx: BuildContext) -> str:
+    url = f"{ctx.answers.mirror.rstrip('/')}/{ctx.answers.release}/"
+    if ctx.dry_run:
+        ctx.note(f"would check that {url} answers")
+        return "dry run"
+    probe_url(url)
+    return "mirror answers"
+
+
+def probe_url(url: str) -> None:
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            response.read(1)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise EmiError(
+            f"the mirror does not answer: {url}: {getattr(exc, 'reason', exc)}",
+            hint="check the network and the mirror: line of the answer file",
+        ) from None

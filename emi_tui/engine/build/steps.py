@@ -1,0 +1,36 @@
+"""The build as a flat list of named steps (as mkosi's build_image()).
+
+Each step is a function of a BuildContext. `BUILD_STEPS` is the order; the
+build runs them one after the other and reports each as events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from emi_tui.engine.run.context import BuildContext
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of the build: what it is for, and the function that does it."""
+
+    name: str
+    description: str
+    run: Callable[[BuildContext], str | None]  # returns a note for the step's end (e.g. "from cache")
+
+
+def build_steps() -> list[Step]:
+    from emi_tui.engine.build import bootstrap, customize, filesystem as image, package, preflight
+
+    return [
+        Step("preflight", "check root, tools, free space, the mirror and the estimated size", preflight.run),
+        Step("bootstrap", "bootstrap the base system (or take it from the cache)", bootstrap.run),
+        Step("chroot", "install and remove packages, write rc.local, udev rules and /etc/image-id", customize.run),
+        Step("hygiene", "clean caches, history, host keys and machine-id; unmount", customize.hygiene),
+        Step("kernel", "copy the kernel and ramdisk (EKI/ERI) out of /boot", image.kernel),
+        Step("filesystem", "make the ext3 image with mke2fs -d and check it", image.filesystem),
+        Step("zerofree", "zero the free blocks so the image compresses well", image.zerofree),
+        Step("package", "tar and compress; write checksum, manifest, answers and log", package.run),
+    ]

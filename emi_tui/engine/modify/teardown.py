@@ -1,0 +1,73 @@
+"""Undoing what a modify set up inside and around the image.
+
+The hygiene step of emi_tui.engine.modify.steps puts back the files the modify
+replaced for its own work (`restore_stashed`), stops what was left running
+in the chroot and detaches the loop device; emi_tui.engine.modify.job's teardown
+after a failure uses the last two as well.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from emi_tui.engine.run.cleanup import loops_under
+from emi_tui.engine.build import customize
+
+if TYPE_CHECKING:
+    from emi_tui.engine.modify.steps import ModifyContext
+
+#: Files the modify puts in place for its own work, restored afterwards unless the script or shell changed them.
+STASHED = ("etc/resolv.conf", "etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo", customize.POLICY_RC_D)
+
+
+def restore_stashed(ctx: ModifyContext) -> None:
+    """Put back the files of STASHED the modify wrote (and an image's own policy-rc.d), unless the script or shell changed them."""
+    if ctx.dry_run:
+        ctx.note(f"put back /{', /'.join(STASHED)} as they were, unless the script or shell changed them")
+    for relative, saved in ctx.stash.items():
+        if relative not in ctx.ours and relative != customize.POLICY_RC_D:  # hygiene removes an image's own policy-rc.d
+            continue
+        path = ctx.paths.root / relative
+        current = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        if relative in ctx.ours and current != ctx.ours[relative] and current is not None:
+            ctx.note(f"kept /{relative}: the script or the shell changed it")
+            continue
+        ctx.remove(relative)
+        if saved and saved[0] == "link":
+            ctx.symlink(relative, saved[1])
+        elif saved:
+            path.write_bytes(saved[1])
+            os.chmod(path, saved[2])
+            ctx.note(f"put back /{relative} ({len(saved[1])} bytes)")
+
+
+def release_loops(work: Path, wait: float = 10.0) -> list[str]:
+    """Detach the loop devices backed by files under `work`; returns those still attached."""
+    deadline = time.monotonic() + wait
+    while loops_under(work) and time.monotonic() < deadline:
+        time.sleep(0.1)  # mount -o loop detaches its device itself, a moment after the unmount
+    for device in loops_under(work):
+        subprocess.run(["losetup", "--detach", device], capture_output=True)
+    deadline = time.monotonic() + 2
+    while loops_under(work) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return loops_under(work)
+
+
+def stop_chrooted(ctx: ModifyContext) -> None:
+    """Stop what the script or the shell left running inside the image: it would keep the image busy."""
+    if ctx.dry_run:
+        return
+    root = str(ctx.paths.root.resolve())
+    for proc in Path("/proc").iterdir():
+        try:
+            inside = proc.name.isdigit() and (os.readlink(proc / "root") + "/").startswith(root + "/")
+            if inside:
+                os.kill(int(proc.name), 9)
+                ctx.note(f"stopped process {proc.name} left running inside the image")
+        except OSError:
+            continue

@@ -1,0 +1,375 @@
+"""Reviewing image-ids: loose /etc/image-id files, catalogs that list many, and built images.
+
+A reviewer points `emi-tui review` at files and folders and gets, per image,
+its fields, whether its stamp really belongs to its date, and what is wrong
+with it (each finding says how to fix it). Catalogs are the operators' EMI-IDs
+lists: a heading line ending in `:` per image, then indented `key="value"`
+lines, or in older entries `date …`, `stamp …` and bare tarball names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from emi_tui.engine.image import layout
+from emi_tui.engine.errors import Severity, did_you_mean
+from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
+from emi_tui.engine.review import stampcheck
+from emi_tui.engine.review.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, check_stamp, parse_date, search_budget  # noqa: F401 (re-exported)
+from emi_tui.engine.artifact.read import ARTIFACT_SUFFIXES, HygieneCheck, ImageFacts, ImageReadError, inspect_image, is_artifact, read_from_artifact
+
+KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
+IMAGE_SUFFIXES = (".img", *ARTIFACT_SUFFIXES)
+# A text file bigger than this is not an image-id or a catalog; reading it all would only cost memory.
+_MAX_TEXT_BYTES = 4 << 20
+_SNIFF_BYTES = 64 << 10
+# Past this many unreadable lines the file is surely not an image-id; one summary says so.
+_MAX_LINE_FINDINGS = 10
+
+
+_KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+_OLD_LINE = re.compile(r"^(date|stamp)\s+(\S+)$")
+# Old catalogs also list .tar.bz2 tarballs, which emi-tui neither writes nor opens.
+_EXT = "|".join(re.escape(suffix[1:]) for suffix in (*IMAGE_SUFFIXES, ".tar.bz2"))
+_TARBALL = re.compile(rf"^\S+\.(?:{_EXT})$", re.IGNORECASE)
+_WORD = r"[a-z0-9][a-z0-9.]*"
+_NAME = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*?)-emi$")
+_FILE = re.compile(rf"^(?P<stem>.+)-(?P<version>[^-]+)-(?P<arch>[^-]+)\.(?P<ext>{_EXT})$")
+_STEM = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*)$")
+_RECIPE = re.compile(rf"^({_WORD})(?:-{_WORD})*-based$")
+_DAY_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
+_SNIFF = re.compile(rb"^[ \t]*(?:image_(?:name|version|arch|file|stamp|date)[ \t]*=|(?:date|stamp)[ \t]+\S+[ \t]*$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with an entry; `field` is the image-id key it concerns, "" for the file as a whole."""
+
+    field: str
+    severity: Severity
+    message: str
+
+    def to_json(self) -> dict:
+        return {"field": self.field, "severity": self.severity, "message": self.message}
+
+
+@dataclass
+class ReviewEntry:
+    """The review of one image-id: a loose file, one catalog entry, or one image.
+
+    `fields` holds what the entry says, as written; an old catalog entry's bare
+    tarball names are kept under "tarball", separated by spaces.
+    """
+
+    source: str
+    entry: str | None
+    fields: dict[str, str]
+    stamp_check: StampCheck
+    problems: list[Finding] = field(default_factory=list)
+    hygiene: list[HygieneCheck] | None = None
+    answers: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """No errors and, for an image, every hygiene check passed."""
+        return not any(p.severity == "error" for p in self.problems) and all(h.ok for h in self.hygiene or [])
+
+    def to_json(self) -> dict:
+        data = {
+            "source": self.source,
+            "entry": self.entry,
+            "fields": dict(self.fields),
+            "stamp_check": self.stamp_check.to_json(),
+            "problems": [p.to_json() for p in self.problems],
+        }
+        if self.hygiene is not None:
+            data["hygiene"] = [h.to_json() for h in self.hygiene]
+            data["answers"] = self.answers
+        return data
+
+
+
+@dataclass
+class _Draft:
+    """One entry's lines as they are read, before the field checks."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    problems: list[Finding] = field(default_factory=list)
+    tarballs: list[str] = field(default_factory=list)
+    old_style: bool = False
+    unreadable: bool = False
+    bad_lines: int = 0
+
+    def add(self, name: str, severity: Severity, message: str) -> None:
+        self.problems.append(Finding(name, severity, message))
+
+    def set(self, lineno: int, key: str, value: str) -> None:
+        if key in self.fields:
+            self.add(key, "warning", f"line {lineno}: {key} is set a second time; the later value {value!r} wins: delete one of the lines")
+        self.fields[key] = value
+
+
+def _unquote(draft: _Draft, lineno: int, key: str, raw: str) -> str:
+    if raw[:1] in ('"', "'"):
+        quote = raw[0]
+        if len(raw) > 1 and raw.endswith(quote):
+            return raw[1:-1]
+        value = raw[1:]
+        draft.add(key, "error", f"line {lineno}: the value of {key} opens a {quote} it never closes (read as {value!r}): add the closing {quote}")
+        return value
+    if raw:
+        draft.add(key, "warning", f'line {lineno}: the value of {key} is not quoted: write {key}="{raw}"')
+    return raw
+
+
+def _read_line(draft: _Draft, lineno: int, line: str) -> None:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return
+    if m := _KEY_LINE.match(text):
+        key = m.group(1)
+        if key not in FIELDS:
+            draft.add(key, "warning", f"line {lineno}: {key} is not an image-id field{did_you_mean(key, FIELDS)}: the fields are {', '.join(FIELDS)}")
+        draft.set(lineno, key, _unquote(draft, lineno, key, m.group(2).strip()))
+    elif m := _OLD_LINE.match(text):
+        draft.old_style = True
+        draft.set(lineno, f"image_{m.group(1)}", m.group(2))
+    elif _TARBALL.match(text):
+        draft.old_style = True
+        draft.tarballs.append(text)
+    else:
+        draft.bad_lines += 1
+        if draft.bad_lines <= _MAX_LINE_FINDINGS:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            draft.add("", "error", f'line {lineno}: {shown!r} is not a key="value" line: write it like image_name="euca-debian-emi", or delete it')
+
+
+def _heading(line: str) -> str | None:
+    """The entry name when `line` is a catalog heading (not indented, ends in ':'), else None."""
+    if line[:1] in ("", " ", "\t", "#") or "=" in line:
+        return None
+    text = line.rstrip()
+    return text[:-1].strip() if len(text) > 1 and text.endswith(":") else None
+
+
+def _is_catalog(lines: list[str]) -> bool:
+    # A heading counts only when indented lines follow it, so a stray "foo:" in an image-id does not.
+    # One pass from the end: the next non-blank line after each position (copying the rest per heading was quadratic).
+    following = ""
+    for line in reversed(lines):
+        if _heading(line) is not None and following[:1] in (" ", "\t"):
+            return True
+        if line.strip():
+            following = line
+    return False
+
+
+def _drafts(data: bytes, catalog_allowed: bool = True) -> list[tuple[str | None, _Draft]]:
+    """Split a file's bytes into (heading, draft) pairs: one pair with no heading for a loose file."""
+    if b"\0" in data:
+        draft = _Draft(unreadable=True)
+        draft.add("", "error", "binary content: this is not an image-id file or catalog; point the review at the .img or its tarball instead")
+        return [(None, draft)]
+    text = data.decode("utf-8-sig", "replace")
+    lines = text.splitlines()
+    catalog = catalog_allowed and _is_catalog(lines)
+    pairs: list[tuple[str | None, _Draft]] = [] if catalog else [(None, _Draft())]
+    for lineno, line in enumerate(lines, 1):
+        heading = _heading(line) if catalog else None
+        if heading is not None:
+            pairs.append((heading, _Draft()))
+        elif pairs:  # lines before a catalog's first heading are its preamble
+            _read_line(pairs[-1][1], lineno, line)
+    for _, draft in pairs:
+        if draft.bad_lines > _MAX_LINE_FINDINGS:
+            draft.add("", "error", f"{draft.bad_lines - _MAX_LINE_FINDINGS} more lines are not key=\"value\" lines: is this an image-id file?")
+        if "\ufffd" in text:
+            draft.add("", "warning", "the file is not valid UTF-8 (undecodable bytes shown as \ufffd): save it as UTF-8")
+    return pairs
+
+
+
+def _check_names(draft: _Draft) -> None:
+    f, add = draft.fields, draft.add
+    name, file, version, arch, recipe = (f.get(k, "") for k in ("image_name", "image_file", "image_version", "image_arch", "recipe_name"))
+    named = _NAME.match(name)
+    if name and not named:
+        add("image_name", "warning", f"image_name {name!r} breaks the naming scheme euca-<distro>-emi (euca-large-<distro>-emi for a large image): rename it, e.g. euca-debian-emi")
+    if arch and arch not in KNOWN_ARCHES:
+        add("image_arch", "warning", f"image_arch {arch!r} is not a known architecture{did_you_mean(arch, KNOWN_ARCHES)}: use one of {', '.join(KNOWN_ARCHES)}")
+    if file:
+        parts, stem = _FILE.match(file), None
+        if parts and parts["ext"] == "img":
+            stem = _STEM.match(parts["stem"])
+        if not stem:
+            like = f"euca{'-large' if named and named[1] else ''}-{named[2] if named else 'debian'}-{version or '2011.08.15'}-{arch or 'x86_64'}.img"
+            add("image_file", "warning", f"image_file {file!r} breaks the naming scheme euca[-large]-<distro>-<version>-<arch>.img: rename it, e.g. {like}")
+        if parts and version and parts["version"] != version:
+            add("image_file", "error", f"image_file {file!r} says version {parts['version']} but image_version is {version!r}: make the two agree")
+        if parts and arch and parts["arch"] != arch:
+            add("image_file", "error", f"image_file {file!r} says arch {parts['arch']} but image_arch is {arch!r}: make the two agree")
+        if stem and named and (stem[1], stem[2]) != (named[1], named[2]):
+            add("image_file", "warning", f"image_file {file!r} is for euca-{stem[1] or ''}{stem[2]} but image_name is {name!r}: name both euca-<distro> or both euca-large-<distro>")
+    if recipe and not (recipe_parts := _RECIPE.match(recipe)):
+        add("recipe_name", "warning", f"recipe_name {recipe!r} breaks the naming scheme <distro>-based: rename it, e.g. debian-based")
+    elif recipe and named and recipe_parts[1] != named[2].split("-")[0]:
+        add("recipe_name", "warning", f"recipe_name {recipe!r} is not the recipe of {name!r}: one of the two is wrong")
+
+
+def _check_versions(draft: _Draft, date: str | None) -> None:
+    """Versions that name a day must name the date's day; tarball names must match the fields."""
+    f = draft.fields
+    day = date[:8] if date and parse_date(date) else None
+    claims = [("image_version", f"image_version {f['image_version']!r}", f["image_version"])] if f.get("image_version") else []
+    for tarball in draft.tarballs:
+        parts = _FILE.match(tarball)
+        if not parts:
+            continue
+        claims.append(("tarball", f"tarball {tarball}", parts["version"]))
+        for key, value in (("image_version", parts["version"]), ("image_arch", parts["arch"])):
+            if f.get(key) and f[key] != value:
+                draft.add("tarball", "warning", f"tarball {tarball} says {value} but {key} is {f[key]!r}: list the right tarball or fix {key}")
+    for key, label, version in claims:
+        m = _DAY_VERSION.match(version)
+        if day and m and "".join(m.groups()) != day:
+            draft.add(key, "warning", f"{label} names {version} but image_date {date} is {day[:4]}.{day[4:6]}.{day[6:]}: set the version to the build day or fix the date")
+
+
+def _finish(source: str, heading: str | None, draft: _Draft) -> ReviewEntry:
+    """Run every field check on a draft and make it an entry."""
+    f, add = draft.fields, draft.add
+    stamp, date = f.get("image_stamp"), f.get("image_date")
+    missing = [name for name in FIELDS if name not in f]
+    if draft.old_style and missing:
+        # Old catalog entries only ever had date, stamp and tarballs: one note, not a mistake per field.
+        add("", "warning", f'an old-style entry without {", ".join(missing)}: rewrite it as the seven key="value" lines of the image\'s /etc/image-id')
+    elif not draft.unreadable:
+        for name in missing:
+            add(name, "error", f'{name} is missing: add a line {name}="…" (copy it from the image\'s /etc/image-id)')
+    for name in FIELDS:
+        if f.get(name) == "":
+            add(name, "error", f"{name} is empty: give it a value")
+    if stamp and date and DATE_RE.match(stamp) and STAMP_RE.match(date):
+        add("image_stamp", "error", f"image_stamp {stamp!r} looks like a date and image_date {date!r} like a stamp: swap the two values")
+        stamp, date = date, stamp  # so that the stamp check still tells whether they belong together
+    else:
+        if stamp and not STAMP_RE.match(stamp):
+            add("image_stamp", "error", f"image_stamp {stamp!r} is not 4 lowercase hex digits, a dash and 4 more (like 082d-d3a4): copy it again from the image")
+        if date and not DATE_RE.match(date):
+            add("image_date", "error", f"image_date {date!r} is not 14 digits YYYYmmddHHMMSS (like 20110815122021): copy it again from the image")
+        elif date and parse_date(date) is None:
+            add("image_date", "error", f"image_date {date!r} is not a real date and time: check the month, day and hour")
+    _check_names(draft)
+    _check_versions(draft, date)
+    stamp_check = check_stamp(stamp, date) if stamp and date else StampCheck(False, reason="the entry needs both image_stamp and image_date")
+    if not stamp_check.complete:
+        add("image_stamp", "warning", "the stamp was only searched at UTC: this review's stamp-search time was spent on earlier entries (review --full-stamp-search searches every offset)")
+    fields = dict(f)
+    if draft.tarballs:
+        fields["tarball"] = " ".join(draft.tarballs)
+    return ReviewEntry(source, heading, fields, stamp_check, draft.problems)
+
+
+def _failed(source: str, message: str, entry: str | None = None, severity: Severity = "error") -> ReviewEntry:
+    return ReviewEntry(source, entry, {}, StampCheck(False, reason="nothing to check"), [Finding("", severity, message)])
+
+
+def review_bytes(source: str, data: bytes) -> list[ReviewEntry]:
+    """Review the contents of a loose image-id file or a catalog (told apart by their contents)."""
+    with search_budget():
+        return [_finish(source, heading, draft) for heading, draft in _drafts(data)]
+
+
+
+def _image_entry(source: str, facts: ImageFacts, in_artifact: bool) -> ReviewEntry:
+    label = facts.label if in_artifact else None
+    answers = facts.answers.decode("utf-8", "replace") if facts.answers is not None else None
+    if facts.image_id is None:
+        entry = _failed(source, f"the image has no /{layout.IMAGE_ID}: it is not an EMI, or it was built without one", label)
+    else:
+        _, draft = _drafts(facts.image_id, catalog_allowed=False)[0]
+        entry = _finish(source, label, draft)
+        actual = Path(facts.label).name
+        if entry.fields.get("image_file") not in (None, "", actual):
+            entry.problems.append(Finding("image_file", "warning", f"image_file is {entry.fields['image_file']!r} but the image is named {actual!r}: rename the file or fix image_file"))
+    entry.hygiene, entry.answers = facts.hygiene, answers
+    return entry
+
+
+def _review_image(path: Path) -> list[ReviewEntry]:
+    try:
+        if is_artifact(path):
+            return [_image_entry(str(path), facts, True) for facts in read_from_artifact(path)]
+        return [_image_entry(str(path), inspect_image(path), False)]
+    except ImageReadError as exc:
+        return [_failed(str(path), str(exc))]
+
+
+def _review_file(path: Path) -> list[ReviewEntry]:
+    with path.open("rb") as handle:
+        data = handle.read(_MAX_TEXT_BYTES + 1)
+    if len(data) > _MAX_TEXT_BYTES:
+        return [_failed(str(path), f"over {_MAX_TEXT_BYTES >> 20} MiB: too big for an image-id file or catalog; point the review at the image instead")]
+    return review_bytes(str(path), data)
+
+
+def _looks_like_ids(path: Path) -> bool:
+    """True when a file's start has image-id lines (key="value" or the old date/stamp lines)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return b"\0" not in head and _SNIFF.search(head) is not None
+
+
+def _wanted(path: Path) -> bool:
+    name = path.name.lower()
+    if not path.is_file():
+        return False
+    if name.endswith(IMAGE_SUFFIXES) or name == "image-id" or name.endswith(".image-id"):
+        return True
+    # Catalogs have no fixed name (EMI-IDs, images.txt…), so likely candidates are sniffed.
+    return (name.endswith(".txt") or "." not in name or "emi-id" in name) and _looks_like_ids(path)
+
+
+def _review_folder(folder: Path) -> list[ReviewEntry]:
+    unreadable: list[OSError] = []
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # .git and friends hold no images
+        found += [Path(root, name) for name in sorted(files) if _wanted(Path(root, name))]
+    entries = [e for path in found for e in _review_path(path)]
+    entries += [_failed(str(err.filename or folder), f"cannot read this folder ({err.strerror}): check its permissions") for err in unreadable]
+    if not entries:
+        entries.append(_failed(str(folder), "no image-id files, catalogs or images (*.img, *.tgz, *.tar.*) found in this folder", severity="warning"))
+    return entries
+
+
+def _review_path(path: Path) -> list[ReviewEntry]:
+    try:
+        if path.is_dir():
+            return _review_folder(path)
+        if not path.exists():
+            return [_failed(str(path), "no such file or folder: check the path")]
+        if not path.is_file():  # a FIFO or a device would block the read or never end
+            return [_failed(str(path), "not a regular file: point the review at image-id files, catalogs or images")]
+        if path.name.lower().endswith(IMAGE_SUFFIXES):
+            return _review_image(path)
+        return _review_file(path)
+    except OSError as exc:
+        return [_failed(str(path), f"cannot read it ({exc.strerror or exc}): check the path and its permissions")]
+
+
+def review_paths(paths: list[Path], *, full_stamp_search: bool = False) -> list[ReviewEntry]:
+    """Review files, folders (searched recursively), catalogs and images; never raises for bad input.
+
+    A path that does not exist or cannot be read becomes an entry with an error.
+    Stamp searches share one budget (see stampcheck) unless `full_stamp_search`.
+    """
+    with search_budget(None if full_stamp_search else stampcheck.REVIEW_SEARCH_BUDGET):
+        return [entry for path in paths for entry in _review_path(Path(path))]

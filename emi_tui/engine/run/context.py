@@ -1,0 +1,137 @@
+"""What every build step works with: the answers, the folders, and a way to run things.
+
+Steps never call subprocess themselves: they go through `BuildContext.run`,
+which streams the output as events and into the log, honours cancellation,
+and in a dry run only records the argv. That is how `--dry-run` prints the
+exact plan the real build would follow, from the same step code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Sequence
+
+from emi_tui.engine.answers.model import Answers
+from emi_tui.engine.run.events import EventSink, OutputLine
+from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.run.mounts import MountStack
+from emi_tui.engine.answers.recipes import Recipe
+from emi_tui.engine.run.runner import CommandResult, describe_argv, run_command
+
+CHROOT_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/root",
+    "LC_ALL": "C.UTF-8",
+    "LANG": "C.UTF-8",
+    "TERM": "xterm",
+    "DEBIAN_FRONTEND": "noninteractive",
+    "DEBCONF_NONINTERACTIVE_SEEN": "true",
+}
+
+
+@dataclass
+class BuildPaths:
+    """The folders and files of one build."""
+
+    work: Path  # private to this build, removed at the end
+    output: Path  # the operator's output folder
+    log: Path  # the full log; kept after the build
+
+    @property
+    def root(self) -> Path:
+        return self.work / "root"
+
+    @property
+    def staging(self) -> Path:
+        return self.work / "package"
+
+    @property
+    def kernel_dir(self) -> Path:
+        return self.work / "kvm-kernel"
+
+
+@dataclass
+class BuildContext:
+    """Everything a step needs, and the only way a step touches the system."""
+
+    answers: Answers
+    recipe: Recipe
+    paths: BuildPaths
+    emit: EventSink
+    cancel: threading.Event
+    dry_run: bool = False
+    use_cache: bool = True
+    epoch: int = 0  # the one instant the image-id is stamped with
+    today: date = field(default_factory=utc_today)
+    step: str = ""
+    mounts: MountStack | None = None
+    facts: dict = field(default_factory=dict)  # what steps learn and later steps use
+    track_pid: Callable[[int], None] = lambda _pid: None
+
+    @property
+    def image_stem(self) -> str:
+        return self.answers.image.file.removesuffix(".img")
+
+    @property
+    def image_path(self) -> Path:
+        return self.paths.work / self.answers.image.file
+
+    def note(self, text: str) -> None:
+        """A line of emi-tui's own in the step's log."""
+        self.emit(OutputLine(self.step, text))
+
+    def run(self, argv: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> CommandResult:
+        """Run a host command (or, in a dry run, record it)."""
+        argv = [str(a) for a in argv]
+        self.note(f"$ {describe_argv(argv)}")
+        if self.dry_run:
+            return CommandResult(argv, 0, 0.0, [])
+        full_env = {**os.environ, **CHROOT_ENV, **(env or {})}
+        return run_command(
+            argv, lambda line: self.emit(OutputLine(self.step, line)), cancel=self.cancel, env=full_env,
+            check=check, on_spawn=self.track_pid,
+        )
+
+    def chroot(self, argv: Sequence[str], *, check: bool = True) -> CommandResult:
+        """Run a command inside the image's root (bind mounts must be up)."""
+        return self.run(["chroot", str(self.paths.root), *argv], env=CHROOT_ENV, check=check)
+
+    def write(self, relative: str, content: str, mode: int = 0o644) -> None:
+        """Write a file inside the image's root (or, in a dry run, say so)."""
+        self.note(f"write /{relative} ({len(content.encode())} bytes, mode {mode:o})")
+        if self.dry_run:
+            return
+        target = self.paths.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            target.unlink()  # never write through a link that could point out of the root
+        target.write_text(content, encoding="utf-8")
+        os.chmod(target, mode)
+
+    def symlink(self, relative: str, points_to: str) -> None:
+        self.note(f"link /{relative} -> {points_to}")
+        if self.dry_run:
+            return
+        link = self.paths.root / relative
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(points_to)
+
+    def remove(self, relative: str) -> None:
+        """Remove a file or folder inside the root, never following links out of it."""
+        target = self.paths.root / relative
+        if self.dry_run:
+            self.note(f"remove /{relative}")
+            return
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+            self.note(f"removed /{relative}")
+        elif target.is_dir():
+            shutil.rmtree(target)
+            self.note(f"removed /{relative}/")
