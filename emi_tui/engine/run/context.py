@@ -91,7 +91,7 @@ class BuildContext:
         self.note(f"$ {describe_argv(argv)}")
         if self.dry_run:
             return CommandResult(argv, 0, 0.0, [])
-        full_env = {**os.environ, **CHROOT_ENV, **(env or {})}
+        full_env = {**CHROOT_ENV, **(env or {})}
         return run_command(
             argv, lambda line: self.emit(OutputLine(self.step, line)), cancel=self.cancel, env=full_env,
             check=check, on_spawn=self.track_pid,

@@ -1,6 +1,15 @@
-"""Running external commands on a pty, streaming their output line by line.
+"""The one way emi-tui runs an external command.
 
-Every command is an argv list (never a shell string). pexpect gives the child
+Every command is an argv list (never a shell string), with an environment
+built from scratch (`command_env`), not the operator's whole environment.
+Two forms share that contract:
+
+- `run_command` streams a long command's output line by line on a pty (the
+  build's apt, debootstrap, mke2fs, tar): cancel and a timeout are honoured;
+- `run_captured` runs a short query (debugfs, losetup, dumpe2fs, tar -t, QEMU
+  tools) with pipes and returns its output, bounded in time and in size.
+
+No other module may call subprocess or spawn a child: a test enforces it. pexpect gives the child
 a wide pseudo-terminal, so apt and debootstrap print as they do for a person,
 and lets us read output as it comes. A quiet command never times out merely
 for being quiet; one that sits on an unfinished line that looks like a
@@ -13,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +37,27 @@ PTY_ROWS, PTY_COLUMNS = 50, 200
 PROMPT_SECONDS = 30.0
 _PROMPT = re.compile(r"(\?\s*$|\[[YyNn]/[YyNn]\]\s*$|\([yn]/[yn]\)\s*$|[Pp]assword[^:]*:\s*$|:\s*$|>\s*$)")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+
+#: What every command gets, whatever the operator's shell has set: a known PATH and a UTF-8 C locale.
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "HOME": "/root",
+}
+#: The operator's own variables that some tools legitimately need (proxies for a mirror, the terminal).
+PASSED_THROUGH = ("TERM", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "TZ")
+#: How much of a captured command's output is kept: a query's answer is small; more is a hostile input.
+CAPTURE_LIMIT = 16 * 1024 * 1024
+
+
+def command_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child: `BASE_ENV`, the few passed-through variables the operator set, then `extra`."""
+    env = dict(BASE_ENV)
+    env.update({name: os.environ[name] for name in PASSED_THROUGH if name in os.environ})
+    env.update(extra or {})
+    return env
 
 
 class CommandFailed(EmiError):
@@ -76,9 +107,15 @@ def run_command(
     prompt_seconds: float = PROMPT_SECONDS,
     check: bool = True,
     on_spawn: Callable[[int], None] | None = None,
+    timeout: float | None = None,
 ) -> CommandResult:
-    """Run `argv`, calling `on_line` for each output line; raise CommandFailed on failure."""
+    """Run `argv`, calling `on_line` for each output line; raise CommandFailed on failure.
+
+    `env` is added to `command_env()`; `timeout` (seconds, None for none) ends
+    a command that runs too long as a failure, not a hang.
+    """
     argv = [str(a) for a in argv]
+    env = command_env(env)
     started = time.monotonic()
     tail: list[str] = []
 
@@ -105,6 +142,9 @@ def run_command(
             if cancel is not None and cancel.is_set():
                 _terminate(child)
                 raise Cancelled(f"cancelled while running {argv[0]}")
+            if timeout is not None and time.monotonic() - started > timeout:
+                _terminate(child)
+                raise CommandFailed(f"{argv[0]} did not finish within {timeout:g} s", hint=f"the command was: {describe_argv(argv)[:200]}")
             try:
                 chunk = child.read_nonblocking(size=65536, timeout=0.2)
             except pexpect.TIMEOUT:
@@ -158,3 +198,111 @@ def _terminate(child: pexpect.spawn) -> None:
         child.close(force=True)
     except pexpect.ExceptionPexpect:
         pass
+
+
+@dataclass
+class Captured:
+    """The outcome of `run_captured`: exit code and output (cut at `CAPTURE_LIMIT`, `truncated` says so)."""
+
+    argv: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def first_error_line(self) -> str:
+        """The first line of stderr, for a message (or the exit code when it said nothing)."""
+        lines = self.stderr.strip().splitlines()
+        return lines[0] if lines else f"{self.argv[0]} exited with {self.exit_code}"
+
+
+def run_captured(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    input: bytes | None = None,
+    check: bool = False,
+    limit: int = CAPTURE_LIMIT,
+) -> Captured:
+    """Run a short command with pipes and return its output; a timeout or cancel ends it cleanly.
+
+    The child gets its own session, so ending it ends its children too. Output
+    past `limit` bytes is dropped (and the command stopped): a query never
+    needs that much, and a hostile image must not make emi-tui hold it all.
+    Raises CommandFailed when the command cannot start, runs past `timeout`,
+    or (with `check`) exits non-zero; Cancelled when `cancel` is set.
+    """
+    argv = [str(a) for a in argv]
+    try:
+        child = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=command_env(env), cwd=cwd, start_new_session=True,
+        )
+    except OSError as exc:
+        raise CommandFailed(f"cannot start {argv[0]}: {exc.strerror or exc}", hint=f"is {argv[0]} installed?") from None
+    chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+    sizes = {"stdout": 0, "stderr": 0}
+    truncated = threading.Event()
+
+    def drain(name: str, stream) -> None:
+        while block := stream.read(65536):
+            if sizes[name] < limit:
+                chunks[name].append(block[: limit - sizes[name]])
+            sizes[name] += len(block)
+            if sizes[name] > limit:
+                truncated.set()
+
+    readers = [threading.Thread(target=drain, args=(n, getattr(child, n)), daemon=True) for n in ("stdout", "stderr")]
+    for reader in readers:
+        reader.start()
+    if input is not None:
+        try:
+            child.stdin.write(input)
+            child.stdin.close()
+        except BrokenPipeError:
+            pass
+    deadline = time.monotonic() + timeout
+    try:
+        while child.poll() is None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"cancelled while running {argv[0]}")
+            if truncated.is_set():
+                break
+            if time.monotonic() > deadline:
+                raise CommandFailed(f"{argv[0]} did not finish within {timeout:g} s", hint=f"the command was: {describe_argv(argv)[:200]}")
+            time.sleep(0.02)
+    finally:
+        if child.poll() is None:
+            _kill_session(child)
+        for reader in readers:
+            reader.join(timeout=5)
+    code = child.returncode if child.returncode >= 0 else 128 - child.returncode
+    result = Captured(
+        argv, code, b"".join(chunks["stdout"]).decode("utf-8", "replace"),
+        b"".join(chunks["stderr"]).decode("utf-8", "replace"), truncated.is_set(),
+    )
+    if check and code != 0:
+        raise CommandFailed(f"{describe_argv(argv)[:200]} exited with {code}: {result.first_error_line()}")
+    return result
+
+
+def _kill_session(child: subprocess.Popen) -> None:
+    """SIGTERM to the child's session, a short grace period, then SIGKILL; always reaped."""
+    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            child.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    child.wait()
