@@ -11,6 +11,7 @@ import configparser
 import itertools
 import posixpath
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -86,7 +87,7 @@ def test_ssh_key_ec2_user_creates_the_user_and_turns_root_away():
     assert "useradd -m -s" in code
     assert "NOPASSWD:ALL" in code
     assert 'install_keys root "$ROOT_FORCED_COMMAND"' in code
-    assert rclocal.sh_quote(rclocal.ROOT_FORCED_COMMAND) in code
+    assert shlex.quote(rclocal.ROOT_FORCED_COMMAND) in code
 
 
 def test_ssh_key_none_leaves_no_key_code():
