@@ -1,8 +1,9 @@
 """The files emi-tui puts into images: rc.local, the udev pair, fstab, the units.
 
 rc.local is checked statically here (each option's code is there when it is
-on and gone when it is off) and by sh -n and shellcheck for every combination
-of options; tests/test_rclocal_runs.py runs it.
+on and gone when it is off) and by sh -n for every combination of options;
+tests/test_image_templates.py runs shellcheck on every script of every
+combination, and tests/test_rclocal_runs.py runs rc.local.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import configparser
 import itertools
 import posixpath
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,6 @@ from emi_tui.engine.image.files import (
     render_udev_rule,
 )
 
-SHELLCHECK = shutil.which("shellcheck")
 ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False)
 
 
@@ -86,7 +87,7 @@ def test_ssh_key_ec2_user_creates_the_user_and_turns_root_away():
     assert "useradd -m -s" in code
     assert "NOPASSWD:ALL" in code
     assert 'install_keys root "$ROOT_FORCED_COMMAND"' in code
-    assert rclocal.sh_quote(rclocal.ROOT_FORCED_COMMAND) in code
+    assert shlex.quote(rclocal.ROOT_FORCED_COMMAND) in code
 
 
 def test_ssh_key_none_leaves_no_key_code():
@@ -165,7 +166,7 @@ def test_the_script_touches_only_the_paths_of_its_settings_block():
         assert paths <= allowed, (combo_name(metadata), paths - allowed)
 
 
-# --- sh -n and shellcheck for every combination -------------------------------------------------
+# --- sh -n for every combination (shellcheck: tests/test_image_templates.py) -------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -184,25 +185,6 @@ def test_every_combination_parses_with_sh(every_rc_local):
     for path in every_rc_local:
         result = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, f"{path.name}: {result.stderr}"
-
-
-@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (apt-get install shellcheck)")
-def test_every_combination_passes_shellcheck(every_rc_local):
-    result = subprocess.run(
-        [SHELLCHECK, "-s", "sh", "-S", "warning", "-f", "gcc", *map(str, every_rc_local)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (apt-get install shellcheck)")
-def test_euca_udev_passes_shellcheck(tmp_path):
-    path = tmp_path / "euca-udev"
-    path.write_text(render_euca_udev())
-    result = subprocess.run([SHELLCHECK, "-s", "sh", str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout
 
 
 # --- euca-udev and its rule ------------------------------------------------------------------

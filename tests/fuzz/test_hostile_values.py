@@ -264,7 +264,8 @@ def check_value_in_commands(field: str, value: str, plan: Plan, answers) -> None
 def check_rc_local(answers) -> None:
     """The metadata URL is one shell word in rc.local, read back unchanged."""
     rc_local = next(text for rel, (text, _mode) in image_files(answers.metadata).items() if rel.endswith("rc.local"))
-    match = re.search(r"^MD_URL=('(?:[^']|'\\'')*')$", rc_local, re.MULTILINE)
+    # shlex.quote's forms: bare safe characters, '...' and "'" for a quote.
+    match = re.search(r"""^MD_URL=((?:[A-Za-z0-9_@%+=:,./-]|'[^']*'|"'")+)$""", rc_local, re.MULTILINE)
     assert match, "rc.local sets MD_URL on a line of its own"
     assert shlex.split(match.group(1)) == [answers.metadata.url.rstrip("/")]
 

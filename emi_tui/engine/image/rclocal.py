@@ -6,6 +6,11 @@ each boot the script waits (bounded) for the metadata service, then for each
 option writes one greppable line "emi-rc.local: <step>: <what happened>" to
 the console and syslog, and always exits 0.
 
+The shell itself is templates/rc.local.sh and the step functions it includes
+from templates/rc.local/; this module holds the values it is filled with (the
+bounds and paths, also used by the tests) and which of its sections the
+options keep (`_sections`).
+
 The script is built so that a test can source everything above its last
 lines (`(main "$@")` / `exit 0`), point the path constants of its settings block
 somewhere else, and call `main`: nothing in it knows about tests.
@@ -13,12 +18,9 @@ somewhere else, and call `main`: nothing in it knows about tests.
 
 from __future__ import annotations
 
-import re
-
-from emi_tui.engine.image import layout
-from emi_tui.engine.image import rclocal_sh as sh
-from emi_tui.engine.image import rclocal_sh_actions as actions
 from emi_tui.engine.answers.model import Metadata
+from emi_tui.engine.image import layout
+from emi_tui.engine.image.templates import render
 
 TAG = "emi-rc.local"
 
@@ -50,13 +52,6 @@ KEY_LINE_RE = (
     r"^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com) "
     r"[A-Za-z0-9+/]+={0,3}( [^[:cntrl:]]*)?$"
 )
-
-_RC_OPTIONS = ("url", "ssh_key", "ephemeral0", "swap", "user_data", "hostname")
-
-
-def sh_quote(text: str) -> str:
-    """`text` as one sh word that the shell reads back unchanged, whatever it holds."""
-    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _comment_safe(text: str) -> str:
@@ -91,136 +86,40 @@ def _needs_metadata(metadata: Metadata) -> bool:
     )
 
 
-def _fill(template: str, **values: object) -> str:
-    # One pass, so that no filled-in value is ever read as a placeholder itself.
-    return re.sub(r"@([A-Z_]+)@", lambda match: str(values[match.group(1)]), template)
+def _sections(metadata: Metadata) -> dict[str, bool]:
+    """The flags of the #@if sections of templates/rc.local.sh: which code these options need."""
+    disks = metadata.swap or metadata.ephemeral0
+    return {
+        "metadata": _needs_metadata(metadata),
+        "first_word": metadata.hostname or disks,
+        "disks": disks,
+        "hostname": metadata.hostname,
+        "ssh_key": metadata.ssh_key != "none",
+        "ssh_ec2_user": metadata.ssh_key == "ec2-user",
+        "swap": metadata.swap,
+        "ephemeral0": metadata.ephemeral0,
+        "user_data": metadata.user_data,
+    }
 
 
-# Each piece below is a block of sh; @NAME@ is filled in by _fill. The pieces
-# are joined in order, and a piece only appears when its option is on.
-
-_HEADER = """\
-#!/bin/sh
-# /etc/rc.local of an EMI, written by emi-tui. At each boot it asks the
-# metadata service for what this instance should get, and logs one line per
-# step, "emi-rc.local: <step>: <what happened>", to the console and syslog
-# (journalctl -t emi-rc.local, or grep emi-rc.local in the system log).
-# It never holds the boot up for long: every request is bounded in time,
-# nothing is done without an answer from the service, and it always exits 0.
-#
-# Generated with these metadata options; options that are off left no code here:
-@OPTIONS@
-#
-# Regenerate it with emi-tui rather than edit it by hand.
-"""
-
-_SETTINGS = """
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export PATH
-# Directories made here are readable by all; secret files set their own modes.
-umask 022
-
-# Settings: the service, the bounds, and every path this script reads or writes.
-TAG=@TAG@
-CONSOLE=/dev/console
-"""
-
-_SETTINGS_METADATA = """\
-MD_URL=@MD_URL@
-CONTACT_BUDGET=@CONTACT_BUDGET@
-CONTACT_TRIES=@CONTACT_TRIES@
-CONTACT_PAUSE=@CONTACT_PAUSE@
-"""
-
-_SETTINGS_EC2_USER = """\
-SUDOERS_DIR=/etc/sudoers.d
-"""
-
-_SETTINGS_HOSTNAME = """\
-HOSTNAME_FILE=/etc/hostname
-"""
-
-_SETTINGS_DISKS = """\
-DEV_DIR=/dev
-PROC_SWAPS=/proc/swaps
-"""
-
-_SETTINGS_EPHEMERAL = """\
-SYS_BLOCK=/sys/class/block
-PROC_MOUNTINFO=/proc/self/mountinfo
-EPHEMERAL_MOUNT=@EPHEMERAL_MOUNT@
-"""
-
-_SETTINGS_USER_DATA = """\
-RUN_DIR=@RUN_DIR@
-USER_DATA_LOG=@USER_DATA_LOG@
-"""
-
-def _options_comment(metadata: Metadata) -> str:
-    lines = []
-    for name in _RC_OPTIONS:
-        value = getattr(metadata, name)
-        shown = ("on" if value else "off") if isinstance(value, bool) else _comment_safe(str(value))
-        lines.append(f"#   {name + ':':<12}{shown}")
-    return "\n".join(lines)
+def _shown(value: object) -> str:
+    # How the header's comment shows one option.
+    return ("on" if value else "off") if isinstance(value, bool) else _comment_safe(str(value))
 
 
 def render_rc_local(metadata: Metadata) -> str:
     """The image's /etc/rc.local for these metadata options (POSIX sh, mode 0755)."""
-    settings = _SETTINGS
-    functions = sh.SAY
-    # (the step's name in the log, the function main calls)
-    steps: list[tuple[str, str]] = []
-    if _needs_metadata(metadata):
-        settings += _SETTINGS_METADATA
-        functions += sh.METADATA_FUNCTIONS
-    if metadata.hostname or metadata.swap or metadata.ephemeral0:
-        functions += sh.FIRST_WORD
-    if metadata.hostname:
-        settings += _SETTINGS_HOSTNAME
-        functions += actions.HOSTNAME
-        steps.append(("hostname", "do_hostname"))
-    if metadata.ssh_key != "none":
-        functions += sh.SSH_FUNCTIONS
-        if metadata.ssh_key == "ec2-user":
-            settings += _SETTINGS_EC2_USER
-            functions += sh.SSH_EC2_USER
-        else:
-            functions += sh.SSH_ROOT
-        steps.append(("ssh-key", "do_ssh_key"))
-    if metadata.swap or metadata.ephemeral0:
-        settings += _SETTINGS_DISKS
-        functions += sh.DISK_FUNCTIONS
-    # Swap before ephemeral0, so that the swap disk is in use by the time
-    # ephemeral0 looks for a free one.
-    if metadata.swap:
-        functions += actions.SWAP
-        steps.append(("swap", "do_swap"))
-    if metadata.ephemeral0:
-        settings += _SETTINGS_EPHEMERAL
-        functions += actions.EPHEMERAL
-        steps.append(("ephemeral0", "do_ephemeral0"))
-    if metadata.user_data:
-        settings += _SETTINGS_USER_DATA
-        functions += actions.USER_DATA
-        steps.append(("user-data", "do_user_data"))
-
-    main = actions.MAIN_HEAD
-    if steps:
-        skipped = "\n".join(f'    say "{name}: skipped, $1"' for name, _ in steps)
-        functions += actions.SKIP.replace("@SKIPPED@", skipped)
-        calls = "\n".join(f"        {function}" for _, function in steps)
-        main += actions.MAIN_METADATA.replace("@STEPS@", calls)
-    else:
-        main += actions.MAIN_NOTHING
-    main += actions.MAIN_TAIL
-
-    text = _HEADER + settings + functions + main
-    return _fill(
-        text,
-        OPTIONS=_options_comment(metadata),
-        TAG=sh_quote(TAG),
-        MD_URL=sh_quote(metadata.url.rstrip("/")),
+    return render(
+        "rc.local.sh",
+        _sections(metadata),
+        URL=_shown(metadata.url),
+        SSH_KEY=_shown(metadata.ssh_key),
+        EPHEMERAL0=_shown(metadata.ephemeral0),
+        SWAP=_shown(metadata.swap),
+        USER_DATA=_shown(metadata.user_data),
+        HOSTNAME=_shown(metadata.hostname),
+        TAG=TAG,
+        MD_URL=metadata.url.rstrip("/"),
         CONTACT_BUDGET=CONTACT_BUDGET,
         CONTACT_TRIES=CONTACT_TRIES,
         CONTACT_PAUSE=CONTACT_PAUSE,
@@ -228,10 +127,10 @@ def render_rc_local(metadata: Metadata) -> str:
         MAX_TIME=MAX_TIME,
         FETCH_RETRIES=FETCH_RETRIES,
         RETRY_DELAY=RETRY_DELAY,
-        KEY_LINE_RE=sh_quote(KEY_LINE_RE),
-        ROOT_FORCED_COMMAND=sh_quote(ROOT_FORCED_COMMAND),
+        KEY_LINE_RE=KEY_LINE_RE,
+        ROOT_FORCED_COMMAND=ROOT_FORCED_COMMAND,
         EPHEMERAL_MOUNT="/" + layout.EPHEMERAL_MOUNT,
-        EPHEMERAL_FALLBACK=" ".join(EPHEMERAL_FALLBACK),
+        EPHEMERAL_FALLBACK=EPHEMERAL_FALLBACK,
         RUN_DIR=RUN_DIR,
         USER_DATA_LOG=USER_DATA_LOG,
     )
