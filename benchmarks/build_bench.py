@@ -57,7 +57,8 @@ def _root_tar_size(tarball: Path, work: Path, program: str) -> tuple[int, int]:
         root_only, with_kernel = work / "root.tar", work / "root-kernel.tar"
         subprocess.run(tar_argv(str(mount), ".", str(root_only), program), check=True)
         argv = tar_argv(str(mount), ".", str(with_kernel), program)
-        subprocess.run(argv + ["-C", str(image.parent), "kvm-kernel"], check=True)
+        # A second -C must come before the `--` that ends tar's options, so the names go after it by hand.
+        subprocess.run(argv[: argv.index("--")] + [".", "-C", str(image.parent), "kvm-kernel"], check=True)
         return root_only.stat().st_size, with_kernel.stat().st_size
     finally:
         subprocess.run(["umount", str(mount)], check=True)

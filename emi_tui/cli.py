@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from emi_tui import __version__
+from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES
 from emi_tui.engine.errors import EmiError
 
 DESCRIPTION = """\
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "boot-test", help="boot an image under QEMU and check what rc.local did",
         description="Boot an artifact under QEMU (KVM if it works, else TCG) with a local metadata service and an ephemeral disk, and check: kernel, root, rc.local, SSH key, ephemeral0, user-data, host keys, /etc/image-id.",
     )
-    boot.add_argument("artifact", type=Path, metavar="ARTIFACT", help="a built .tgz/.tar.zst/.tar.xz, or an .img with --kernel and --ramdisk")
+    boot.add_argument("artifact", type=Path, metavar="ARTIFACT", help=f"a built {BUILT_SUFFIXES}, or an .img with --kernel and --ramdisk")
     boot.add_argument("--kernel", type=Path, help="the kernel, for a bare .img")
     boot.add_argument("--ramdisk", type=Path, help="the initramfs, for a bare .img")
     boot.add_argument("--user", default="root", choices=["root", "ec2-user"], help="who should receive the served SSH key (as the image's ssh_key)")

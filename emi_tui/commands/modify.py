@@ -12,13 +12,15 @@ import argparse
 from contextlib import contextmanager
 from pathlib import Path
 
-DESCRIPTION = """\
+from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES
+
+DESCRIPTION = f"""\
 Modify an existing image (as root): a copy of it is loop-mounted and changed
 in a chroot, then cleaned, stamped with a new /etc/image-id (the old one is
 kept in /etc/emi-tui/history), checked, zerofreed and repacked in the same
 layout. The original is never changed.
 
-ARTIFACT is a .tgz/.tar.zst/.tar.xz built by emi-tui or laid out like the
+ARTIFACT is a {BUILT_SUFFIXES} built by emi-tui or laid out like the
 Eucalyptus starter images (NAME/NAME.img, kvm-kernel/), or a bare ext2/3/4 .img.
 """
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, validate_bytes, validate_file
+from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
 
-ARTIFACT_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar", ".img")
 SOURCE = "modify"
 #: The answer keys a modify can change (the rest of the stored answers are the image's history).
 EDITABLE_STEPS = ("packages", "metadata")
@@ -29,10 +29,10 @@ EDITABLE_STEPS = ("packages", "metadata")
 def artifact_problem(text: str) -> str | None:
     """Why `text` does not name an artifact that can be modified, or None (only the name and the file are looked at)."""
     if not text.strip():
-        return "give the path of a .tgz, .tar.zst, .tar.xz, .tar or .img"
+        return f"give the path of a {SUFFIX_LIST}"
     path = Path(text.strip()).expanduser()
-    if not path.name.lower().endswith(ARTIFACT_SUFFIXES):
-        return f"{path.name} is not a .tgz, .tar.zst, .tar.xz, .tar or .img"
+    if not is_artifact(path):
+        return f"{path.name} is not a {SUFFIX_LIST}"
     if not path.is_file():
         return f"no file at {path}"
     return None

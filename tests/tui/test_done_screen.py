@@ -12,8 +12,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_build import IMAGE_ID, FakeResult, ScreenApp, async_test, sample_answers, wait_for  # noqa: E402
 from textual.widgets import Static, TextArea  # noqa: E402
 
-from emi_tui.tui.screens import done  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen, read_sha256_file, register_commands  # noqa: E402
+from emi_tui.engine.artifact import checksum  # noqa: E402
+from emi_tui.engine.artifact.checksum import read_sha256_file  # noqa: E402
+from emi_tui.engine.artifact.register import register_commands  # noqa: E402
+from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
 
 KERNELS = {"kernel_files": [Path("/w/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/w/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
 
@@ -61,8 +63,8 @@ async def test_every_artifact_gets_its_real_size_and_sha256(tmp_path):
 
 @async_test
 async def test_big_files_show_progress_while_hashing(tmp_path, monkeypatch):
-    monkeypatch.setattr(done, "BLOCK", 64 * 1024)
-    monkeypatch.setattr(done, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(checksum, "BLOCK", 64 * 1024)
+    monkeypatch.setattr(checksum, "PROGRESS_EVERY_S", 0.0)
     big = tmp_path / "euca-debian-2026.11.28-x86_64.tar.zst"
     big.write_bytes(os.urandom(2 * 1024 * 1024))
     app = make_app([big])

@@ -9,23 +9,24 @@ a reviewer can inspect an image on any workstation.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emi_tui.engine.artifact.extract import extract
+from emi_tui.engine.artifact.kinds import installed
 from emi_tui.engine.image import layout
-from emi_tui.engine.artifact.compress import COMPRESSORS
+from emi_tui.engine.run.runner import Captured, CommandFailed, run_captured
 
-#: The suffixes of the artifacts `read_from_artifact` opens: what emi-tui writes, and the
-#: operators' older .tar.gz. GNU tar detects the compression itself.
-ARTIFACT_SUFFIXES = (*(c.suffix for c in COMPRESSORS.values()), ".tar.gz")
 #: debugfs prints its version on stderr every time; it is not an error.
 _BANNER = re.compile(r"^debugfs \S+ \(.*\)\s*$")
-# Both tools read local files; five minutes means something is wrong (a FIFO, a hung disk).
+# debugfs and dumpe2fs read local files; five minutes means something is wrong (a FIFO, a hung disk).
 _TIMEOUT_S = 300
+#: The programs and the package that installs each, for the message when one is missing.
+_PACKAGES = {"debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs"}
 
 
 class ImageReadError(Exception):
@@ -40,7 +41,7 @@ class HygieneCheck:
     ok: bool
     detail: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
@@ -54,19 +55,26 @@ class ImageFacts:
     hygiene: list[HygieneCheck] = field(default_factory=list)
 
 
-def is_artifact(path: Path) -> bool:
-    """True for the tarballs `read_from_artifact` opens."""
-    return path.name.lower().endswith(ARTIFACT_SUFFIXES)
-
-
-def _run(argv: list[str], what: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def _run(argv: list[str], what: str, stdin: bytes | None = None, timeout: float = _TIMEOUT_S) -> Captured:
+    if not installed(argv[0]):
+        raise ImageReadError(f"{argv[0]} is not installed: install {_PACKAGES.get(argv[0], argv[0])} to review {what}")
     try:
-        return subprocess.run(argv, input=stdin, capture_output=True, timeout=_TIMEOUT_S, check=False)
-    except FileNotFoundError:
-        package = "e2fsprogs" if argv[0] == "debugfs" else argv[0]
-        raise ImageReadError(f"{argv[0]} is not installed: install {package} to review {what}") from None
-    except subprocess.TimeoutExpired:
-        raise ImageReadError(f"{argv[0]} took over {_TIMEOUT_S} s on {what}: is it a regular file on a local disk?") from None
+        done = run_captured(argv, timeout=timeout, input=stdin)
+    except CommandFailed as exc:  # it is installed, so it ran too long
+        raise ImageReadError(f"{exc.message} on {what}: is it a regular file on a local disk?") from None
+    if done.truncated:
+        raise ImageReadError(f"{argv[0]} printed too much for {what}: no file emi-tui reads from an image is that big")
+    return done
+
+
+def superblock(img: Path) -> dict[str, str] | None:
+    """The ext2/3/4 superblock fields of `img` as dumpe2fs -h names them ("Block count": "…"), or None when it is none.
+
+    Raises ImageReadError when dumpe2fs is missing or hangs.
+    """
+    done = _run(["dumpe2fs", "-h", "--", os.path.abspath(img)], str(img))
+    fields = {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)}
+    return fields if done.ok and "Block count" in fields else None
 
 
 def _debugfs(img: Path, *, request: str | None = None, script: str | None = None) -> tuple[bytes, list[str]]:
@@ -74,13 +82,14 @@ def _debugfs(img: Path, *, request: str | None = None, script: str | None = None
 
     debugfs exits 0 even when a file is missing, so errors are read from stderr.
     """
-    argv = ["debugfs", "-R", request, str(img)] if request is not None else ["debugfs", "-f", "-", str(img)]
+    argv = ["debugfs", *(["-R", request] if request is not None else ["-f", "-"]), "--", os.path.abspath(img)]
     done = _run(argv, str(img), stdin=script.encode() if script is not None else None)
-    errors = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip() and not _BANNER.match(line)]
+    errors = [line.strip() for line in done.stderr.splitlines() if line.strip() and not _BANNER.match(line)]
     if any("while trying to open" in e or "Filesystem not open" in e for e in errors):
         why = next((e for e in errors if "while trying to open" in e), errors[0])
         raise ImageReadError(f"{img} is not a readable ext2/3/4 image ({why.removeprefix('debugfs: ')}): review the .img itself or its artifact")
-    return done.stdout, errors
+    # The runner reads output as UTF-8 (a byte that is not becomes U+FFFD), as every caller decodes these files anyway.
+    return done.stdout.encode("utf-8"), errors
 
 
 def _quoted(inner_path: str) -> str:
@@ -105,8 +114,8 @@ def _listings(img: Path, dirs: list[str]) -> dict[str, dict[str, int | None]]:
     script = "".join(f"ls -p {_quoted(d)}\n" for d in dirs)
     out, _ = _debugfs(img, script=script)
     result: dict[str, dict[str, int | None]] = {d: {} for d in dirs}
-    current: dict | None = None
-    for line in out.decode("utf-8", "replace").splitlines():
+    current: dict[str, int | None] | None = None
+    for line in out.decode("utf-8").splitlines():
         if line.startswith("debugfs: ls -p "):
             # The echoed command names the folder whose entries follow.
             current = result.get(line.removeprefix("debugfs: ls -p ").strip().strip('"').lstrip("/"))
@@ -181,13 +190,16 @@ def read_from_artifact(path: Path) -> list[ImageFacts]:
     afterwards; GNU tar restores them sparse, so a 4.5G image costs what it holds.
     """
     with tempfile.TemporaryDirectory(prefix="emi-review-") as tmp:
-        done = _run(["tar", "-x", "-f", str(path), "-C", tmp, "--wildcards", "*.img"], str(path))
-        if done.returncode != 0:
-            why = done.stderr.decode("utf-8", "replace").strip()
-            if "Not found in archive" in why:
+        if not installed("tar"):
+            raise ImageReadError(f"tar is not installed: install tar to review {path}")
+        try:
+            done = extract(path, Path(tmp), ["*.img"], wildcards=True)
+        except CommandFailed as exc:
+            raise ImageReadError(f"{exc.message} on {path}: is it a regular file on a local disk?") from None
+        if not done.ok:
+            if "Not found in archive" in done.stderr:
                 raise ImageReadError(f"{path} holds no *.img: an artifact carries NAME/NAME.img (or NAME.img)")
-            first = why.splitlines()[0] if why else f"tar exited with {done.returncode}"
-            raise ImageReadError(f"{path} could not be unpacked ({first}): check that it is a complete tarball")
+            raise ImageReadError(f"{path} could not be unpacked ({done.first_error_line()}): check that it is a complete tarball")
         # A member named *.img could be a link pointing outside the folder: only regular files count.
         images = sorted(p for p in Path(tmp).rglob("*.img") if p.is_file() and not p.is_symlink())
         if not images:

@@ -25,6 +25,7 @@ from typing import Callable
 import pexpect
 
 from emi_tui.engine.image import layout
+from emi_tui.engine.artifact.kinds import stem as artifact_stem
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
@@ -91,7 +92,7 @@ class BootTest:
         self.ssh_user, self.timeout, self.accel = ssh_user, timeout, accel
         self.on_line, self.on_check = on_line, on_check
         self.cancel = cancel or threading.Event()
-        self.console_log = console_log or artifact.with_name(_stem(artifact.name) + ".console.log")
+        self.console_log = console_log or artifact.with_name(artifact_stem(artifact.name) + ".console.log")
         self.checks = {name: Check(name) for name in CHECK_NAMES}
         self.marker = f"EMI-BOOT-TEST-{secrets.token_hex(6)}"
         self.notes: list[str] = []
@@ -248,13 +249,6 @@ class BootTest:
             if "ec2-user" not in root.stdout:
                 self.checks["SSH key installed"].passed = False
                 self._fail("SSH key installed", "root does not answer with the 'login as ec2-user' message")
-
-
-def _stem(name: str) -> str:
-    for suffix in (".tar.gz", ".tar.zst", ".tar.xz", ".tgz", ".tar", ".img"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def _sections(output: str) -> dict[str, str]:

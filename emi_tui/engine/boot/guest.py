@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from emi_tui.engine.artifact.extract import extract
+from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES, SUFFIX_LIST, is_image, tarball_kind
+from emi_tui.engine.artifact.read import ImageReadError, superblock
 from emi_tui.engine.errors import EmiError
-
-TARBALL_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar")
 
 
 @dataclass
@@ -31,25 +31,30 @@ def _newest(paths: list[Path]) -> Path | None:
 def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path | None) -> GuestFiles:
     """The image, kernel and ramdisk of `artifact` (a tarball, or an .img with --kernel/--ramdisk)."""
     if not artifact.is_file():
-        raise EmiError(f"no such artifact: {artifact}", hint="give a built .tgz/.tar.zst/.tar.xz, or an .img with --kernel and --ramdisk")
-    if artifact.name.endswith(TARBALL_SUFFIXES):
-        done = subprocess.run(["tar", "-xf", str(artifact), "-C", str(into)], capture_output=True, text=True)
-        if done.returncode != 0:
+        raise EmiError(f"no such artifact: {artifact}", hint=f"give a built {BUILT_SUFFIXES}, or an .img with --kernel and --ramdisk")
+    kind = tarball_kind(artifact)
+    if kind is not None:
+        done = extract(artifact, into, compress=kind.name)
+        if not done.ok:
             raise EmiError(f"cannot unpack {artifact}: {done.stderr.strip()}", hint="is it a complete emi-tui artifact?")
         image = _newest([p for p in into.rglob("*.img") if not p.name.startswith("initrd")])
         kernel = kernel or _newest(list(into.rglob("vmlinuz-*")))
         ramdisk = ramdisk or _newest(list(into.rglob("initrd.img-*")) + list(into.rglob("initramfs-*.img")))
-    elif artifact.suffix == ".img":
+    elif is_image(artifact):
         image = artifact
         if kernel is None or ramdisk is None:
             raise EmiError(f"{artifact.name} is a bare image: the boot test needs its kernel and ramdisk", hint="add --kernel VMLINUZ --ramdisk INITRD")
     else:
-        raise EmiError(f"{artifact.name} is not an artifact emi-tui can boot", hint="give a .tgz, .tar.zst, .tar.xz, .tar or .img")
+        raise EmiError(f"{artifact.name} is not an artifact emi-tui can boot", hint=f"give a {SUFFIX_LIST}")
     for what, path in (("image", image), ("kernel", kernel), ("ramdisk", ramdisk)):
         if path is None or not path.is_file():
             raise EmiError(f"the artifact has no {what}", hint="build it with `kernel: true`, or give --kernel and --ramdisk")
-    label = subprocess.run(["e2label", str(image)], capture_output=True, text=True).stdout.strip()
-    if not label:
+    try:
+        fields = superblock(image)
+    except ImageReadError as exc:
+        raise EmiError(str(exc)) from None
+    label = (fields or {}).get("Filesystem volume name", "")
+    if label in ("", "<none>"):  # dumpe2fs's word for no label
         raise EmiError(f"{image.name} has no filesystem label", hint="the boot test boots root=LABEL=…; emi-tui images carry one")
     return GuestFiles(image, kernel, ramdisk, label)
 

@@ -13,13 +13,14 @@ half an image.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 
 from emi_tui.engine.answers.storage import render_answers
+from emi_tui.engine.artifact.checksum import sha256_file, sha256_line, sidecar_path
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
+from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, write_manifest
 from emi_tui.engine.run.context import BuildContext
 
 
@@ -29,8 +30,8 @@ def artifact_names(ctx: BuildContext) -> dict[str, Path]:
     tarball = out / f"{stem}{compressor(ctx.answers.output.compress).suffix}"
     return {
         "tarball": tarball,
-        "sha256": tarball.with_name(tarball.name + ".sha256"),
-        "manifest": out / f"{stem}.manifest",
+        "sha256": sidecar_path(tarball),
+        "manifest": out / f"{stem}{MANIFEST_SUFFIX}",
         "answers": out / f"{stem}.answers.yaml",
         "log": out / f"{stem}.build.log",
     }
@@ -38,14 +39,6 @@ def artifact_names(ctx: BuildContext) -> dict[str, Path]:
 
 def partial_name(final: Path) -> Path:
     return final.with_name(f".{final.name}.partial-{os.getpid()}")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(4 * 1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def run(ctx: BuildContext) -> str:
@@ -73,10 +66,9 @@ def run(ctx: BuildContext) -> str:
 
 def write_companions(ctx: BuildContext, names: dict[str, Path], partial: Path, answers_text: str | None = None) -> str:
     """Write the .sha256, manifest and answers partials for the finished `partial`; returns its sha256."""
-    digest = sha256_of(partial)
-    partial_name(names["sha256"]).write_text(f"{digest}  {names['tarball'].name}\n")
-    manifest = ctx.facts.get("manifest", {})
-    partial_name(names["manifest"]).write_text("".join(f"{n}\t{v}\n" for n, v in sorted(manifest.items())))
+    digest = sha256_file(partial)
+    partial_name(names["sha256"]).write_text(sha256_line(digest, names["tarball"].name))
+    write_manifest(partial_name(names["manifest"]), ctx.facts.get("manifest", {}))
     partial_name(names["answers"]).write_text(answers_text if answers_text is not None else render_answers(ctx.answers))
     ctx.facts["sha256"] = digest
     ctx.facts["artifact_bytes"] = partial.stat().st_size

@@ -11,7 +11,6 @@ one's shape with the new version in it.
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -21,9 +20,10 @@ from typing import TYPE_CHECKING
 from emi_tui.engine.image import layout
 from emi_tui.engine.answers.model import Answers, ImageFields, Output, PackageChanges, resolve
 from emi_tui.engine.build.job import output_lock
-from emi_tui.engine.artifact.compress import program_for
+from emi_tui.engine.artifact.extract import extract
+from emi_tui.engine.artifact.kinds import tar_read_args  # noqa: F401 (moved to the artifact table; steps import it from here)
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.artifact.read import ImageReadError, read_from_image
+from emi_tui.engine.artifact.read import ImageReadError, read_from_image, superblock
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.review.review import review_bytes
@@ -51,16 +51,13 @@ class Identity:
     fs_bytes: int
 
 
-def tar_read_args(compress: str) -> list[str]:
-    # pigz decompresses about 3x faster than gzip here; tar detects the other formats itself.
-    return ["--use-compress-program=pigz"] if compress == "gzip" and program_for("gzip", "pigz") else []
-
-
 def read_identity(img: Path) -> Identity:
     """Read an image's identity without mounting it (debugfs); ArtifactError when it is no ext2/3/4 image."""
-    done = subprocess.run(["dumpe2fs", "-h", str(img)], capture_output=True, text=True)
-    info = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
-    if done.returncode != 0 or "Block count" not in info:
+    try:
+        info = superblock(img)
+    except ImageReadError as exc:
+        raise ArtifactError(str(exc)) from None
+    if info is None:
         raise ArtifactError(f"{img.name} is not an ext2/3/4 filesystem image", hint="emi-tui modifies ext2/3/4 images")
     features = info.get("Filesystem features", "")
     fs_type = "ext4" if "extent" in features else "ext3" if "has_journal" in features else "ext2"
@@ -103,9 +100,8 @@ def look(survey) -> Identity:
     if survey.kind == "image":
         return read_identity(survey.path)
     with tempfile.TemporaryDirectory(prefix="emi-modify-look-") as tmp:
-        argv = ["tar", *tar_read_args(survey.compress), "-xf", str(survey.path), "-C", tmp, survey.image_member]
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0:
+        done = extract(survey.path, Path(tmp), [survey.image_member], compress=survey.compress)
+        if not done.ok:
             raise ArtifactError(f"{survey.path.name}: cannot extract {survey.image_member}: {done.stderr.strip()}")
         return read_identity(Path(tmp) / survey.image_member)
 

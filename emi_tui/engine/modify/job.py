@@ -14,34 +14,29 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, ContextManager, Literal
+from typing import Callable, ContextManager
 
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import ImageFields, Metadata
 from emi_tui.engine.build.job import LoggedSink, cancel_on_signals, choose_work_root, failure_event, run_step, warn_of_dead_builds
-from emi_tui.engine.artifact.compress import COMPRESSORS
+from emi_tui.engine.artifact.survey import ArtifactSurvey, survey_artifact
 from emi_tui.engine.run.context import BuildPaths
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.events import BuildDone, BuildStarted, EventSink, OutputLine
 from emi_tui.engine.image.imageid import now_epoch, utc_day
 from emi_tui.engine.run.cleanup import process_start_time
-from emi_tui.engine.modify.identity import ArtifactError, tar_read_args
+from emi_tui.engine.modify.identity import ArtifactError
 from emi_tui.engine.modify.steps import ModifyContext, modify_steps, release_loops, stop_chrooted
 from emi_tui.engine.run.mounts import MountStack, unmount_all_under, write_json_atomic
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.sizes import SizeError, human, parse_size
 from emi_tui.engine.build.package import discard_partials, publish
-
-KINDS_HINT = "give a .tgz/.tar.zst/.tar.xz built by emi-tui or laid out like the starter images (NAME/NAME.img), or a bare ext2/3/4 .img"
-#: Tarball suffixes and the output.compress each stands for (.tar.gz is the operators' older spelling of .tgz).
-TARBALLS = {**{c.suffix: c.name for c in COMPRESSORS.values()}, ".tar.gz": "gzip"}
 
 
 @dataclass
@@ -78,26 +73,6 @@ class ModifyRequest:
 
 
 @dataclass
-class ArtifactSurvey:
-    """What an artifact is, found without unpacking it: its kind, its layout and the size of its image."""
-
-    path: Path
-    kind: Literal["tarball", "image"]
-    compress: str  # the output.compress name the new artifact uses ("none" for a bare image)
-    image_member: str  # the image's path inside the tarball ("" for a bare .img)
-    members: list[str]  # the tarball's top-level entries, in order
-    image_bytes: int  # the image's apparent size
-
-    @property
-    def stem(self) -> str:
-        name = self.path.name
-        for suffix in (*TARBALLS, ".img"):
-            if name.lower().endswith(suffix):
-                return name[: -len(suffix)]
-        return name
-
-
-@dataclass
 class ModifyResult:
     """The outcome, with what the Done screen shows: both image-ids and the package diff."""
 
@@ -120,46 +95,6 @@ class ModifyResult:
     def image_id(self) -> str:
         """The new /etc/image-id (what a build's result calls `image_id`)."""
         return self.new_image_id
-
-
-def survey_artifact(path: Path) -> ArtifactSurvey:
-    """Tell what `path` is and where its image sits; EmiError (bad input) when emi-tui cannot modify it."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise EmiError(f"no such artifact: {path}", hint=KINDS_HINT)
-    if not path.is_file():
-        raise EmiError(f"{path} is not a regular file", hint=KINDS_HINT)
-    lower = path.name.lower()
-    if lower.endswith(".img"):
-        done = subprocess.run(["dumpe2fs", "-h", str(path)], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise EmiError(f"{path.name} is not an ext2/3/4 filesystem image", hint=KINDS_HINT)
-        return ArtifactSurvey(path, "image", "none", "", [], path.stat().st_size)
-    suffix = next((s for s in TARBALLS if lower.endswith(s)), None)
-    if suffix is None:
-        raise EmiError(f"{path.name} is neither an image (.img) nor an artifact tarball", hint=KINDS_HINT)
-    done = subprocess.run(["tar", *tar_read_args(TARBALLS[suffix]), "-tvf", str(path)], capture_output=True, text=True)
-    if done.returncode != 0:
-        why = (done.stderr.strip().splitlines() or [f"tar exited with {done.returncode}"])[0]
-        raise EmiError(f"{path.name} could not be read ({why})", hint="check that it is a complete tarball")
-    images, members = [], []
-    for line in done.stdout.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) < 6:
-            continue
-        mode, size, name = parts[0], parts[2], parts[5].split(" -> ")[0].removeprefix("./").rstrip("/")
-        if name.startswith("/") or ".." in name.split("/"):
-            raise EmiError(f"{path.name} holds a member outside its folder ({name})", hint="refusing to unpack it as root")
-        top = name.split("/")[0]
-        if name and top not in members:
-            members.append(top)
-        base = name.rsplit("/", 1)[-1]
-        if mode.startswith("-") and base.endswith(".img") and not base.startswith(("initrd", "initramfs")):
-            images.append((name, int(size)))
-    if len(images) != 1:
-        found = f"{len(images)} images ({', '.join(n for n, _ in images)})" if images else "no image (*.img)"
-        raise EmiError(f"{path.name} holds {found}", hint="an artifact carries exactly one NAME/NAME.img, as the starter images do")
-    return ArtifactSurvey(path, "tarball", TARBALLS[suffix], images[0][0], members, images[0][1])
 
 
 def request_problems(request: ModifyRequest, survey: ArtifactSurvey | None = None) -> list[tuple[str, EmiError]]:

@@ -20,10 +20,10 @@ from emi_tui.engine.errors import Severity, did_you_mean
 from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
 from emi_tui.engine.review import stampcheck
 from emi_tui.engine.review.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, check_stamp, parse_date, search_budget  # noqa: F401 (re-exported)
-from emi_tui.engine.artifact.read import ARTIFACT_SUFFIXES, HygieneCheck, ImageFacts, ImageReadError, inspect_image, is_artifact, read_from_artifact
+from emi_tui.engine.artifact.kinds import ARTIFACT_SUFFIXES, LISTED_ONLY_SUFFIXES, is_artifact, is_tarball
+from emi_tui.engine.artifact.read import HygieneCheck, ImageFacts, ImageReadError, inspect_image, read_from_artifact
 
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
-IMAGE_SUFFIXES = (".img", *ARTIFACT_SUFFIXES)
 # A text file bigger than this is not an image-id or a catalog; reading it all would only cost memory.
 _MAX_TEXT_BYTES = 4 << 20
 _SNIFF_BYTES = 64 << 10
@@ -34,7 +34,7 @@ _MAX_LINE_FINDINGS = 10
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 _OLD_LINE = re.compile(r"^(date|stamp)\s+(\S+)$")
 # Old catalogs also list .tar.bz2 tarballs, which emi-tui neither writes nor opens.
-_EXT = "|".join(re.escape(suffix[1:]) for suffix in (*IMAGE_SUFFIXES, ".tar.bz2"))
+_EXT = "|".join(re.escape(suffix[1:]) for suffix in (*ARTIFACT_SUFFIXES, *LISTED_ONLY_SUFFIXES))
 _TARBALL = re.compile(rf"^\S+\.(?:{_EXT})$", re.IGNORECASE)
 _WORD = r"[a-z0-9][a-z0-9.]*"
 _NAME = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*?)-emi$")
@@ -302,7 +302,7 @@ def _image_entry(source: str, facts: ImageFacts, in_artifact: bool) -> ReviewEnt
 
 def _review_image(path: Path) -> list[ReviewEntry]:
     try:
-        if is_artifact(path):
+        if is_tarball(path):
             return [_image_entry(str(path), facts, True) for facts in read_from_artifact(path)]
         return [_image_entry(str(path), inspect_image(path), False)]
     except ImageReadError as exc:
@@ -331,7 +331,7 @@ def _wanted(path: Path) -> bool:
     name = path.name.lower()
     if not path.is_file():
         return False
-    if name.endswith(IMAGE_SUFFIXES) or name == "image-id" or name.endswith(".image-id"):
+    if is_artifact(name) or name == "image-id" or name.endswith(".image-id"):
         return True
     # Catalogs have no fixed name (EMI-IDs, images.txt…), so likely candidates are sniffed.
     return (name.endswith(".txt") or "." not in name or "emi-id" in name) and _looks_like_ids(path)
@@ -358,7 +358,7 @@ def _review_path(path: Path) -> list[ReviewEntry]:
             return [_failed(str(path), "no such file or folder: check the path")]
         if not path.is_file():  # a FIFO or a device would block the read or never end
             return [_failed(str(path), "not a regular file: point the review at image-id files, catalogs or images")]
-        if path.name.lower().endswith(IMAGE_SUFFIXES):
+        if is_artifact(path):
             return _review_image(path)
         return _review_file(path)
     except OSError as exc:

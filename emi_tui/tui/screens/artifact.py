@@ -36,7 +36,7 @@ class ArtifactRead(Message):
 def read_artifact(text: str) -> ArtifactLook:
     """Survey and review the artifact at `text` (slow: run it off the UI loop)."""
     from emi_tui.engine.errors import EmiError
-    from emi_tui.engine.modify.job import survey_artifact
+    from emi_tui.engine.artifact.survey import survey_artifact
     from emi_tui.engine.review.review import review_paths
 
     path = Path(text.strip()).expanduser()

@@ -8,11 +8,8 @@ read-only TextArea (select and copy) and `c` copies them all.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,87 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TextArea
 from textual.worker import get_current_worker
 
+from emi_tui.engine.artifact.checksum import ChecksumCancelled, read_sha256_file, sha256_file
+from emi_tui.engine.artifact.kinds import is_tarball
+from emi_tui.engine.artifact.register import register_commands
 from emi_tui.engine.sizes import human
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
 from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
-
-#: tar's flags for each tarball suffix the build can write (see core.compress).
-TAR_FLAGS = {".tar.gz": "-xzf", ".tgz": "-xzf", ".tar.zst": "--zstd -xf", ".tar.xz": "-xJf", ".tar": "-xf"}
-_SHA256_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(.+?)\s*$")
-BLOCK = 4 * 1024 * 1024
-PROGRESS_EVERY_S = 0.1
-
-
-def _tar_suffix(name: str) -> str | None:
-    return next((suffix for suffix in TAR_FLAGS if name.endswith(suffix)), None)
-
-
-def read_sha256_file(path: Path) -> str | None:
-    """The digest that `<path>.sha256` (sha256sum format) records for `path`, if it does."""
-    sidecar = path.with_name(path.name + ".sha256")
-    try:
-        first = sidecar.read_text(encoding="utf-8", errors="replace").splitlines()[0]
-    except (OSError, IndexError):
-        return None
-    match = _SHA256_LINE.match(first)
-    if not match or Path(match.group(2)).name != path.name:
-        return None
-    return match.group(1).lower()
-
-
-def compute_sha256(
-    path: Path, progress: Callable[[int, int], None] = lambda done, total: None, cancelled: Callable[[], bool] = lambda: False
-) -> str | None:
-    """sha256 of a file in blocks, reporting progress at most every PROGRESS_EVERY_S; None if cancelled."""
-    total = path.stat().st_size
-    digest = hashlib.sha256()
-    done, last = 0, time.monotonic()
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK):
-            if cancelled():
-                return None
-            digest.update(block)
-            done += len(block)
-            if time.monotonic() - last >= PROGRESS_EVERY_S:
-                last = time.monotonic()
-                progress(done, total)
-    return digest.hexdigest()
-
-
-def register_commands(
-    artifacts: Iterable[Path], image_file: str | None, kernel_files: Iterable[str], kernel: bool, bucket: str
-) -> str:
-    """The euca2ools commands that bundle, upload and register the EKI, the ERI and the EMI."""
-    artifacts = [Path(p) for p in artifacts]
-    tarball = next((p for p in artifacts if _tar_suffix(p.name)), None)
-    image = image_file or next((p.name for p in artifacts if p.name.endswith(".img")), "IMAGE.img")
-    lines: list[str] = []
-    if tarball is not None:
-        suffix = _tar_suffix(tarball.name) or ""
-        lines += ["# unpack the image with its kernel and ramdisk", f"tar {TAR_FLAGS[suffix]} {tarball.name}", f"cd {tarball.name[: -len(suffix)]}", ""]
-    if kernel:
-        names = list(kernel_files)
-        found = {
-            "kernel": next((n for n in names if "vmlinuz" in n or "kernel" in n), "vmlinuz-VERSION"),
-            "ramdisk": next((n for n in names if "initrd" in n or "initramfs" in n), "initrd.img-VERSION"),
-        }
-        for what, letter in (("kernel", "k"), ("ramdisk", "r")):
-            name = found[what]
-            lines += [
-                f"# the {what} (E{letter.upper()}I): euca-register prints its e{letter}i-… id",
-                f"euca-bundle-image -i kvm-kernel/{name} --{what} true",
-                f"euca-upload-bundle -b {bucket} -m /tmp/{name}.manifest.xml",
-                f"euca-register {bucket}/{name}.manifest.xml",
-                "",
-            ]
-    register = f"euca-register {bucket}/{image}.manifest.xml"
-    lines += [
-        "# the image (EMI)" + (": put the eki-… and eri-… ids printed above in place of the X's" if kernel else ""),
-        f"euca-bundle-image -i {image}",
-        f"euca-upload-bundle -b {bucket} -m /tmp/{image}.manifest.xml",
-        register + (" --kernel eki-XXXXXXXX --ramdisk eri-XXXXXXXX" if kernel else ""),
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def _modify_diff(outcome: Any, facts: dict) -> tuple | None:
@@ -157,7 +79,7 @@ class DoneScreen(Screen):
         written = image_id_fields(self.image_id)
         self.bucket = getattr(image, "name", None) or written.get("image_name") or "BUCKET"
         # A modify keeps the artifact's layout: a tarball carries its kernel, a bare image does not.
-        kernel = bool(getattr(answers, "kernel", True)) if answers is not None else any(_tar_suffix(p.name) for p in self.artifacts)
+        kernel = bool(getattr(answers, "kernel", True)) if answers is not None else any(is_tarball(p) for p in self.artifacts)
         self.commands = register_commands(
             self.artifacts, getattr(image, "file", None) or written.get("image_file"), self.kernel_files, kernel, self.bucket
         )
@@ -166,7 +88,7 @@ class DoneScreen(Screen):
         self._sources: dict[Path, str] = {}
         self.sub_title = "dry run finished" if dry_run else ("image modified" if self.modify_diff else "image built")
         #: The tarball a boot test boots (None for a dry run, or when there is none).
-        self.boot_artifact = None if dry_run else next((p for p in self.artifacts if _tar_suffix(p.name)), None)
+        self.boot_artifact = None if dry_run else next((p for p in self.artifacts if is_tarball(p)), None)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -216,10 +138,12 @@ class DoneScreen(Screen):
                 if digest is not None:
                     self.post_message(ChecksumDone(path, digest, "from .sha256"))
                     continue
-                digest = compute_sha256(
+                digest = sha256_file(
                     path, lambda done, total: self.post_message(ChecksumProgress(path, done, total)), lambda: worker.is_cancelled
                 )
                 self.post_message(ChecksumDone(path, digest, "computed"))
+            except ChecksumCancelled:
+                return
             except OSError as exc:
                 self.post_message(ChecksumDone(path, None, f"unreadable: {exc.strerror or exc}"))
 

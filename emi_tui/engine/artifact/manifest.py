@@ -1,0 +1,36 @@
+"""The manifest written beside an artifact: every package installed in the image and its version.
+
+One line a package, `name<TAB>version`, sorted by name, so that two
+manifests compare with `diff` and read with `cut`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MANIFEST_SUFFIX = ".manifest"
+
+
+def render_manifest(packages: dict[str, str]) -> str:
+    """The manifest's text for `packages` (name -> version)."""
+    return "".join(f"{name}\t{version}\n" for name, version in sorted(packages.items()))
+
+
+def write_manifest(path: Path, packages: dict[str, str]) -> None:
+    """Write the manifest of `packages` to `path`."""
+    path.write_text(render_manifest(packages), encoding="utf-8")
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    """name -> version from a manifest's text; lines that are not `name<TAB>version` are skipped."""
+    packages: dict[str, str] = {}
+    for line in text.splitlines():
+        name, tab, version = line.partition("\t")
+        if tab and name:
+            packages[name] = version
+    return packages
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """name -> version from the manifest at `path`."""
+    return parse_manifest(path.read_text(encoding="utf-8", errors="replace"))
