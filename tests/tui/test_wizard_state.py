@@ -10,6 +10,7 @@ import pytest
 
 from conftest import MIRROR, TODAY, VALID_ANSWERS
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.run import runner
 from emi_tui.tui.wizard_state import (
     WizardState,
     apt_package_info,
@@ -123,11 +124,11 @@ def fake_apt(tmp_path: Path, monkeypatch, script: str) -> None:
     tool = bin_dir / "apt-cache"
     tool.write_text("#!/bin/sh\n" + script)
     tool.chmod(0o755)
-    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setitem(runner.BASE_ENV, "PATH", str(bin_dir))  # the PATH every child of the runner gets
 
 
 def test_apt_info_reads_the_installed_size(tmp_path, monkeypatch):
-    fake_apt(tmp_path, monkeypatch, 'echo "Package: $4"; echo "Installed-Size: 1234"\n')
+    fake_apt(tmp_path, monkeypatch, '[ "$3" = -- ] && echo "Package: $4"; echo "Installed-Size: 1234"\n')
     info = apt_package_info("htop")
     assert (info.known, info.installed_bytes) == (True, 1234 * 1024)
     assert info.describe() == "1.2 MB installed"
@@ -136,6 +137,6 @@ def test_apt_info_reads_the_installed_size(tmp_path, monkeypatch):
 def test_apt_that_knows_nothing_or_is_missing_says_unknown(tmp_path, monkeypatch):
     fake_apt(tmp_path, monkeypatch, "echo 'E: No packages found' >&2; exit 100\n")
     assert apt_package_info("nosuch").describe() == "unknown to this workstation's apt"
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setitem(runner.BASE_ENV, "PATH", str(tmp_path / "empty"))
     assert apt_package_info("htop").known is False
     assert apt_package_info("--help").known is False  # never handed to apt-cache as an option

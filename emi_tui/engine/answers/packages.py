@@ -7,13 +7,15 @@ values ("curl; rm -rf /") before anything runs.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import Callable
 
+from emi_tui.engine.run.runner import CommandFailed, run_captured
 from emi_tui.engine.sizes import human
+
+#: apt-cache answers from its local lists in well under a second; a minute means something is stuck.
+APT_CACHE_SECONDS = 30.0
 
 # Debian policy 5.6.1: lower case letters, digits, + - . ; at least two characters, starting alphanumeric.
 _DEB = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
@@ -60,14 +62,11 @@ def apt_package_info(name: str) -> PackageInfo:
     """Ask `apt-cache show` about `name` (slow: run it in a thread, never on the UI loop)."""
     if package_name_problem(name, "deb"):
         return PackageInfo(name, False)  # never hand apt-cache something that could read as an option
-    env = dict(os.environ, LC_ALL="C")
     try:
-        result = subprocess.run(
-            ["apt-cache", "show", "--no-all-versions", name], capture_output=True, text=True, timeout=30, env=env
-        )
-    except (OSError, subprocess.SubprocessError):
+        result = run_captured(["apt-cache", "show", "--no-all-versions", "--", name], timeout=APT_CACHE_SECONDS, env={"LC_ALL": "C"})
+    except CommandFailed:  # not installed, or stuck: the wizard just cannot say
         return PackageInfo(name, False)
-    if result.returncode != 0 or "Package:" not in result.stdout:
+    if not result.ok or "Package:" not in result.stdout:
         return PackageInfo(name, False)
     match = re.search(r"^Installed-Size:\s*(\d+)", result.stdout, re.MULTILINE)
     return PackageInfo(name, True, int(match.group(1)) * 1024 if match else None)

@@ -6,14 +6,17 @@ never written: QEMU works on a copy-on-write overlay. A second blank disk is
 ephemeral0. The guest's 169.254.169.254:80 reaches our service through
 guestfwd's per-connection relay; its SSH port is forwarded to the loopback,
 and the checks that need a look inside log in with the key the service served.
+
+Every command goes through the runner: QEMU through `start_process` (it runs
+until the checks are done, then is stopped), the tools and ssh through
+`run_captured` with a timeout. A command that runs past its timeout fails
+the boot test with a message naming it (exit 1), never a traceback.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,16 +25,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import pexpect
-
 from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.kinds import stem as artifact_stem
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 
 #: A working KVM prints the kernel banner in well under a second; a broken one prints nothing.
 KVM_PROBE_SECONDS = 6
+#: qemu-img, mke2fs on the 256 MiB ephemeral disk, ssh-keygen: each takes a second or two.
+TOOL_SECONDS = 120.0
+#: One ssh into the guest (connecting is bounded apart by ConnectTimeout=10).
+SSH_SECONDS = 60.0
+#: The poweroff over ssh often never answers: the guest drops the connection as it goes down.
+POWEROFF_SECONDS = 20.0
+#: Where the emi_tui package being run lives, so the relay QEMU starts runs the same code.
+_PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
@@ -112,16 +122,23 @@ class BootTest:
             self.on_check(check)
 
     def run(self) -> BootReport:
+        """Boot, check, stop QEMU and remove the scratch files; a command past its timeout raises EmiError (exit 1)."""
+        try:
+            return self._run()
+        except CommandTimedOut as exc:
+            raise EmiError(f"boot test failed: {exc.message}", hint=exc.hint, exit_code=1) from None
+
+    def _run(self) -> BootReport:
         began = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="emi-boot-") as scratch:
             tmp = Path(scratch)
             guest = extract_guest(self.artifact, tmp, self.kernel, self.ramdisk)
             overlay, ephemeral, key = tmp / "overlay.qcow2", tmp / "ephemeral0.img", tmp / "id_ed25519"
-            _quiet(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(guest.image.resolve()), str(overlay)])
+            self._quiet(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(guest.image.resolve()), "--", str(overlay)])
             with open(ephemeral, "wb") as blank:
                 blank.truncate(256 * 1024**2)
-            _quiet(["mke2fs", "-q", "-F", "-t", "ext3", str(ephemeral)])
-            _quiet(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "emi-boot-test", "-f", str(key)])
+            self._quiet(["mke2fs", "-q", "-F", "-t", "ext3", "--", str(ephemeral)])
+            self._quiet(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "emi-boot-test", "-f", str(key)])
             user_data = f"#!/bin/sh\necho {self.marker} >/root/emi-boot-test-marker\necho {self.marker} >/dev/console\n"
             data = InstanceData(public_key=(tmp / "id_ed25519.pub").read_text(), user_data=user_data.encode(), hostname="emi-boot-test", ephemeral_device="vdb")
             with MetadataServer(data, log=lambda line: self.on_line(f"metadata: {line}")) as server:
@@ -129,10 +146,17 @@ class BootTest:
         checks = list(self.checks.values())
         return BootReport(checks, self.console_log, accel, time.monotonic() - began, self.notes)
 
-    def _spawn(self, argv: list[str], log) -> pexpect.spawn:
-        child = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", codec_errors="replace", timeout=None, echo=False)
-        child.logfile_read = log
-        return child
+    def _quiet(self, argv: list[str]) -> None:
+        """Run a preparation tool; its failure (not its timeout) means the host lacks something."""
+        done = run_captured(argv, timeout=TOOL_SECONDS, cancel=self.cancel)
+        if not done.ok:
+            tool = argv[0]
+            raise EmiError(f"{tool} failed: {(done.stderr or done.stdout).strip()}", hint=f"is {tool} installed? (apt-get install qemu-utils openssh-client e2fsprogs)")
+
+    def _ssh(self, user: str, command: str, key: Path, ssh_port: int, timeout: float | None = None) -> str:
+        """What `command` printed when run in the guest as `user` (stdout only); `timeout` defaults to SSH_SECONDS."""
+        argv = ssh_argv(key, ssh_port, user, command)
+        return run_captured(argv, timeout=SSH_SECONDS if timeout is None else timeout, cancel=self.cancel).stdout
 
     def _boot(self, guest: GuestFiles, overlay: Path, ephemeral: Path, key: Path, metadata_port: int) -> str:
         ssh_port = free_port()
@@ -140,11 +164,12 @@ class BootTest:
         with open(self.console_log, "w", encoding="utf-8", errors="replace") as log:
             for accel in accels:
                 self.started = time.monotonic()
-                child = self._spawn(qemu_argv(guest, overlay, ephemeral, guest.label, accel, ssh_port, metadata_port), log)
+                argv = qemu_argv(guest, overlay, ephemeral, guest.label, accel, ssh_port, metadata_port)
+                child = start_process(argv, env={"PYTHONPATH": str(_PACKAGE_ROOT)}, log=log)
                 try:
                     limit = KVM_PROBE_SECONDS if accel == "kvm" and len(accels) > 1 else self.timeout
                     if not self._expect(child, r"Linux version", limit):
-                        why = f"QEMU exited: {self.last_line}" if not child.isalive() else f"no kernel message within {limit:.0f} s"
+                        why = f"QEMU exited: {self.last_line}" if not child.is_alive() else f"no kernel message within {limit:.0f} s"
                         if accel == "kvm" and len(accels) > 1:
                             self.notes.append(f"KVM is not usable ({why}): falling back to TCG (software emulation)")
                             self.on_line(self.notes[-1])
@@ -155,27 +180,26 @@ class BootTest:
                     self._watch(child, key, ssh_port)
                     return accel
                 finally:
-                    _stop(child)
+                    child.stop()
         return accels[-1]
 
     def _remaining(self) -> float:
         return max(0.0, self.timeout - (time.monotonic() - self.started))
 
-    def _expect(self, child: pexpect.spawn, pattern: str, limit: float) -> bool:
+    def _expect(self, child: Process, pattern: str, limit: float) -> bool:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if self.cancel.is_set():
                 raise EmiError("boot test cancelled")
-            try:
-                child.expect([pattern, r"\r?\n"], timeout=min(1.0, max(0.05, deadline - time.monotonic())))
-            except pexpect.TIMEOUT:
+            found = child.expect([pattern, r"\r?\n"], timeout=min(1.0, max(0.05, deadline - time.monotonic())))
+            if found == TIMED_OUT:
                 continue
-            except pexpect.EOF:
+            if found == ENDED:
                 return False
-            line = (child.before or "").strip()
+            line = child.before.strip()
             if line:
                 self._console(line)
-            if child.match and child.match.re.pattern == pattern:
+            if found == 0:
                 return True
         return False
 
@@ -187,22 +211,22 @@ class BootTest:
         if self.marker in line:
             self._pass("user-data ran", "marker printed on the console")
 
-    def _watch(self, child: pexpect.spawn, key: Path, ssh_port: int) -> None:
+    def _watch(self, child: Process, key: Path, ssh_port: int) -> None:
         if not self._expect(child, r"emi-rc\.local: done", self._remaining()):
             self._fail("rc.local ran", f"no 'emi-rc.local: done' on the console within {self.timeout:.0f} s")
             return
         self._pass("rc.local ran")
         # rc.local starts the user-data in the background and says "done" first.
         if self._expect(child, r"emi-rc\.local: user-data: (ran|not|none|no )", min(60.0, self._remaining())):
-            self._console((child.after or "").strip())
+            self._console(child.after.strip())
         self._inspect(child, key, ssh_port)
         try:
-            subprocess.run(ssh_argv(key, ssh_port, self.ssh_user, "sudo -n systemctl poweroff || systemctl poweroff"), capture_output=True, timeout=20)
-        except subprocess.TimeoutExpired:
+            self._ssh(self.ssh_user, "sudo -n systemctl poweroff || systemctl poweroff", key, ssh_port, POWEROFF_SECONDS)
+        except CommandTimedOut:
             pass
         self._expect(child, r"reboot: Power down", min(30.0, self._remaining() + 30))
 
-    def _inspect(self, child: pexpect.spawn, key: Path, ssh_port: int) -> None:
+    def _inspect(self, child: Process, key: Path, ssh_port: int) -> None:
         sudo = "" if self.ssh_user == "root" else "sudo -n "
         script = (
             "echo '--authorized_keys'; cat ~/.ssh/authorized_keys; "
@@ -214,8 +238,7 @@ class BootTest:
         output = ""
         deadline = time.monotonic() + min(90.0, max(30.0, self._remaining()))
         while time.monotonic() < deadline and "--end" not in output:
-            done = subprocess.run(ssh_argv(key, ssh_port, self.ssh_user, script), capture_output=True, text=True, timeout=60)
-            output = done.stdout
+            output = self._ssh(self.ssh_user, script, key, ssh_port)
             if "--end" not in output:
                 self._expect(child, r"\n", 2.0)  # keep reading the console while sshd comes up
         if "--end" not in output:
@@ -244,9 +267,9 @@ class BootTest:
         else:
             self._fail("/etc/image-id readable", "no image_stamp in /etc/image-id")
         if self.ssh_user == "ec2-user":
-            root = subprocess.run(ssh_argv(key, ssh_port, "root", "true"), capture_output=True, text=True, timeout=60)
-            self.notes.append(f"root login answers: {root.stdout.strip().splitlines()[0] if root.stdout.strip() else '(nothing)'}")
-            if "ec2-user" not in root.stdout:
+            root = self._ssh("root", "true", key, ssh_port)
+            self.notes.append(f"root login answers: {root.strip().splitlines()[0] if root.strip() else '(nothing)'}")
+            if "ec2-user" not in root:
                 self.checks["SSH key installed"].passed = False
                 self._fail("SSH key installed", "root does not answer with the 'login as ec2-user' message")
 
@@ -263,20 +286,7 @@ def _sections(output: str) -> dict[str, str]:
     return sections
 
 
-def _quiet(argv: list[str]) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True)
-    if done.returncode != 0:
-        tool = argv[0]
-        raise EmiError(f"{tool} failed: {(done.stderr or done.stdout).strip()}", hint=f"is {tool} installed? (apt-get install qemu-utils openssh-client e2fsprogs)")
-
-
-def _stop(child: pexpect.spawn) -> None:
-    if child.isalive():
-        child.terminate(force=True)
-    child.close(force=True)
-
-
 def require_tools() -> None:
     for tool, package in (("qemu-system-x86_64", "qemu-system-x86"), ("qemu-img", "qemu-utils"), ("ssh", "openssh-client"), ("ssh-keygen", "openssh-client")):
-        if shutil.which(tool) is None:
+        if which(tool) is None:
             raise EmiError(f"{tool} is not installed", hint=f"apt-get install {package}")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import shutil
-import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,15 +19,21 @@ from pathlib import Path
 from typing import Iterator
 
 from emi_tui.engine import paths
+from emi_tui.engine.run.runner import CommandFailed, run_captured, which
 
 FORMAT = 1
+#: `--version` answers at once; a tool that does not is treated as of unknown version.
+VERSION_SECONDS = 30.0
 
 
 def tool_version(tool: str) -> str:
     """The bootstrap tool's version, part of the key (a new debootstrap makes a different base)."""
-    if shutil.which(tool) is None:
+    if which(tool) is None:
         return "absent"
-    done = subprocess.run([tool, "--version"], capture_output=True, text=True)
+    try:
+        done = run_captured([tool, "--version"], timeout=VERSION_SECONDS)
+    except CommandFailed:
+        return "unknown"
     text = (done.stdout or done.stderr).strip()
     return text.splitlines()[0] if text else "unknown"
 

@@ -6,12 +6,13 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 
 from __future__ import annotations
 
-import subprocess
-
 from emi_tui.engine.answers.model import Repository
 from emi_tui.engine.run.context import BuildContext
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.runner import run_captured
 
+#: Listing the installed packages reads the package database: seconds, even for a big image.
+QUERY_SECONDS = 300.0
 APT_OPTIONS = ["-o", "APT::Color=0", "-o", "Dpkg::Use-Pty=0", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 
 
@@ -166,8 +167,8 @@ def query(ctx: BuildContext, argv: list[str]) -> str:
     if ctx.dry_run:
         ctx.chroot(argv)
         return ""
-    done = subprocess.run(["chroot", str(ctx.paths.root), *argv], capture_output=True, text=True)
-    if done.returncode != 0:
+    done = run_captured(["chroot", "--", str(ctx.paths.root), *argv], timeout=QUERY_SECONDS, cancel=ctx.cancel)
+    if not done.ok:
         raise EmiError(f"{argv[0]} failed inside the image: {(done.stderr or done.stdout).strip()[:300]}", hint="the image's package database may be damaged")
     return done.stdout
 

@@ -5,18 +5,25 @@ dependencies. The image's package set is the closure of what debootstrap's
 minbase installs (Priority: required, plus apt), the recipe's base and default
 lists and the operator's additions. Summing it gives an estimate good to a
 few per cent, and it also tells which requested packages do not exist.
+
+The parsed index is kept beside the download as JSON, never as a pickle: the
+cache folder can be pointed anywhere (EMI_TUI_CACHE_DIR) and root reads it,
+so whatever is found there must be data that cannot run code. A parse that
+is too big, malformed or of the wrong shape is a cache miss.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import lzma
-import pickle
+import os
 import re
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError, did_you_mean
@@ -26,6 +33,9 @@ _SPLIT_DEP = re.compile(r"\s*,\s*")
 # What dpkg and apt leave that no Installed-Size counts: the initramfs, the dpkg database, logs.
 EXTRA_BYTES = 80 * 1024**2
 MARGIN = 1.10
+#: The parse of a full Debian main index is tens of MiB of JSON; far more is not ours.
+PARSED_MAX_BYTES = 256 * 1024**2
+PARSED_FORMAT = 1
 
 
 @dataclass
@@ -64,6 +74,26 @@ class PackageIndex:
             if fields.get("Priority") == "required":
                 index.required.append(name)
         return index
+
+    @classmethod
+    def from_json(cls, data: object) -> "PackageIndex | None":
+        """The index a `to_json` document describes, or None when the document is not of that shape."""
+        if not isinstance(data, dict) or data.get("format") != PARSED_FORMAT:
+            return None
+        sizes, depends, provides, required = (data.get(k) for k in ("sizes_kb", "depends", "provides", "required"))
+        if not (isinstance(sizes, dict) and isinstance(depends, dict) and isinstance(provides, dict) and isinstance(required, list)):
+            return None
+        if not all(type(v) is int for v in sizes.values()) or not all(isinstance(v, str) for v in provides.values()):
+            return None
+        if not all(isinstance(n, str) for n in required):
+            return None
+        for groups in depends.values():
+            if not isinstance(groups, list) or not all(isinstance(g, list) and all(isinstance(a, str) for a in g) for g in groups):
+                return None
+        return cls(sizes, depends, provides, required)  # JSON object keys are always str
+
+    def to_json(self) -> dict:
+        return {"format": PARSED_FORMAT, **asdict(self)}
 
     def resolve(self, name: str) -> str | None:
         if name in self.sizes_kb:
@@ -114,21 +144,45 @@ def fetch_index(url: str, timeout: float = 30.0) -> str:
 
 
 def load_index(url: str) -> PackageIndex:
-    """The parsed index at `url`; the parse is kept beside the download (parsing takes seconds)."""
+    """The parsed index at `url`; the parse is kept beside the download as JSON (parsing takes seconds)."""
     cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
-    parsed = cached.with_suffix(".pickle")
+    parsed = cached.with_suffix(".json")
     fresh = cached.is_file() and time.time() - cached.stat().st_mtime <= INDEX_MAX_AGE
     if fresh and parsed.is_file() and parsed.stat().st_mtime >= cached.stat().st_mtime:
-        try:
-            return pickle.loads(parsed.read_bytes())
-        except Exception:  # a damaged or foreign pickle is re-made below
-            parsed.unlink(missing_ok=True)
-    text = fetch_index(url)
-    index = PackageIndex.parse(text)
-    tmp = parsed.with_suffix(f".{time.time_ns()}.tmp")
-    tmp.write_bytes(pickle.dumps(index))
-    tmp.replace(parsed)
+        index = _read_parsed(parsed)
+        if index is not None:
+            return index
+    index = PackageIndex.parse(fetch_index(url))
+    _write_parsed(parsed, index)
+    cached.with_suffix(".pickle").unlink(missing_ok=True)  # what older versions kept: never read again
     return index
+
+
+def _read_parsed(path: Path) -> PackageIndex | None:
+    """The index stored at `path`, or None (a cache miss) when it is too big, unreadable or malformed."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(PARSED_MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > PARSED_MAX_BYTES:
+        return None
+    try:
+        return PackageIndex.from_json(json.loads(data))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _write_parsed(path: Path, index: PackageIndex) -> None:
+    """Store `index` at `path` whole or not at all: a new file (never through a planted link), then a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(index.to_json(), handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # only a cache: the estimate goes on without it
 
 
 @dataclass

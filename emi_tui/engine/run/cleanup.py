@@ -13,13 +13,16 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emi_tui.engine import paths
 from emi_tui.engine.run.mounts import mounts_under, unmount
+from emi_tui.engine.run.runner import CommandFailed, run_captured
+
+#: losetup answers from the kernel at once; cleanup goes on without it rather than hang.
+LOSETUP_SECONDS = 30.0
 
 
 def process_start_time(pid: int) -> str | None:
@@ -62,8 +65,11 @@ class DeadBuild:
 
 
 def loops_under(folder: Path) -> list[str]:
-    done = subprocess.run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], capture_output=True, text=True)
-    if done.returncode != 0 or not done.stdout.strip():
+    try:
+        done = run_captured(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], timeout=LOSETUP_SECONDS)
+    except CommandFailed:
+        return []
+    if not done.ok or not done.stdout.strip():
         return []
     prefix = str(folder).rstrip("/") + "/"
     devices = json.loads(done.stdout).get("loopdevices", [])
@@ -119,7 +125,10 @@ def clean(dead: DeadBuild, say=print) -> list[str]:
         else:
             failures.append(f"still mounted: {point}")
     for loop in set(dead.loops) | set(loops_under(dead.work)):
-        subprocess.run(["losetup", "--detach", loop], capture_output=True)
+        try:  # losetup takes the device as --detach's argument: "--" would be read as a device name
+            run_captured(["losetup", "--detach", loop], timeout=LOSETUP_SECONDS)
+        except CommandFailed:
+            pass
         say(f"detached {loop}")
     if failures:
         return failures  # never delete a folder that still has something mounted in it

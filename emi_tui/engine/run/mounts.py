@@ -4,19 +4,24 @@ A `MountStack` records every mount it makes (in memory and in the build's
 state file, so `emi-tui cleanup` can undo the mounts of a build that was
 killed) and unmounts them in reverse order when closed. Closing checks
 /proc/self/mountinfo: nothing under the build's folders may remain.
+
+mount and umount run through the runner with a timeout but never with the
+cancel event: undoing a mount is exactly what a cancelled build must still do.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Callable
 
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.runner import CommandFailed, run_captured
 
 CHROOT_BINDS = ("proc", "sys", "dev", "dev/pts")
+#: A mount or unmount is near instant; one that hangs (a stuck loop device) is given up on, not waited for forever.
+MOUNT_SECONDS = 120.0
 
 
 def _unescape(path: str) -> str:
@@ -50,11 +55,11 @@ class MountStack:
         self._log = log
 
     def mount(self, argv_tail: list[str], target: Path) -> None:
-        """`mount ARGV_TAIL TARGET`, remembered for unmounting."""
+        """`mount OPTIONS -- SOURCE TARGET` (`argv_tail` is the options, then the source), remembered for unmounting."""
         target.mkdir(parents=True, exist_ok=True)
-        argv = ["mount", *argv_tail, str(target)]
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0:
+        *options, source = argv_tail
+        done = run_captured(["mount", *options, "--", source, str(target)], timeout=MOUNT_SECONDS)
+        if not done.ok:
             raise EmiError(f"cannot mount {target}: {done.stderr.strip() or done.stdout.strip()}", hint="emi-tui must run as root")
         self.mounted.append(str(target.resolve()))
         self._record(list(self.mounted))
@@ -81,9 +86,17 @@ def unmount(target: str) -> bool:
     """Unmount `target` (lazily if it is busy); True when it is no longer mounted."""
     if target not in mount_points():
         return True
-    if subprocess.run(["umount", target], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "--lazy", target], capture_output=True)
+    if not _umount(["umount", "--", target]):
+        _umount(["umount", "--lazy", "--", target])
     return target not in mount_points()
+
+
+def _umount(argv: list[str]) -> bool:
+    """Whether umount succeeded; one that cannot start or hangs counts as a failure, so the caller goes on."""
+    try:
+        return run_captured(argv, timeout=MOUNT_SECONDS).ok
+    except CommandFailed:
+        return False
 
 
 def unmount_all_under(folder: Path) -> list[str]:

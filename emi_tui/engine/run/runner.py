@@ -2,12 +2,19 @@
 
 Every command is an argv list (never a shell string), with an environment
 built from scratch (`command_env`), not the operator's whole environment.
-Two forms share that contract:
+Three forms share that contract:
 
 - `run_command` streams a long command's output line by line on a pty (the
   build's apt, debootstrap, mke2fs, tar): cancel and a timeout are honoured;
 - `run_captured` runs a short query (debugfs, losetup, dumpe2fs, tar -t, QEMU
-  tools) with pipes and returns its output, bounded in time and in size.
+  tools) with pipes and returns its output, bounded in time and in size;
+- `start_process` starts a long-running child that the caller watches and
+  stops itself (the QEMU guest of a boot test): a `Process` handle reads its
+  output pattern by pattern, and `stop()` ends its whole session and reaps it.
+
+Tests that put fake tools first on the children's PATH change
+`BASE_ENV["PATH"]` (monkeypatch.setitem); `which` looks a program up on that
+same PATH, so a check for a tool agrees with what the child will run.
 
 No other module may call subprocess or spawn a child: a test enforces it. pexpect gives the child
 a wide pseudo-terminal, so apt and debootstrap print as they do for a person,
@@ -21,12 +28,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TextIO
 
 import pexpect
 
@@ -60,8 +68,17 @@ def command_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def which(program: str) -> str | None:
+    """Where `program` is on the children's PATH (not the operator's), or None when it is not there."""
+    return shutil.which(program, path=command_env()["PATH"])
+
+
 class CommandFailed(EmiError):
     """A command exited non-zero, waited on a prompt, or was cancelled."""
+
+
+class CommandTimedOut(CommandFailed):
+    """A command ran past its timeout and was stopped (its message names the command)."""
 
 
 class Cancelled(EmiError):
@@ -144,7 +161,7 @@ def run_command(
                 raise Cancelled(f"cancelled while running {argv[0]}")
             if timeout is not None and time.monotonic() - started > timeout:
                 _terminate(child)
-                raise CommandFailed(f"{argv[0]} did not finish within {timeout:g} s", hint=f"the command was: {describe_argv(argv)[:200]}")
+                raise CommandTimedOut(f"{argv[0]} did not finish within {timeout:g} s", hint=f"the command was: {describe_argv(argv)[:200]}")
             try:
                 chunk = child.read_nonblocking(size=65536, timeout=0.2)
             except pexpect.TIMEOUT:
@@ -276,7 +293,7 @@ def run_captured(
             if truncated.is_set():
                 break
             if time.monotonic() > deadline:
-                raise CommandFailed(f"{argv[0]} did not finish within {timeout:g} s", hint=f"the command was: {describe_argv(argv)[:200]}")
+                raise CommandTimedOut(f"{argv[0]} did not finish within {timeout:g} s", hint=f"the command was: {describe_argv(argv)[:200]}")
             time.sleep(0.02)
     finally:
         if child.poll() is None:
@@ -306,3 +323,65 @@ def _kill_session(child: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             continue
     child.wait()
+
+
+#: What `Process.expect` returns when no pattern matched: the time ran out, or the child's output ended.
+TIMED_OUT, ENDED = -1, -2
+
+
+class Process:
+    """A long-running child from `start_process`: read its output with `expect`, and always `stop()` it."""
+
+    def __init__(self, child: pexpect.spawn, argv: list[str]):
+        self._child, self.argv = child, argv
+        #: The text read before the last match, and the match itself.
+        self.before, self.after = "", ""
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def is_alive(self) -> bool:
+        return self._child.isalive()
+
+    def expect(self, patterns: Sequence[str], timeout: float) -> int:
+        """Read output until one of `patterns` (regular expressions) matches, for at most `timeout` seconds.
+
+        Returns the index of the pattern that matched (`before` and `after` hold
+        the text before it and the match), `TIMED_OUT`, or `ENDED` when the
+        child closed its output (it exited; `before` holds what was left).
+        """
+        try:
+            index = self._child.expect(list(patterns), timeout=timeout)
+        except pexpect.TIMEOUT:
+            return TIMED_OUT
+        except pexpect.EOF:
+            self.before, self.after = self._child.before or "", ""
+            return ENDED
+        self.before, self.after = self._child.before or "", self._child.after or ""
+        return index
+
+    def stop(self) -> None:
+        """End the child's whole session (SIGTERM, a grace period, SIGKILL) and reap it; calling it again does nothing."""
+        _terminate(self._child)
+
+
+def start_process(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | None = None, log: TextIO | None = None,
+) -> Process:
+    """Start `argv` on a pty in its own session, for a caller that watches its output and ends it.
+
+    Nothing here waits for the child or bounds it in time: the caller's
+    `expect` calls carry the timeouts, and the caller must `stop()` it on every
+    exit path (a `finally`). `env` is added to `command_env()`; `log`, when
+    given, receives everything the child prints.
+    """
+    argv = [str(a) for a in argv]
+    try:
+        child = pexpect.spawn(
+            argv[0], argv[1:], env=command_env(env), cwd=cwd, encoding="utf-8", codec_errors="replace", echo=False, timeout=None,
+        )
+    except pexpect.ExceptionPexpect as exc:
+        raise CommandFailed(f"cannot start {argv[0]}: {exc}", hint=f"is {argv[0]} installed?") from None
+    child.logfile_read = log
+    return Process(child, argv)
