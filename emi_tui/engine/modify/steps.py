@@ -25,7 +25,7 @@ from typing import Any
 from emi_tui.engine.image import layout
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import APT_OPTIONS, family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.imageid import ImageId
@@ -50,8 +50,8 @@ TOOLS = {**build_preflight.TOOLS, "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs
 
 
 @dataclass
-class ModifyContext(BuildContext):
-    """A BuildContext (answers and recipe come from the image) plus what a modify works on."""
+class ModifyContext(JobContext):
+    """A JobContext (answers and recipe come from the image) plus what a modify works on."""
 
     request: Any = None  # the ModifyRequest
     survey: Any = None  # the ArtifactSurvey
