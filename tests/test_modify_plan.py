@@ -20,7 +20,7 @@ import pytest
 
 from emi_tui.cli import main
 from emi_tui.engine.image import layout
-from emi_tui.engine.run.events import BuildStarted, StepStarted
+from emi_tui.engine.run.events import JobStarted, StepStarted
 from emi_tui.engine.image.imageid import ImageId, utc_today
 from emi_tui.engine.modify.job import ModifyRequest, plan_lines, run_modify
 from emi_tui.engine.modify.identity import next_file, next_version
@@ -141,7 +141,7 @@ def test_the_core_api_gives_the_plan_and_both_image_ids(tarball):
     (new,) = review_bytes("new image-id", result.new_image_id.encode())
     stamped_day = parse_date(new.fields["image_date"]).strftime("%Y.%m.%d")
     assert new.fields["image_version"] == stamped_day
-    assert isinstance(events[0], BuildStarted) and [e.step for e in events if isinstance(e, StepStarted)] == [s.name for s in modify_steps()]
+    assert isinstance(events[0], JobStarted) and [e.step for e in events if isinstance(e, StepStarted)] == [s.name for s in modify_steps()]
     lines = plan_lines(ModifyRequest(tarball, add=["htop"]))
     assert lines[0].startswith("1. preflight") and any("install -y --no-install-recommends htop" in line for line in lines)
 

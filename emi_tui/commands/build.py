@@ -21,7 +21,7 @@ from emi_tui.commands.console import err, out, report_error
 from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.run.events import BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.engine.answers.recipes import RecipeBook
 
 STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}
@@ -37,7 +37,7 @@ class LiveView:
         self.task = self.progress.add_task("build", total=1)
 
     def handle(self, event) -> None:
-        if isinstance(event, BuildStarted):
+        if isinstance(event, JobStarted):
             self.steps = {name: {"state": "pending", "began": 0.0, "seconds": None, "note": ""} for name in event.steps}
             self.progress.update(self.task, total=len(event.steps), completed=0)
         elif isinstance(event, StepStarted):
@@ -47,7 +47,7 @@ class LiveView:
         elif isinstance(event, StepFinished):
             self.steps[event.step].update(state="skipped" if event.skipped else "done", seconds=event.seconds, note=event.note)
             self.progress.advance(self.task)
-        elif isinstance(event, BuildFailed) and event.step in self.steps:
+        elif isinstance(event, JobFailed) and event.step in self.steps:
             self.steps[event.step]["state"] = "failed"
 
     def __rich__(self) -> Group:
@@ -64,7 +64,7 @@ class LiveView:
 
 def _plain(event) -> None:
     """One line per step event, for logs and CI."""
-    if isinstance(event, BuildStarted):
+    if isinstance(event, JobStarted):
         out.print(f"build: {len(event.steps)} steps; log: {event.log_path}", markup=False)
     elif isinstance(event, StepStarted):
         out.print(f"==> {event.step}: {event.description}", markup=False)

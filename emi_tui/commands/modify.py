@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from emi_tui.commands.console import err, out
     from emi_tui.engine.answers.model import validate_file
     from emi_tui.engine.errors import EmiError
-    from emi_tui.engine.run.events import BuildStarted, OutputLine
+    from emi_tui.engine.run.events import JobStarted, OutputLine
     from emi_tui.engine.modify.job import ModifyRequest, run_modify
     from emi_tui.engine.answers.recipes import RecipeBook
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
                 live.start()
 
     def sink(event) -> None:
-        if isinstance(event, BuildStarted):
+        if isinstance(event, JobStarted):
             out.print(f"modify: {len(event.steps)} steps; log: {event.log_path}", markup=False)
         elif not in_shell:  # the shell's lines are already on the terminal, and in the log
             _plain(event)

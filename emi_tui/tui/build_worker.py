@@ -24,13 +24,13 @@ from typing import Any, Callable, ContextManager, Iterator
 
 from textual.message import Message
 
-from emi_tui.engine.run.events import BuildEvent
+from emi_tui.engine.run.events import JobEvent
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 
 Runner = Callable[..., Any]
 """`run_build(answers, recipe, sink, cancel, options, answers_path=…) -> BuildResult` or a stand-in."""
 
-Deliver = Callable[[list[BuildEvent], Callable[[], None]], bool]
+Deliver = Callable[[list[JobEvent], Callable[[], None]], bool]
 
 
 def default_runner() -> Runner:
@@ -82,7 +82,7 @@ class EventBatcher:
         self._abandoned = abandoned
         self._clock = clock
         self._cond = threading.Condition()
-        self._buffer: list[BuildEvent] = []
+        self._buffer: list[JobEvent] = []
         self._first_at = 0.0  # when the oldest buffered event arrived
         self._in_flight = 0
         self._last_sent = float("-inf")
@@ -93,7 +93,7 @@ class EventBatcher:
         self._thread.start()
         return self
 
-    def __call__(self, event: BuildEvent) -> None:
+    def __call__(self, event: JobEvent) -> None:
         with self._cond:
             while len(self._buffer) >= self.max_buffer and not self._gone():
                 self._cond.wait(0.1)
@@ -133,7 +133,7 @@ class EventBatcher:
 
         return ack
 
-    def _next_batch(self) -> list[BuildEvent] | None:
+    def _next_batch(self) -> list[JobEvent] | None:
         with self._cond:
             while True:
                 if self._buffer:

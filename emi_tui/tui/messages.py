@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 from textual.message import Message
 
-from emi_tui.engine.run.events import BuildEvent
+from emi_tui.engine.run.events import JobEvent
 
 
 class BuildEvents(Message, bubble=False):
@@ -23,7 +23,7 @@ class BuildEvents(Message, bubble=False):
     counts the batch as in flight and holds further batches back.
     """
 
-    def __init__(self, events: Sequence[BuildEvent], ack: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, events: Sequence[JobEvent], ack: Callable[[], None] = lambda: None) -> None:
         super().__init__()
         self.events = list(events)
         self.ack = ack

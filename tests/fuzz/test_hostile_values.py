@@ -29,7 +29,7 @@ from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import validate_bytes
 from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.run.context import BuildContext, BuildPaths
+from emi_tui.engine.run.context import JobContext, JobPaths
 from emi_tui.engine.run.events import OutputLine
 from emi_tui.engine.image.files import image_files
 from emi_tui.engine.answers.recipes import RecipeBook
@@ -225,8 +225,8 @@ def check_plan_is_harmless(plan: Plan, value: str, answers, recipe, sandbox: Pat
         assert final.parent == output, f"{final} is not in the output folder {output}"
         assert "/" not in partial and partial.startswith(".") and partial != ".." and len(partial.encode()) > 1
     # The artifact names the real build would use, and the image it would make.
-    ctx = BuildContext(
-        answers=answers, recipe=recipe, paths=BuildPaths(work=work_root / "x", output=output, log=sandbox / "log"),
+    ctx = JobContext(
+        answers=answers, recipe=recipe, paths=JobPaths(work=work_root / "x", output=output, log=sandbox / "log"),
         emit=lambda _event: None, cancel=threading.Event(), dry_run=True,
     )
     for final in artifact_names(ctx).values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from emi_tui.engine.build.cache import BaseCache, cache_inputs, cache_key, extract_argv, store_argv, tool_version
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import family_of
 
 # Masked before the kernel is installed, so the initramfs keeps the kernel's
@@ -14,7 +14,7 @@ from emi_tui.engine.build.distro import family_of
 NAME_POLICY_MASK = "etc/systemd/network/99-default.link"
 
 
-def base_inputs(ctx: BuildContext) -> dict:
+def base_inputs(ctx: JobContext) -> dict:
     recipe, answers = ctx.recipe, ctx.answers
     tool = recipe.bootstrap
     return cache_inputs(
@@ -22,7 +22,7 @@ def base_inputs(ctx: BuildContext) -> dict:
     )
 
 
-def run(ctx: BuildContext) -> str:
+def run(ctx: JobContext) -> str:
     cache = BaseCache()
     inputs = base_inputs(ctx)
     key = cache_key(inputs)
@@ -54,7 +54,7 @@ def run(ctx: BuildContext) -> str:
         return f"bootstrapped, cached as {key}"
 
 
-def _bootstrap(ctx: BuildContext) -> None:
+def _bootstrap(ctx: JobContext) -> None:
     if ctx.recipe.family == "deb":
         ctx.symlink(NAME_POLICY_MASK, "/dev/null")
     family_of(ctx).bootstrap(ctx, ctx.recipe.base_for(ctx.answers.arch))

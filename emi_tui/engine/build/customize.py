@@ -11,7 +11,7 @@ from __future__ import annotations
 from emi_tui.engine.image import layout
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.answers.storage import render_answers
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.files import image_files, image_symlinks
@@ -31,7 +31,7 @@ iface eth0 inet dhcp
 """
 
 
-def image_id_for(ctx: BuildContext) -> ImageId:
+def image_id_for(ctx: JobContext) -> ImageId:
     image = ctx.answers.image
     return ImageId.stamped(
         name=image.name, version=image.version, arch=ctx.answers.arch, file=image.file,
@@ -39,7 +39,7 @@ def image_id_for(ctx: BuildContext) -> ImageId:
     )
 
 
-def mount_chroot(ctx: BuildContext) -> None:
+def mount_chroot(ctx: JobContext) -> None:
     """Bind /proc, /sys, /dev and /dev/pts into the root (recorded for cleanup)."""
     for name in ("proc", "sys", "dev", "dev/pts"):
         ctx.note(f"$ mount --bind /{name} {ctx.paths.root / name}")
@@ -47,7 +47,7 @@ def mount_chroot(ctx: BuildContext) -> None:
         ctx.mounts.bind_chroot(ctx.paths.root)
 
 
-def run(ctx: BuildContext) -> str:
+def run(ctx: JobContext) -> str:
     answers, recipe = ctx.answers, ctx.recipe
     family = family_of(ctx)
     mount_chroot(ctx)
@@ -75,7 +75,7 @@ def run(ctx: BuildContext) -> str:
     return f"{len(manifest)} packages installed" if manifest else ""
 
 
-def write_image_files(ctx: BuildContext, metadata: Metadata) -> None:
+def write_image_files(ctx: JobContext, metadata: Metadata) -> None:
     """Write rc.local, its unit drop-in, fstab, the udev rule and the host-key unit for `metadata` (also used by modify)."""
     for relative, (content, mode) in image_files(metadata).items():
         if relative == layout.RC_LOCAL and ctx.recipe.family == "rpm":
@@ -88,14 +88,14 @@ def write_image_files(ctx: BuildContext, metadata: Metadata) -> None:
         ctx.symlink(relative, target)
 
 
-def hygiene(ctx: BuildContext) -> str:
+def hygiene(ctx: JobContext) -> str:
     removed = clean_root(ctx)
     ctx.write("etc/resolv.conf", "")  # the build used the workstation's; DHCP writes the instance's
     unmount_chroot(ctx)
     return f"{removed} files removed"
 
 
-def clean_root(ctx: BuildContext, *, remove_host_keys: bool = True) -> int:
+def clean_root(ctx: JobContext, *, remove_host_keys: bool = True) -> int:
     """Hygiene inside the mounted root, short of resolv.conf and unmounting (shared with modify); returns files removed.
 
     Host keys are only removed where the image regenerates them (modify keeps
@@ -127,7 +127,7 @@ def clean_root(ctx: BuildContext, *, remove_host_keys: bool = True) -> int:
     return removed
 
 
-def unmount_chroot(ctx: BuildContext) -> None:
+def unmount_chroot(ctx: JobContext) -> None:
     """Undo the bind mounts and prove from /proc/self/mountinfo that nothing of ours remains."""
     if ctx.dry_run:
         ctx.note("unmount /dev/pts, /dev, /sys, /proc; check /proc/self/mountinfo")

@@ -7,7 +7,7 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 from __future__ import annotations
 
 from emi_tui.engine.answers.model import Repository
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.runner import run_captured
 
@@ -21,28 +21,28 @@ class Family:
 
     name = ""
 
-    def bootstrap_tool(self, ctx: BuildContext) -> str:
+    def bootstrap_tool(self, ctx: JobContext) -> str:
         return ctx.recipe.bootstrap
 
-    def bootstrap(self, ctx: BuildContext, packages: list[str]) -> None:
+    def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
         raise NotImplementedError
 
-    def configure_sources(self, ctx: BuildContext) -> None:
+    def configure_sources(self, ctx: JobContext) -> None:
         raise NotImplementedError
 
-    def add_repository(self, ctx: BuildContext, index: int, repository: Repository) -> None:
+    def add_repository(self, ctx: JobContext, index: int, repository: Repository) -> None:
         raise NotImplementedError
 
-    def refresh(self, ctx: BuildContext) -> None:
+    def refresh(self, ctx: JobContext) -> None:
         raise NotImplementedError
 
-    def install(self, ctx: BuildContext, packages: list[str]) -> None:
+    def install(self, ctx: JobContext, packages: list[str]) -> None:
         raise NotImplementedError
 
-    def purge(self, ctx: BuildContext, packages: list[str]) -> None:
+    def purge(self, ctx: JobContext, packages: list[str]) -> None:
         raise NotImplementedError
 
-    def installed(self, ctx: BuildContext) -> dict[str, str]:
+    def installed(self, ctx: JobContext) -> dict[str, str]:
         """name -> version of every installed package (the manifest)."""
         raise NotImplementedError
 
@@ -52,7 +52,7 @@ class Deb(Family):
 
     name = "deb"
 
-    def bootstrap(self, ctx: BuildContext, packages: list[str]) -> None:
+    def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
         recipe, answers = ctx.recipe, ctx.answers
         argv = [
             "debootstrap", "--variant=minbase", f"--arch={recipe.arches[answers.arch]}",
@@ -62,14 +62,14 @@ class Deb(Family):
             argv.append(f"--keyring={recipe.keyring}")
         ctx.run([*argv, answers.release, str(ctx.paths.root), answers.mirror])
 
-    def configure_sources(self, ctx: BuildContext) -> None:
+    def configure_sources(self, ctx: JobContext) -> None:
         components = " ".join(ctx.recipe.components)
         ctx.write("etc/apt/sources.list", f"deb {ctx.answers.mirror} {ctx.answers.release} {components}\n")
         # dpkg need not fsync every file of a throw-away build root; removed again by hygiene.
         ctx.write("etc/dpkg/dpkg.cfg.d/emi-tui-unsafe-io", "force-unsafe-io\n")
         ctx.write("etc/apt/apt.conf.d/90emi-tui", 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
 
-    def add_repository(self, ctx: BuildContext, index: int, repository: Repository) -> None:
+    def add_repository(self, ctx: JobContext, index: int, repository: Repository) -> None:
         line = repository.line
         if repository.key:
             key_name = f"emi-tui-extra-{index}.gpg"
@@ -79,14 +79,14 @@ class Deb(Family):
                 line = f"{kind} [signed-by=/etc/apt/keyrings/{key_name}] {rest}"
         ctx.write(f"etc/apt/sources.list.d/emi-tui-extra-{index}.list", line + "\n")
 
-    def refresh(self, ctx: BuildContext) -> None:
+    def refresh(self, ctx: JobContext) -> None:
         ctx.chroot(["apt-get", *APT_OPTIONS, "update"])
 
-    def install(self, ctx: BuildContext, packages: list[str]) -> None:
+    def install(self, ctx: JobContext, packages: list[str]) -> None:
         if packages:
             ctx.chroot(["apt-get", *APT_OPTIONS, "install", "-y", "--no-install-recommends", *packages])
 
-    def purge(self, ctx: BuildContext, packages: list[str]) -> None:
+    def purge(self, ctx: JobContext, packages: list[str]) -> None:
         if not packages:
             return
         if not ctx.dry_run:
@@ -98,7 +98,7 @@ class Deb(Family):
         if packages:
             ctx.chroot(["apt-get", *APT_OPTIONS, "purge", "-y", "--auto-remove", *packages])
 
-    def installed(self, ctx: BuildContext) -> dict[str, str]:
+    def installed(self, ctx: JobContext) -> dict[str, str]:
         output = query(ctx, ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"])
         result = {}
         for line in output.splitlines():
@@ -113,10 +113,10 @@ class Rpm(Family):
 
     name = "rpm"
 
-    def _tool(self, ctx: BuildContext) -> str:
+    def _tool(self, ctx: JobContext) -> str:
         return ctx.recipe.bootstrap  # dnf or yum
 
-    def bootstrap(self, ctx: BuildContext, packages: list[str]) -> None:
+    def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
         answers, root = ctx.answers, str(ctx.paths.root)
         repo_args = []
         for index, component in enumerate(ctx.recipe.components):
@@ -128,7 +128,7 @@ class Rpm(Family):
             "--setopt=install_weak_deps=False", "install", *packages,
         ])
 
-    def configure_sources(self, ctx: BuildContext) -> None:
+    def configure_sources(self, ctx: JobContext) -> None:
         answers = ctx.answers
         stanzas = []
         for index, component in enumerate(ctx.recipe.components):
@@ -138,7 +138,7 @@ class Rpm(Family):
             )
         ctx.write("etc/yum.repos.d/emi-tui.repo", "\n".join(stanzas))
 
-    def add_repository(self, ctx: BuildContext, index: int, repository: Repository) -> None:
+    def add_repository(self, ctx: JobContext, index: int, repository: Repository) -> None:
         url = repository.line.split(None, 1)[-1] if repository.line.startswith("baseurl") else repository.line.split()[1]
         key = ""
         if repository.key:
@@ -146,23 +146,23 @@ class Rpm(Family):
             key = f"gpgkey=file:///etc/pki/rpm-gpg/emi-tui-extra-{index}\n"
         ctx.write(f"etc/yum.repos.d/emi-tui-extra-{index}.repo", f"[emi-extra-{index}]\nname=extra {index}\nbaseurl={url}\nenabled=1\n{key}")
 
-    def refresh(self, ctx: BuildContext) -> None:
+    def refresh(self, ctx: JobContext) -> None:
         ctx.chroot([self._tool(ctx), "-y", "makecache"])
 
-    def install(self, ctx: BuildContext, packages: list[str]) -> None:
+    def install(self, ctx: JobContext, packages: list[str]) -> None:
         if packages:
             ctx.chroot([self._tool(ctx), "-y", "install", "--", *packages])
 
-    def purge(self, ctx: BuildContext, packages: list[str]) -> None:
+    def purge(self, ctx: JobContext, packages: list[str]) -> None:
         if packages:
             ctx.chroot([self._tool(ctx), "-y", "remove", "--", *packages])
 
-    def installed(self, ctx: BuildContext) -> dict[str, str]:
+    def installed(self, ctx: JobContext) -> dict[str, str]:
         output = query(ctx, ["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"])
         return dict(line.split("\t", 1) for line in output.splitlines() if "\t" in line)
 
 
-def query(ctx: BuildContext, argv: list[str]) -> str:
+def query(ctx: JobContext, argv: list[str]) -> str:
     """The output of a read-only command inside the root (in a dry run, only recorded)."""
     if ctx.dry_run:
         ctx.chroot(argv)
@@ -176,5 +176,5 @@ def query(ctx: BuildContext, argv: list[str]) -> str:
 FAMILIES: dict[str, Family] = {"deb": Deb(), "rpm": Rpm()}
 
 
-def family_of(ctx: BuildContext) -> Family:
+def family_of(ctx: JobContext) -> Family:
     return FAMILIES[ctx.recipe.family]

@@ -6,7 +6,7 @@ import re
 import shutil
 
 from emi_tui.engine.image import layout
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
 
 
@@ -15,7 +15,7 @@ def _version_key(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def kernel(ctx: BuildContext) -> str:
+def kernel(ctx: JobContext) -> str:
     if not ctx.answers.kernel:
         ctx.note("kernel: false in the answers: no EKI/ERI written")
         return "skipped (kernel: false)"
@@ -37,7 +37,7 @@ def kernel(ctx: BuildContext) -> str:
     return ", ".join(p.name for p in found.values())
 
 
-def filesystem(ctx: BuildContext) -> str:
+def filesystem(ctx: JobContext) -> str:
     size_k = ctx.answers.size_bytes // 1024
     image = ctx.image_path
     if not ctx.dry_run:
@@ -48,6 +48,6 @@ def filesystem(ctx: BuildContext) -> str:
     return f"{ctx.answers.size} ext3, label {layout.ROOT_LABEL}"
 
 
-def zerofree(ctx: BuildContext) -> str:
+def zerofree(ctx: JobContext) -> str:
     ctx.run(["zerofree", "-v", str(ctx.image_path)])
     return "free blocks zeroed"

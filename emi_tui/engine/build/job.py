@@ -24,9 +24,9 @@ from typing import Iterator
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.storage import render_answers, write_atomic
-from emi_tui.engine.run.context import BuildContext, BuildPaths
+from emi_tui.engine.run.context import JobContext, JobPaths
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.run.events import BuildDone, BuildFailed, BuildStarted, EventSink, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, EventSink, OutputLine, StepFinished, StepStarted
 from emi_tui.engine.build.history import history_path
 from emi_tui.engine.image.imageid import now_epoch
 from emi_tui.engine.run.cleanup import find_dead_builds, process_start_time
@@ -107,7 +107,7 @@ class LoggedSink:
             self.handle.write(f"==> {event.step}: {event.description}\n")
         elif isinstance(event, StepFinished):
             self.handle.write(f"<== {event.step}: {event.seconds:.1f}s {event.note}\n")
-        elif isinstance(event, BuildFailed):
+        elif isinstance(event, JobFailed):
             self.handle.write(f"!!! {event.step}: {event.message}\n")
         self.sink(event)
 
@@ -158,8 +158,8 @@ def run_build(
     steps = build_steps()
     logged = LoggedSink(sink, log_path)
     state_file = paths.state_dir() / "builds" / f"{build_id}.json"
-    ctx = BuildContext(
-        answers=answers, recipe=recipe, paths=BuildPaths(work=work, output=output, log=log_path), emit=logged,
+    ctx = JobContext(
+        answers=answers, recipe=recipe, paths=JobPaths(work=work, output=output, log=log_path), emit=logged,
         cancel=cancel, dry_run=options.dry_run, use_cache=options.use_cache or options.retry,
         epoch=epoch if epoch is not None else now_epoch(),
     )
@@ -189,7 +189,7 @@ def run_build(
                     write_json_atomic(state_file, state)
                     ctx.mounts = MountStack(record=record_mounts, log=ctx.note)
                     ctx.track_pid = track_pid
-                logged(BuildStarted(tuple(s.name for s in steps), log_path, saved_answers or Path("-")))
+                logged(JobStarted(tuple(s.name for s in steps), log_path, saved_answers or Path("-")))
                 if options.retry:
                     logged(OutputLine("preflight", "retry: starting again from the cached base"))
                 warn_of_dead_builds(logged)
@@ -207,7 +207,7 @@ def run_build(
                 logged(OutputLine(current.name, f"could not clean up: {', '.join(leftovers)}; run `emi-tui cleanup`"))
     result.seconds = time.monotonic() - started
     if result.ok:
-        logged(BuildDone(tuple(result.artifacts), result.image_id, result.seconds, dict(ctx.facts)))
+        logged(JobDone(tuple(result.artifacts), result.image_id, result.seconds, dict(ctx.facts)))
     logged.close()
     return result
 
@@ -219,8 +219,8 @@ def warn_of_dead_builds(sink: EventSink) -> None:
         sink(OutputLine("preflight", f"warning: {len(dead)} dead build(s) left files or mounts behind; run `emi-tui cleanup`"))
 
 
-def failure_event(exc: BaseException, step: str, cancel: threading.Event, logged: "LoggedSink", log_path: Path) -> BuildFailed:
-    """The BuildFailed event for `exc` raised in `step`: one clear message, the traceback only in the log."""
+def failure_event(exc: BaseException, step: str, cancel: threading.Event, logged: "LoggedSink", log_path: Path) -> JobFailed:
+    """The JobFailed event for `exc` raised in `step`: one clear message, the traceback only in the log."""
     cancelled = isinstance(exc, (Cancelled, KeyboardInterrupt)) or cancel.is_set()
     if isinstance(exc, KeyboardInterrupt):
         message = "cancelled"
@@ -232,10 +232,10 @@ def failure_event(exc: BaseException, step: str, cancel: threading.Event, logged
     if cancelled and not message.startswith("cancelled"):
         message = f"cancelled during {step} ({message})"
     hint = getattr(exc, "hint", "") or ("" if cancelled else f"the full log is {log_path}")
-    return BuildFailed(step, message, hint, log_path, tuple(logged.tail.get(step, [])[-12:]), cancelled)
+    return JobFailed(step, message, hint, log_path, tuple(logged.tail.get(step, [])[-12:]), cancelled)
 
 
-def run_step(ctx: BuildContext, step: Step, index: int, cancel: threading.Event) -> None:
+def run_step(ctx: JobContext, step: Step, index: int, cancel: threading.Event) -> None:
     if cancel.is_set():
         raise Cancelled(f"cancelled before {step.name}")
     ctx.step = step.name
@@ -248,7 +248,7 @@ def run_step(ctx: BuildContext, step: Step, index: int, cancel: threading.Event)
     ctx.emit(StepFinished(step.name, time.monotonic() - began, skipped=skipped, note=note))
 
 
-def _teardown(ctx: BuildContext, state_file: Path, success: bool) -> list[str]:
+def _teardown(ctx: JobContext, state_file: Path, success: bool) -> list[str]:
     """Unmount, remove the work folder and partials, drop the state file; returns what remains."""
     if ctx.dry_run:
         return []

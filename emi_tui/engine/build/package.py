@@ -21,10 +21,10 @@ from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.checksum import sha256_file, sha256_line, sidecar_path
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
 from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, write_manifest
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 
 
-def artifact_names(ctx: BuildContext) -> dict[str, Path]:
+def artifact_names(ctx: JobContext) -> dict[str, Path]:
     """Final names of everything the build writes into the output folder."""
     stem, out = ctx.image_stem, ctx.paths.output
     tarball = out / f"{stem}{compressor(ctx.answers.output.compress).suffix}"
@@ -41,7 +41,7 @@ def partial_name(final: Path) -> Path:
     return final.with_name(f".{final.name}.partial-{os.getpid()}")
 
 
-def run(ctx: BuildContext) -> str:
+def run(ctx: JobContext) -> str:
     names = artifact_names(ctx)
     stem = ctx.image_stem
     folder = ctx.paths.staging / stem
@@ -64,7 +64,7 @@ def run(ctx: BuildContext) -> str:
     return f"{partial.stat().st_size / 1024**2:,.0f} MB with {program or 'no compression'}"
 
 
-def write_companions(ctx: BuildContext, names: dict[str, Path], partial: Path, answers_text: str | None = None) -> str:
+def write_companions(ctx: JobContext, names: dict[str, Path], partial: Path, answers_text: str | None = None) -> str:
     """Write the .sha256, manifest and answers partials for the finished `partial`; returns its sha256."""
     digest = sha256_file(partial)
     partial_name(names["sha256"]).write_text(sha256_line(digest, names["tarball"].name))
@@ -76,7 +76,7 @@ def write_companions(ctx: BuildContext, names: dict[str, Path], partial: Path, a
     return digest
 
 
-def publish(ctx: BuildContext, log_path: Path, names: dict[str, Path] | None = None) -> list[Path]:
+def publish(ctx: JobContext, log_path: Path, names: dict[str, Path] | None = None) -> list[Path]:
     """Copy the log in, then rename every partial to its final name (the tarball last).
 
     `names` defaults to `artifact_names(ctx)`; modify passes its own (a bare .img in place of the tarball).
@@ -89,7 +89,7 @@ def publish(ctx: BuildContext, log_path: Path, names: dict[str, Path] | None = N
     return [names[what] for what in ["tarball", "sha256", "manifest", "answers", "log"]]
 
 
-def discard_partials(ctx: BuildContext, names: dict[str, Path] | None = None) -> None:
+def discard_partials(ctx: JobContext, names: dict[str, Path] | None = None) -> None:
     """Remove whatever partial files this build left in the output folder."""
     for final in (names or artifact_names(ctx)).values():
         partial_name(final).unlink(missing_ok=True)

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 from emi_tui.engine.artifact.compress import compressor, program_for
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
 from emi_tui.engine.answers.model import effective_packages
@@ -21,14 +21,14 @@ TOOLS = {
 }
 
 
-def required_tools(ctx: BuildContext) -> list[str]:
+def required_tools(ctx: JobContext) -> list[str]:
     tools = [ctx.recipe.bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "chroot", "mount", "umount"]
     if ctx.use_cache:
         tools.append("zstd")
     return tools
 
 
-def run(ctx: BuildContext) -> str:
+def run(ctx: JobContext) -> str:
     problems: list[tuple[str, str]] = []
     if os.geteuid() != 0 and not ctx.dry_run:
         problems.append(("emi-tui must run as root to bootstrap, chroot and mount", "run it with sudo"))
@@ -50,7 +50,7 @@ def run(ctx: BuildContext) -> str:
     return note
 
 
-def _check_space(ctx: BuildContext) -> None:
+def _check_space(ctx: JobContext) -> None:
     """The work folder holds the root and the image's data (sparse); the output, the compressed tarball."""
     estimate = ctx.facts.get("estimate_bytes")
     size = ctx.answers.size_bytes
@@ -64,7 +64,7 @@ def _check_space(ctx: BuildContext) -> None:
             raise EmiError(f"the {what} {folder} has {human(free)} free; the build needs about {human(need)}", hint="free some space, or choose another folder (--work-dir, output.dir)")
 
 
-def _check_mirror_and_size(ctx: BuildContext) -> str:
+def _check_mirror_and_size(ctx: JobContext) -> str:
     answers, recipe = ctx.answers, ctx.recipe
     release_url = f"{answers.mirror.rstrip('/')}/dists/{answers.release}/Release"
     ctx.note(f"mirror: {answers.mirror}")
@@ -88,7 +88,7 @@ def _check_mirror_and_size(ctx: BuildContext) -> str:
     return f"~{human(guess.needed_bytes)} of {human(capacity)}"
 
 
-def _check_rpm_mirror(ctx: BuildContext) -> str:
+def _check_rpm_mirror(ctx: JobContext) -> str:
     url = f"{ctx.answers.mirror.rstrip('/')}/{ctx.answers.release}/"
     if ctx.dry_run:
         ctx.note(f"would check that {url} answers")

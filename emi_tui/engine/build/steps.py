@@ -1,6 +1,6 @@
 """The build as a flat list of named steps (as mkosi's build_image()).
 
-Each step is a function of a BuildContext. `BUILD_STEPS` is the order; the
+Each step is a function of a JobContext. `BUILD_STEPS` is the order; the
 build runs them one after the other and reports each as events.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Step:
 
     name: str
     description: str
-    run: Callable[[BuildContext], str | None]  # returns a note for the step's end (e.g. "from cache")
+    run: Callable[[JobContext], str | None]  # returns a note for the step's end (e.g. "from cache")
 
 
 def build_steps() -> list[Step]:

@@ -26,9 +26,9 @@ from emi_tui.engine import paths
 from emi_tui.engine.answers.model import ImageFields, Metadata
 from emi_tui.engine.build.job import LoggedSink, cancel_on_signals, choose_work_root, failure_event, run_step, warn_of_dead_builds
 from emi_tui.engine.artifact.survey import ArtifactSurvey, survey_artifact
-from emi_tui.engine.run.context import BuildPaths
+from emi_tui.engine.run.context import JobPaths
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.run.events import BuildDone, BuildStarted, EventSink, OutputLine
+from emi_tui.engine.run.events import JobDone, JobStarted, EventSink, OutputLine
 from emi_tui.engine.image.imageid import now_epoch, utc_day
 from emi_tui.engine.run.cleanup import process_start_time
 from emi_tui.engine.modify.identity import ArtifactError
@@ -176,7 +176,7 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     # The default version is the UTC day of the stamp's instant, so image_version and image_date never disagree.
     epoch = now_epoch()
     ctx = ModifyContext(
-        answers=None, recipe=None, paths=BuildPaths(work=work, output=output, log=log_path), emit=logged, cancel=cancel,
+        answers=None, recipe=None, paths=JobPaths(work=work, output=output, log=log_path), emit=logged, cancel=cancel,
         dry_run=request.dry_run, epoch=epoch, today=utc_day(epoch),
         request=request, survey=survey, exits=ExitStack(),
     )
@@ -199,7 +199,7 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
                 write_json_atomic(state_file, state)
                 ctx.mounts = MountStack(record=lambda mounted: record("mounts", mounted), log=ctx.note)
                 ctx.track_pid = lambda pid: record("children", [pid])
-            logged(BuildStarted(tuple(s.name for s in steps), log_path, request.answers_file or Path("-")))
+            logged(JobStarted(tuple(s.name for s in steps), log_path, request.answers_file or Path("-")))
             warn_of_dead_builds(logged)
             for index, current in enumerate(steps):
                 run_step(ctx, current, index, cancel)
@@ -220,7 +220,7 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     result.added, result.removed, result.upgraded = facts.get("added", {}), facts.get("removed", {}), facts.get("upgraded", {})
     if result.ok:
         details = {"old_image_id": result.old_image_id, "added": result.added, "removed": result.removed, "upgraded": result.upgraded}
-        logged(BuildDone(tuple(result.artifacts), result.new_image_id, result.seconds, {**facts, **details}))
+        logged(JobDone(tuple(result.artifacts), result.new_image_id, result.seconds, {**facts, **details}))
     logged.close()
     return result
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-import subprocess
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,14 +24,14 @@ from typing import Any
 from emi_tui.engine.image import layout
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
-from emi_tui.engine.run.context import BuildContext
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import APT_OPTIONS, family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.modify.identity import ArtifactError, Identity, look, read_identity, settle, tar_read_args
 from emi_tui.engine.modify.teardown import STASHED, release_loops, restore_stashed, stop_chrooted
-from emi_tui.engine.run.runner import describe_argv
+from emi_tui.engine.run.runner import Cancelled, describe_argv
 from emi_tui.engine.sizes import human, parse_size
 from emi_tui.engine.build import customize, filesystem as image_step, preflight as build_preflight
 from emi_tui.engine.build.steps import Step
@@ -50,8 +49,8 @@ TOOLS = {**build_preflight.TOOLS, "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs
 
 
 @dataclass
-class ModifyContext(BuildContext):
-    """A BuildContext (answers and recipe come from the image) plus what a modify works on."""
+class ModifyContext(JobContext):
+    """A JobContext (answers and recipe come from the image) plus what a modify works on."""
 
     request: Any = None  # the ModifyRequest
     survey: Any = None  # the ArtifactSurvey
@@ -173,10 +172,13 @@ def mount(ctx: ModifyContext) -> str:
 
 
 def _installed(ctx: ModifyContext) -> dict[str, str]:
+    """The image's packages, or none when its package database cannot be read (the modify goes on, with no manifest)."""
     try:
         return family_of(ctx).installed(ctx)
-    except subprocess.CalledProcessError as exc:
-        ctx.note(f"cannot list the installed packages ({exc.cmd[2]} exited with {exc.returncode}): the manifest stays empty")
+    except Cancelled:
+        raise
+    except EmiError as exc:  # distro.query's failure: the database is damaged, or the tool is missing
+        ctx.note(f"cannot list the installed packages ({exc}): the manifest stays empty")
         return {}
 
 

@@ -1,6 +1,6 @@
 """What every build step works with: the answers, the folders, and a way to run things.
 
-Steps never call subprocess themselves: they go through `BuildContext.run`,
+Steps never call subprocess themselves: they go through `JobContext.run`,
 which streams the output as events and into the log, honours cancellation,
 and in a dry run only records the argv. That is how `--dry-run` prints the
 exact plan the real build would follow, from the same step code.
@@ -35,7 +35,7 @@ CHROOT_ENV = {
 
 
 @dataclass
-class BuildPaths:
+class JobPaths:
     """The folders and files of one build."""
 
     work: Path  # private to this build, removed at the end
@@ -56,12 +56,12 @@ class BuildPaths:
 
 
 @dataclass
-class BuildContext:
+class JobContext:
     """Everything a step needs, and the only way a step touches the system."""
 
     answers: Answers
     recipe: Recipe
-    paths: BuildPaths
+    paths: JobPaths
     emit: EventSink
     cancel: threading.Event
     dry_run: bool = False

@@ -13,7 +13,7 @@ from typing import Callable, Union
 
 
 @dataclass(frozen=True)
-class BuildStarted:
+class JobStarted:
     """The plan is fixed: these steps will run, in this order."""
 
     steps: tuple[str, ...]
@@ -45,7 +45,7 @@ class StepFinished:
 
 
 @dataclass(frozen=True)
-class BuildFailed:
+class JobFailed:
     """The build stopped: which step, why, and where the full log is."""
 
     step: str
@@ -57,7 +57,7 @@ class BuildFailed:
 
 
 @dataclass(frozen=True)
-class BuildDone:
+class JobDone:
     """Everything is written: the artifacts (final names) and the image-id text."""
 
     artifacts: tuple[Path, ...]
@@ -66,5 +66,5 @@ class BuildDone:
     details: dict = field(default_factory=dict)
 
 
-BuildEvent = Union[BuildStarted, StepStarted, OutputLine, StepFinished, BuildFailed, BuildDone]
-EventSink = Callable[[BuildEvent], None]
+JobEvent = Union[JobStarted, StepStarted, OutputLine, StepFinished, JobFailed, JobDone]
+EventSink = Callable[[JobEvent], None]

@@ -3,7 +3,7 @@
 The build runs in a thread worker (`build_worker.run_build_job`); its events
 arrive here in batches. Cancelling asks first, then sets the build's cancel
 event: the engine stops the current command and cleans up, and reports a
-cancelled BuildFailed. A failure opens a panel with the step, the last lines
+cancelled JobFailed. A failure opens a panel with the step, the last lines
 of its output and the log path, and offers Retry and Back to summary. A build
 that succeeds opens the DoneScreen.
 """
@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from emi_tui.engine.run.events import BuildDone, BuildFailed, BuildStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.tui.build_worker import Job, Runner, build_options, run_build_job
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.screens.confirm_cancel import ConfirmCancel
@@ -135,8 +135,8 @@ class BuildScreen(Screen):
         self._tails: dict[str, deque[str]] = {}
         self._step_width = 10
         self._current: StepStarted | None = None
-        self._failure: BuildFailed | None = None
-        self._done: BuildDone | None = None
+        self._failure: JobFailed | None = None
+        self._done: JobDone | None = None
         self.result: Any | None = None
         self.log_path: Path | None = None
         self.batches_received = 0
@@ -222,7 +222,7 @@ class BuildScreen(Screen):
         message.ack()
 
     def _apply(self, event: Any) -> None:
-        if isinstance(event, BuildStarted):
+        if isinstance(event, JobStarted):
             self._rows = {name: StepRow(name) for name in event.steps}
             self._step_width = max((len(name) for name in event.steps), default=10)
             self.log_path = event.log_path
@@ -241,14 +241,14 @@ class BuildScreen(Screen):
             row.seconds, row.note = event.seconds, event.note
             finished = sum(r.state in ("done", "skipped") for r in self._rows.values())
             self.query_one(ProgressBar).update(progress=finished)
-        elif isinstance(event, BuildFailed):
+        elif isinstance(event, JobFailed):
             row = self._rows.setdefault(event.step, StepRow(event.step))
             row.state = "cancelled" if event.cancelled else "failed"
             if row.started is not None:
                 row.seconds = self._clock() - row.started
             self._failure = event
             self.log_path = event.log_path
-        elif isinstance(event, BuildDone):
+        elif isinstance(event, JobDone):
             self._done = event
 
     @on(BuildEnded)
@@ -263,7 +263,7 @@ class BuildScreen(Screen):
         failure = self._failure
         if failure is None:  # the runner raised, or returned a failure without saying so in an event
             result = message.result
-            failure = BuildFailed(
+            failure = JobFailed(
                 step=getattr(result, "failed_step", None) or (self._current.step if self._current else "build"),
                 message=message.error or getattr(result, "message", "") or "the build stopped",
                 hint=getattr(result, "hint", "") or "",
@@ -305,7 +305,7 @@ class BuildScreen(Screen):
     def _show_current(self, text: str) -> None:
         self.query_one("#current", Static).update(Content(text))
 
-    def _show_failure(self, failure: BuildFailed) -> None:
+    def _show_failure(self, failure: JobFailed) -> None:
         panel = self.query_one("#failure")
         cancelled = failure.cancelled
         panel.border_title = "Build cancelled" if cancelled else "Build failed"

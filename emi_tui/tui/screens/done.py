@@ -29,7 +29,7 @@ from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 
 
 def _modify_diff(outcome: Any, facts: dict) -> tuple | None:
-    """(old image-id, added, removed, upgraded) from a ModifyResult or a modify's BuildDone details."""
+    """(old image-id, added, removed, upgraded) from a ModifyResult or a modify's JobDone details."""
     if hasattr(outcome, "old_image_id"):
         return (outcome.old_image_id, outcome.added, outcome.removed, outcome.upgraded)
     if "old_image_id" in facts:
@@ -40,9 +40,9 @@ def _modify_diff(outcome: Any, facts: dict) -> tuple | None:
 class DoneScreen(Screen):
     """What a finished build (or modify) wrote, and the commands that put it in a cloud.
 
-    `outcome` is the engine's BuildResult, a ModifyResult or a BuildDone
+    `outcome` is the engine's BuildResult, a ModifyResult or a JobDone
     event: all have `artifacts` and `image_id`; facts (BuildResult) or details
-    (BuildDone) may name the kernel files. A modify's outcome also carries the
+    (JobDone) may name the kernel files. A modify's outcome also carries the
     old image-id and the package diff, shown above the artifacts.
     """
 
