@@ -16,7 +16,7 @@ from emi_tui.engine.run import runner
 FAKE_TOOLS = {
     "qemu-img": "exit 0\n",
     "mke2fs": "exit 0\n",
-    "dumpe2fs": "echo 'Filesystem volume name:   root'\n",  # the label the kernel command line names
+    "dumpe2fs": "echo 'Filesystem volume name:   root'\necho 'Block count:              1'\n",  # the label the kernel command line names
     # ssh-keygen ... -f KEY: writes KEY and KEY.pub.
     "ssh-keygen": 'while [ $# -gt 1 ]; do [ "$1" = -f ] && key=$2; shift; done\necho private >"$key"\necho "ssh-ed25519 AAAAfake emi" >"$key.pub"\n',
     "qemu-system-x86_64": (
