@@ -30,8 +30,8 @@ from fake_build import FakeBuild, ScreenApp, sample_answers  # noqa: E402
 from textual import events  # noqa: E402
 from textual.binding import Binding  # noqa: E402
 
-from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
+from emi_tui.tui.screens.job.build import BuildScreen  # noqa: E402
+from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
 from emi_tui.tui.widgets.log_view import LogView  # noqa: E402
 
 STEPS = 8

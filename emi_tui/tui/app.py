@@ -21,22 +21,22 @@ from textual.theme import Theme
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
-from emi_tui.tui.config import load_config, remember_theme
-from emi_tui.tui.modify_state import ArtifactLook, ModifyState
-from emi_tui.tui.screens import StepScreen
-from emi_tui.tui.screens.artifact import ArtifactScreen, read_artifact
-from emi_tui.tui.screens.changes import ChangesScreen
-from emi_tui.tui.screens.distro import DistroScreen
-from emi_tui.tui.screens.help import HelpScreen
-from emi_tui.tui.screens.home import HomeScreen
-from emi_tui.tui.screens.image import ImageScreen
-from emi_tui.tui.screens.metadata import MetadataScreen
-from emi_tui.tui.screens.packages import PackagesScreen
-from emi_tui.tui.screens.size import SizeScreen
-from emi_tui.tui.screens.summary import SummaryScreen
+from emi_tui.tui.state.config import load_config, remember_theme
+from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
+from emi_tui.tui.screens.modify.changes import ChangesScreen
+from emi_tui.tui.screens.wizard.distro import DistroScreen
+from emi_tui.tui.screens.wizard.help import HelpScreen
+from emi_tui.tui.screens.wizard.home import HomeScreen
+from emi_tui.tui.screens.wizard.image import ImageScreen
+from emi_tui.tui.screens.wizard.metadata import MetadataScreen
+from emi_tui.tui.screens.wizard.packages import PackagesScreen
+from emi_tui.tui.screens.wizard.size import SizeScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
 from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
 from emi_tui.tui.widgets.path_prompt import PathPrompt
-from emi_tui.tui.wizard_state import (
+from emi_tui.tui.state.wizard_state import (
     STEP_TITLES,
     PackageInfo,
     PackageLookup,
@@ -235,7 +235,7 @@ class EmiApp(App[int]):
     def start_build(self, answers: Answers, recipe: Recipe, answers_path: Path, dry_run: bool = False) -> None:
         """Hand saved, valid answers to the build screen."""
         try:
-            from emi_tui.tui.screens.build import BuildScreen
+            from emi_tui.tui.screens.job.build import BuildScreen
         except ImportError:
             self.notify(f"Answers saved as {answers_path}, but this emi-tui has no build screen.", severity="error")
             return
@@ -243,8 +243,8 @@ class EmiApp(App[int]):
 
     def start_modify(self, request: object) -> None:
         """Run a modify (a core ModifyRequest) on the build screen, which ends on the Done screen's diff."""
-        from emi_tui.tui.build_worker import modify_job
-        from emi_tui.tui.screens.build import BuildScreen
+        from emi_tui.tui.workers.build_worker import modify_job
+        from emi_tui.tui.screens.job.build import BuildScreen
 
         name = getattr(getattr(request, "artifact", None), "name", "the image")
         self.push_screen(BuildScreen(None, None, Path("-"), job=modify_job(request, self.modify_runner), title=f"Modifying {name}"))
@@ -257,7 +257,7 @@ class EmiApp(App[int]):
 
     def action_review(self) -> None:
         try:
-            from emi_tui.tui.screens.review import ReviewScreen
+            from emi_tui.tui.screens.review.review import ReviewScreen
         except ImportError:
             self.notify("This emi-tui has no review screen; use `emi-tui review PATH`.", severity="error")
             return

@@ -11,7 +11,7 @@ from emi_tui.engine.modify.job import ArtifactSurvey, ModifyResult
 from emi_tui.engine.artifact.read import HygieneCheck
 from emi_tui.engine.review.review import Finding, ReviewEntry
 from emi_tui.engine.review.stampcheck import StampCheck
-from emi_tui.tui.modify_state import ArtifactLook
+from emi_tui.tui.state.modify_state import ArtifactLook
 
 OLD_ID = 'image_name="euca-debian-emi"\nimage_version="2026.01.02"\nrecipe_name="debian-based"\n'
 NEW_ID = 'image_name="euca-debian-emi"\nimage_version="2026.11.28"\nrecipe_name="debian-based"\n'

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_build import IMAGE_ID, FakeResult, ScreenApp, async_test, sample_answers, wait_for  # noqa: E402
 from textual.widgets import Static, TextArea  # noqa: E402
 
-from emi_tui.tui.screens import done  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen, read_sha256_file, register_commands  # noqa: E402
+from emi_tui.tui.screens.job import done  # noqa: E402
+from emi_tui.tui.screens.job.done import DoneScreen, read_sha256_file, register_commands  # noqa: E402
 
 KERNELS = {"kernel_files": [Path("/w/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/w/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
 

@@ -14,7 +14,7 @@ from fake_build import ScreenApp, async_test, wait_for  # noqa: E402
 from textual.widgets import DataTable, Input, Static  # noqa: E402
 
 from emi_tui.engine.image.imageid import ImageId  # noqa: E402
-from emi_tui.tui.screens.review import ReviewScreen, compare_entries  # noqa: E402
+from emi_tui.tui.screens.review.review import ReviewScreen, compare_entries  # noqa: E402
 
 DEBIAN = ImageId.stamped(
     name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",

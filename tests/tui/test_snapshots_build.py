@@ -18,9 +18,9 @@ from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answer
 from textual.widgets import Input, TextArea  # noqa: E402
 
 from emi_tui.engine.image.imageid import ImageId  # noqa: E402
-from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
-from emi_tui.tui.screens.review import ReviewScreen  # noqa: E402
+from emi_tui.tui.screens.job.build import BuildScreen  # noqa: E402
+from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
+from emi_tui.tui.screens.review.review import ReviewScreen  # noqa: E402
 
 THEMES = pytest.mark.parametrize("theme", [None, "textual-light"], ids=["default", "light"])
 SIZE = (100, 30)

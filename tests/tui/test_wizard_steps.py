@@ -11,10 +11,10 @@ from textual.widgets import Button, Input, Static
 from conftest import MIRROR, SIZE
 from emi_tui.engine.answers.model import effective_packages, validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.tui.screens.distro import DistroScreen
-from emi_tui.tui.screens.metadata import PREVIEW_DELAY
-from emi_tui.tui.screens.size import SizeScreen
-from emi_tui.tui.screens.summary import SummaryScreen
+from emi_tui.tui.screens.wizard.distro import DistroScreen
+from emi_tui.tui.screens.wizard.metadata import PREVIEW_DELAY
+from emi_tui.tui.screens.wizard.size import SizeScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
 
 
 async def type_text(pilot, text: str) -> None:
@@ -190,7 +190,7 @@ class RecordingBuild(Screen):
 
 
 async def test_summary_save_and_build_by_keyboard(make_app, answers_file, tmp_path, home, monkeypatch):
-    build = pytest.importorskip("emi_tui.tui.screens.build")
+    build = pytest.importorskip("emi_tui.tui.screens.job.build")
     assert hasattr(build, "BuildScreen")
     RecordingBuild.calls = []
     monkeypatch.setattr(build, "BuildScreen", type("BuildScreen", (RecordingBuild,), {}))

@@ -15,9 +15,9 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Static, Switch
 
 from emi_tui.engine.sizes import human
-from emi_tui.tui.build_worker import terminal_handover
-from emi_tui.tui.modify_state import ModifyState
-from emi_tui.tui.screens import StepScreen, update_if_changed
+from emi_tui.tui.workers.build_worker import terminal_handover
+from emi_tui.tui.state.modify_state import ModifyState
+from emi_tui.tui.screens.step import StepScreen, update_if_changed
 
 
 def can_hand_over_terminal(app: object) -> bool:

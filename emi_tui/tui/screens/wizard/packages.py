@@ -21,8 +21,8 @@ from textual.worker import get_current_worker
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.sizes import human
-from emi_tui.tui.screens import StepScreen
-from emi_tui.tui.wizard_state import PackageInfo
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.state.wizard_state import PackageInfo
 
 
 class PackagesScreen(StepScreen):

@@ -18,7 +18,7 @@ from typing import Any
 from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, validate_bytes, validate_file
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.tui.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
+from emi_tui.tui.state.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
 
 ARTIFACT_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar", ".img")
 SOURCE = "modify"

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from emi_tui.engine.answers.model import ImageFields, Output
-from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.step import StepScreen
 
 try:
     from emi_tui.engine.artifact.compress import COMPRESSORS

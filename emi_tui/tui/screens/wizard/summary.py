@@ -14,10 +14,10 @@ from textual.widgets.option_list import Option
 
 from emi_tui.engine.answers.storage import render_answers, save_answers
 from emi_tui.engine.errors import Problem
-from emi_tui.tui.screens import StepScreen
-from emi_tui.tui.screens.metadata import highlighted
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.metadata import highlighted
 from emi_tui.tui.widgets.path_prompt import PathPrompt
-from emi_tui.tui.wizard_state import STEP_TITLES, history_dir, history_path, step_for_key, tilde
+from emi_tui.tui.state.wizard_state import STEP_TITLES, history_dir, history_path, step_for_key, tilde
 
 
 class SummaryScreen(StepScreen):

@@ -18,8 +18,8 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from emi_tui.engine.sizes import human
-from emi_tui.tui.modify_state import ArtifactLook, ModifyState, artifact_problem
-from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState, artifact_problem
+from emi_tui.tui.screens.step import StepScreen
 
 #: Seconds of quiet typing before the artifact path is judged and read.
 TYPING_PAUSE = 0.3

@@ -15,8 +15,8 @@ from textual.widgets import Button, Footer, Header, Input, Label, OptionList, St
 from textual.widgets.option_list import Option
 
 from emi_tui.engine.errors import Problem
-from emi_tui.tui.screens import steady_inputs
-from emi_tui.tui.wizard_state import history_dir, recent_builds, tilde
+from emi_tui.tui.screens.step import steady_inputs
+from emi_tui.tui.state.wizard_state import history_dir, recent_builds, tilde
 
 if TYPE_CHECKING:
     from emi_tui.tui.app import EmiApp

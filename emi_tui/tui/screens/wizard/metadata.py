@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from emi_tui.engine.answers.model import Metadata
-from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.step import StepScreen
 
 #: Seconds of quiet typing before the preview is redrawn.
 PREVIEW_DELAY = 0.3
