@@ -234,11 +234,8 @@ class EmiApp(App[int]):
 
     def start_build(self, answers: Answers, recipe: Recipe, answers_path: Path, dry_run: bool = False) -> None:
         """Hand saved, valid answers to the build screen."""
-        try:
-            from emi_tui.tui.screens.job.build import BuildScreen
-        except ImportError:
-            self.notify(f"Answers saved as {answers_path}, but this emi-tui has no build screen.", severity="error")
-            return
+        from emi_tui.tui.screens.job.build import BuildScreen  # looked up here, so tests can stand in for it
+
         self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
 
     def start_modify(self, request: object) -> None:
@@ -256,11 +253,8 @@ class EmiApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_review(self) -> None:
-        try:
-            from emi_tui.tui.screens.review.review import ReviewScreen
-        except ImportError:
-            self.notify("This emi-tui has no review screen; use `emi-tui review PATH`.", severity="error")
-            return
+        from emi_tui.tui.screens.review.review import ReviewScreen
+
         self.push_screen(ReviewScreen())
 
     def action_open_answers(self) -> None:
