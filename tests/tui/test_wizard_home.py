@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import OptionList, Static
 
 from conftest import SIZE, VALID_ANSWERS
+from emi_tui.tui.screens.review.review import ReviewScreen
 from emi_tui.tui.screens.wizard.distro import DistroScreen
 from emi_tui.tui.screens.wizard.help import HelpScreen
 from emi_tui.tui.screens.wizard.home import HomeScreen
@@ -87,12 +87,11 @@ async def test_home_opens_a_typed_answer_file(make_app, answers_file, tmp_path, 
 
 
 async def test_review_opens_the_review_screen(make_app):
-    pytest.importorskip("emi_tui.tui.screens.review.review")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert type(app.screen).__name__ == "ReviewScreen"
+        assert isinstance(app.screen, ReviewScreen)
 
 
 async def test_help_lists_the_keys_on_f1_and_question_mark(make_app):
