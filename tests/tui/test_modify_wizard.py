@@ -104,7 +104,7 @@ async def test_modify_by_keyboard_from_home_to_the_done_screens_diff(make_app, t
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
         build = app.screen_stack[-2]
-        assert isinstance(build, BuildScreen) and build.lines_received == 200  # the run's log, under the Done screen
+        assert isinstance(build, BuildScreen) and build.lines_received == fake.emitted_lines > 0  # the run's log, under the Done screen
 
         request = fake.requests[0]
         assert request.artifact.resolve() == artifact and request.add == ["mc"] and request.remove == []
