@@ -45,17 +45,6 @@ from emi_tui.tui.state.wizard_state import (
     open_answers,
 )
 
-STEP_SCREENS: dict[str, type[StepScreen]] = {
-    "artifact": ArtifactScreen,
-    "changes": ChangesScreen,
-    "distro": DistroScreen,
-    "size": SizeScreen,
-    "packages": PackagesScreen,
-    "metadata": MetadataScreen,
-    "image": ImageScreen,
-    "summary": SummaryScreen,
-}
-
 
 class EmiApp(App[int]):
     """The emi-tui wizard.
@@ -123,7 +112,7 @@ class EmiApp(App[int]):
     async def on_mount(self) -> None:
         self._stop_on_signals()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        await self.push_screen(HomeScreen())
+        await self.push_screen(HomeScreen(in_progress=lambda: self.state))
         for note in self.startup_notes:
             self.notify(note, severity="warning", timeout=10)
         if self.answers_path is not None:
@@ -164,18 +153,6 @@ class EmiApp(App[int]):
 
     # -- the wizard's flow ------------------------------------------------------------
 
-    def wizard_subtitle(self) -> str:
-        """One line saying what is being built, for the header."""
-        if self.state is None:
-            return ""
-        if isinstance(self.state, ModifyState):
-            name = Path(self.state.artifact_text.strip()).name
-            return f"modify {name}" if name else "modify an image"
-        answers, recipe = self.state.answers, self.state.recipe
-        release = answers.release or (recipe.default_release if recipe else None)
-        words = [str(w) for w in (answers.recipe, release, answers.arch, answers.size) if w]
-        return " · ".join(words)
-
     def new_build(self) -> None:
         """Start over with fresh answers, on the Distro step."""
         self.state = WizardState(self.book, self.today)
@@ -203,9 +180,25 @@ class EmiApp(App[int]):
         self.state = opened.state
         self.goto_step(opened.state.first_problem_step() or "summary")
 
+    def step_screen(self, step: str) -> StepScreen:
+        """A fresh screen for `step`, given the wizard state and the services that step uses."""
+        state = self.state
+        assert state is not None, "a step needs a wizard in progress"
+        screens: dict[str, Callable[[], StepScreen]] = {
+            "artifact": lambda: ArtifactScreen(state, artifact_reader=self.artifact_reader),
+            "changes": lambda: ChangesScreen(state),
+            "distro": lambda: DistroScreen(state),
+            "size": lambda: SizeScreen(state),
+            "packages": lambda: PackagesScreen(state, package_info=self.package_info, package_cache=self.package_cache),
+            "metadata": lambda: MetadataScreen(state),
+            "image": lambda: ImageScreen(state),
+            "summary": lambda: SummaryScreen(state, now=self.now),
+        }
+        return screens[step]()
+
     def goto_step(self, step: str) -> None:
         """Show `step` (a fresh screen, drawn from the state)."""
-        screen = STEP_SCREENS[step]()
+        screen = self.step_screen(step)
         if isinstance(self.screen, StepScreen):
             self.switch_screen(screen)
         else:

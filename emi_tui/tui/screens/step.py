@@ -1,9 +1,11 @@
-"""The wizard's screens; `StepScreen` is the frame every step shares.
+"""`StepScreen`, the frame every wizard step shares (the build's steps and the modify's).
 
-A step screen shows the step sidebar, its own fields, the problems of its
-keys (each beside its field when the screen names one, the rest below), and
-Back/Next. Each edit goes through `WizardState.set`, then `refresh_state`
-redraws problems, the sidebar and what Next allows.
+A step screen is given the wizard state it edits. It shows the step sidebar,
+its own fields, the problems of its keys (each beside its field when the
+screen names one, the rest below), and Back/Next. Each edit goes through
+`WizardState.set`, then `refresh_state` redraws problems, the sidebar and
+what Next allows. Moving between steps is the App's: Next, Back and the step
+list ask it to.
 """
 
 from __future__ import annotations
@@ -71,10 +73,10 @@ class StepScreen(Screen):
     _next_blocked: bool | None = None
     _arrived = False
 
-    @property
-    def wizard(self) -> WizardState:
-        assert self.app.state is not None, "a step screen needs a wizard in progress"
-        return self.app.state
+    def __init__(self, wizard: WizardState) -> None:
+        super().__init__()
+        #: The build (or modify) being edited: this screen reads and edits it, and nothing else.
+        self.wizard = wizard
 
     # -- layout ----------------------------------------------------------------
 
@@ -136,9 +138,9 @@ class StepScreen(Screen):
 
     def refresh_state(self) -> None:
         """Redraw problems, sidebar and Next from the wizard state."""
-        if not self.is_mounted or self.app.state is None:
+        if not self.is_mounted:
             return
-        self.sub_title = self.app.wizard_subtitle()
+        self.sub_title = self.wizard.subtitle()
         problems = self.wizard.problems_for(self.STEP)
         self.show_problems(problems, self.wizard.notes_for(self.STEP))
         self.query_one(StepSidebar).show(self.wizard)
@@ -187,7 +189,7 @@ class StepScreen(Screen):
         area.set_class(bool(rest or notes), "-shown")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next" and self.app.state is not None and self.wizard.problems_for(self.STEP):
+        if action == "next" and self.wizard.problems_for(self.STEP):
             return None  # shown, but greyed out, in the footer
         return True
 

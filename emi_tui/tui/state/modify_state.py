@@ -93,6 +93,10 @@ class ModifyState(WizardState):
                     "to regenerate rc.local and the rest; leave them all to keep the image's own files.")
         return ""
 
+    def subtitle(self) -> str:
+        name = Path(self.artifact_text.strip()).name
+        return f"modify {name}" if name else "modify an image"
+
     # -- the artifact ------------------------------------------------------------------
 
     def set_artifact(self, text: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens.step import steady_inputs
-from emi_tui.tui.state.wizard_state import history_dir, recent_builds, tilde
+from emi_tui.tui.state.wizard_state import WizardState, history_dir, recent_builds, tilde
 
 if TYPE_CHECKING:
     from emi_tui.tui.app import EmiApp
@@ -41,6 +41,11 @@ class HomeScreen(Screen):
     ]
 
     app: "EmiApp"
+
+    def __init__(self, in_progress: Callable[[], WizardState | None]) -> None:
+        """`in_progress` says which build or modify the wizard holds now (None: nothing yet), for Continue."""
+        super().__init__()
+        self._in_progress = in_progress
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -72,7 +77,7 @@ class HomeScreen(Screen):
     def refresh_home(self) -> None:
         """Redraw what changes between visits: the build in progress and the recent builds."""
         self.sub_title = "home"
-        state = self.app.state
+        state = self._in_progress()
         self.query_one("#continue", Button).display = state is not None
         if state is not None:
             self.query_one("#continue", Button).label = f"Continue the {state.kind} in progress"
@@ -133,12 +138,12 @@ class HomeScreen(Screen):
         self.action_modify()
 
     def action_continue_build(self) -> None:
-        if self.app.state is not None:
+        if self._in_progress() is not None:
             self.app.continue_build()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue_build":
-            return self.app.state is not None  # hidden from the footer until there is one
+            return self._in_progress() is not None  # hidden from the footer until there is one
         return True
 
     def action_recent(self) -> None:

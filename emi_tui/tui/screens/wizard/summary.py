@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,7 +19,7 @@ from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.screens.wizard.metadata import highlighted
 from emi_tui.tui.widgets.path_prompt import PathPrompt
-from emi_tui.tui.state.wizard_state import STEP_TITLES, history_dir, history_path, step_for_key, tilde
+from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, history_dir, history_path, step_for_key, tilde
 
 
 class SummaryScreen(StepScreen):
@@ -32,6 +34,11 @@ class SummaryScreen(StepScreen):
         Binding("ctrl+s", "save", "Save answers…", priority=True),
         Binding("ctrl+d", "toggle_dry_run", "Dry run"),
     ]
+
+    def __init__(self, wizard: WizardState, *, now: Callable[[], datetime]) -> None:
+        """`now` dates the copy of the answers that Build keeps in the history."""
+        super().__init__(wizard)
+        self._now = now
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-columns"):
@@ -131,7 +138,7 @@ class SummaryScreen(StepScreen):
         if answers is None or recipe is None:
             self.app.bell()
             return
-        path = wizard.saved_path if wizard.saved and wizard.saved_path else history_path(self.app.now(), answers)
+        path = wizard.saved_path if wizard.saved and wizard.saved_path else history_path(self._now(), answers)
         if not wizard.saved:
             try:
                 save_answers(answers, path)
