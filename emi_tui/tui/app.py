@@ -1,5 +1,10 @@
 """The wizard's App: themes, the wizard state, and moving between screens. The screens do the rest.
 
+The App owns the state and the services (apt lookups, the artifact reader, the
+clock) and hands each screen what it uses when it makes it (`step_screen`).
+Screens ask for a move by posting a message (`StepScreen.Next`,
+`HomeScreen.OpenAnswers`, `SummaryScreen.Build`, …), handled below.
+
 `run_app` is what `emi-tui` (with no command) calls: it checks the theme name
 before anything starts, so a typo is one clear error line, not a traceback.
 """
@@ -13,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -230,6 +236,48 @@ class EmiApp(App[int]):
         from emi_tui.tui.screens.job.build import BuildScreen  # looked up here, so tests can stand in for it
 
         self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
+
+    # -- what the screens ask for ----------------------------------------------------------
+
+    @on(HomeScreen.NewBuild)
+    def _new_build_chosen(self) -> None:
+        self.new_build()
+
+    @on(HomeScreen.NewModify)
+    def _new_modify_chosen(self) -> None:
+        self.new_modify()
+
+    @on(HomeScreen.ContinueBuild)
+    def _continue_chosen(self) -> None:
+        self.continue_build()
+
+    @on(HomeScreen.Review)
+    def _review_chosen(self) -> None:
+        self.action_review()
+
+    @on(HomeScreen.OpenAnswers)
+    def _answers_chosen(self, message: HomeScreen.OpenAnswers) -> None:
+        self.open_answer_file(message.path)
+
+    @on(StepScreen.Next)
+    def _next_asked(self, message: StepScreen.Next) -> None:
+        self.next_step(message.step)
+
+    @on(StepScreen.Back)
+    def _back_asked(self, message: StepScreen.Back) -> None:
+        self.previous_step(message.step)
+
+    @on(StepScreen.Open)
+    def _step_chosen(self, message: StepScreen.Open) -> None:
+        self.goto_step(message.step)
+
+    @on(SummaryScreen.Build)
+    def _build_asked(self, message: SummaryScreen.Build) -> None:
+        self.start_build(message.answers, message.recipe, message.answers_path, dry_run=message.dry_run)
+
+    @on(ChangesScreen.Start)
+    def _modify_asked(self, message: ChangesScreen.Start) -> None:
+        self.start_modify(message.request)
 
     def start_modify(self, request: object) -> None:
         """Run a modify (a core ModifyRequest) on the build screen, which ends on the Done screen's diff."""

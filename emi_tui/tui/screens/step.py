@@ -5,17 +5,18 @@ its own fields, the problems of its keys (each beside its field when the
 screen names one, the rest below), and Back/Next. Each edit goes through
 `WizardState.set`, then `refresh_state` redraws problems, the sidebar and
 what Next allows. Moving between steps is the App's: Next, Back and the step
-list ask it to.
+list post a message (`StepScreen.Next`, `.Back`, `.Open`) that the App handles.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, OptionList, Static
@@ -23,9 +24,6 @@ from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 from emi_tui.engine.errors import Problem
 from emi_tui.tui.widgets.sidebar import StepSidebar
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, key_matches
-
-if TYPE_CHECKING:
-    from emi_tui.tui.app import EmiApp
 
 
 def steady_inputs(root: Widget | Screen) -> None:
@@ -53,6 +51,14 @@ def problem_lines(problems: Iterable[Problem], *, notes: Iterable[Problem] = (),
     return Content("\n").join(lines)
 
 
+class StepRequest(Message):
+    """A step screen asks the App to move the wizard; `step` is the step it names."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__()
+        self.step = step
+
+
 class StepScreen(Screen):
     """One step of the wizard, framed by the sidebar, its problems and Back/Next."""
 
@@ -68,10 +74,18 @@ class StepScreen(Screen):
         Binding("f2", "focus_steps", "Steps"),
     ]
 
-    app: "EmiApp"
     _has_body = False
     _next_blocked: bool | None = None
     _arrived = False
+
+    class Next(StepRequest):
+        """Next was asked for on `step`: the App opens the step after it, unless `step` has problems."""
+
+    class Back(StepRequest):
+        """Back was asked for on `step`: the App opens the step before it (Home before the first)."""
+
+    class Open(StepRequest):
+        """The operator chose to open `step` (from the step list, or a problem on the Summary)."""
 
     def __init__(self, wizard: WizardState) -> None:
         super().__init__()
@@ -194,10 +208,10 @@ class StepScreen(Screen):
         return True
 
     def action_next(self) -> None:
-        self.app.next_step(self.STEP)
+        self.post_message(self.Next(self.STEP))
 
     def action_back(self) -> None:
-        self.app.previous_step(self.STEP)
+        self.post_message(self.Back(self.STEP))
 
     def action_focus_steps(self) -> None:
         self.query_one(StepSidebar).focus()
@@ -214,4 +228,4 @@ class StepScreen(Screen):
         if isinstance(event.option_list, StepSidebar):
             event.stop()
             if event.option.id and event.option.id != self.STEP:
-                self.app.goto_step(event.option.id)
+                self.post_message(self.Open(event.option.id))

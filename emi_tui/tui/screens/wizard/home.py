@@ -1,15 +1,20 @@
-"""The first screen: start a build, open an answer file, review image-ids, or pick a recent build."""
+"""The first screen: start a build, open an answer file, review image-ids, or pick a recent build.
+
+What the operator chooses here is posted as a message (`HomeScreen.NewBuild`,
+`.OpenAnswers`, …) that the App handles: the App owns the wizard's state and flow.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -17,9 +22,6 @@ from textual.widgets.option_list import Option
 from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens.step import steady_inputs
 from emi_tui.tui.state.wizard_state import WizardState, history_dir, recent_builds, tilde
-
-if TYPE_CHECKING:
-    from emi_tui.tui.app import EmiApp
 
 WELCOME = (
     "Build the small starter machine images (EMIs) that Eucalyptus and EC2-style clouds boot: "
@@ -40,7 +42,24 @@ class HomeScreen(Screen):
         Binding("ctrl+e", "modify", "Modify image"),
     ]
 
-    app: "EmiApp"
+    class NewBuild(Message):
+        """Start a new build from fresh answers."""
+
+    class NewModify(Message):
+        """Start modifying an existing image."""
+
+    class ContinueBuild(Message):
+        """Take up the build (or modify) in progress again."""
+
+    class Review(Message):
+        """Open the image-id review."""
+
+    class OpenAnswers(Message):
+        """Open the answer file at `path` in the wizard."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
 
     def __init__(self, in_progress: Callable[[], WizardState | None]) -> None:
         """`in_progress` says which build or modify the wizard holds now (None: nothing yet), for Continue."""
@@ -117,7 +136,7 @@ class HomeScreen(Screen):
 
     def action_new_build(self) -> None:
         self.clear_open_problems()
-        self.app.new_build()
+        self.post_message(self.NewBuild())
 
     def action_open(self) -> None:
         field = self.query_one("#answers-path", Input)
@@ -127,11 +146,11 @@ class HomeScreen(Screen):
             field.focus()
 
     def action_review(self) -> None:
-        self.app.action_review()
+        self.post_message(self.Review())
 
     def action_modify(self) -> None:
         self.clear_open_problems()
-        self.app.new_modify()
+        self.post_message(self.NewModify())
 
     @on(Button.Pressed, "#modify")
     def _modify_pressed(self) -> None:
@@ -139,7 +158,7 @@ class HomeScreen(Screen):
 
     def action_continue_build(self) -> None:
         if self._in_progress() is not None:
-            self.app.continue_build()
+            self.post_message(self.ContinueBuild())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue_build":
@@ -173,10 +192,10 @@ class HomeScreen(Screen):
             self.query_one("#answers-path", Input).focus()
             return
         self.clear_open_problems()
-        self.app.open_answer_file(Path(text).expanduser())
+        self.post_message(self.OpenAnswers(Path(text).expanduser()))
 
     @on(OptionList.OptionSelected, "#recent")
     def _recent_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.clear_open_problems()
-            self.app.open_answer_file(Path(event.option.id))
+            self.post_message(self.OpenAnswers(Path(event.option.id)))
