@@ -43,9 +43,9 @@ class ArtifactLook:
     """What reading an artifact found: its survey (or why it cannot be modified) and its review."""
 
     text: str  # the artifact path as typed, so that a late answer for an older path is ignored
-    survey: Any = None  # core.modify.ArtifactSurvey
+    survey: Any = None  # engine.modify.job.ArtifactSurvey
     error: str | None = None
-    entries: list[Any] = field(default_factory=list)  # core.review.ReviewEntry
+    entries: list[Any] = field(default_factory=list)  # engine.review.review.ReviewEntry
 
     @property
     def stored_answers(self) -> str | None:

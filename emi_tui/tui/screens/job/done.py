@@ -27,7 +27,7 @@ from emi_tui.engine.sizes import human
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
 from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 
-#: tar's flags for each tarball suffix the build can write (see core.compress).
+#: tar's flags for each tarball suffix the build can write (see engine.artifact.compress).
 TAR_FLAGS = {".tar.gz": "-xzf", ".tgz": "-xzf", ".tar.zst": "--zstd -xf", ".tar.xz": "-xJf", ".tar": "-xf"}
 _SHA256_LINE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(.+?)\s*$")
 BLOCK = 4 * 1024 * 1024
