@@ -26,15 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from fake_build import FakeBuild, ScreenApp, sample_answers  # noqa: E402
+from fake_build import FakeBuild, ScreenApp, engine_steps, sample_answers  # noqa: E402
 from textual import events  # noqa: E402
 from textual.binding import Binding  # noqa: E402
 
-from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
+from emi_tui.tui.screens.job.build import BuildScreen  # noqa: E402
+from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
 from emi_tui.tui.widgets.log_view import LogView  # noqa: E402
 
-STEPS = 8
+STEPS = len(engine_steps())  # the fake prints lines // STEPS in each of the engine's steps
 KEY_EVERY_S = 0.05
 LATENCY_TARGET_MS = 100.0
 

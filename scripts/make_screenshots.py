@@ -59,7 +59,7 @@ SHOTS = {
 
 def fake_package_info(name: str):
     """apt's answers, the same on every machine."""
-    from emi_tui.tui.wizard_state import PackageInfo
+    from emi_tui.tui.state.wizard_state import PackageInfo
 
     size = APT_SIZES_KB.get(name)
     return PackageInfo(name, size is not None, size * 1024 if size else None)
@@ -161,7 +161,7 @@ def boot_test_screen() -> None:
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
     from test_boottest_screen import FakeBoot
 
-    from emi_tui.tui.screens.boottest import BootTestScreen
+    from emi_tui.tui.screens.job.boottest import BootTestScreen
 
     artifact = Path("images/euca-debian-2026.11.28-x86_64.tgz")
     asyncio.run(shoot_screen("boot-test", lambda: BootTestScreen(artifact, runner=FakeBoot(lines_per_check=6)),

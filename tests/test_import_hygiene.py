@@ -2,6 +2,7 @@
 
 Every module below emi_tui.engine and emi_tui.commands is imported, found by
 walking the packages recursively, so a module in a subpackage cannot hide.
+The TUI's state package (what the wizard edits) must not pull in Textual either.
 """
 
 import pkgutil
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import emi_tui.commands
 import emi_tui.engine
+import emi_tui.tui.state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,12 @@ def test_the_engine_does_not_import_textual_or_rich():
 def test_the_cli_and_commands_do_not_import_textual():
     modules = ["emi_tui", "emi_tui.cli", *all_modules(emi_tui.commands)]
     assert leaked_modules(modules, ("textual",)) == []
+
+
+def test_the_tui_state_does_not_import_textual():
+    state = all_modules(emi_tui.tui.state)
+    assert "emi_tui.tui.state.wizard_state" in state and "emi_tui.tui.state.modify_state" in state
+    assert leaked_modules(state, ("textual",)) == []
 
 
 def test_the_check_itself_sees_textual_when_it_is_imported():

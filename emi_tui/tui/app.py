@@ -1,5 +1,10 @@
 """The wizard's App: themes, the wizard state, and moving between screens. The screens do the rest.
 
+The App owns the state and the services (apt lookups, the artifact reader, the
+clock) and hands each screen what it uses when it makes it (`step_screen`).
+Screens ask for a move by posting a message (`StepScreen.Next`,
+`HomeScreen.OpenAnswers`, `SummaryScreen.Build`, …), handled below.
+
 `run_app` is what `emi-tui` (with no command) calls: it checks the theme name
 before anything starts, so a typo is one clear error line, not a traceback.
 """
@@ -13,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -21,22 +27,22 @@ from textual.theme import Theme
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
-from emi_tui.tui.config import load_config, remember_theme
-from emi_tui.tui.modify_state import ArtifactLook, ModifyState
-from emi_tui.tui.screens import StepScreen
-from emi_tui.tui.screens.artifact import ArtifactScreen, read_artifact
-from emi_tui.tui.screens.changes import ChangesScreen
-from emi_tui.tui.screens.distro import DistroScreen
-from emi_tui.tui.screens.help import HelpScreen
-from emi_tui.tui.screens.home import HomeScreen
-from emi_tui.tui.screens.image import ImageScreen
-from emi_tui.tui.screens.metadata import MetadataScreen
-from emi_tui.tui.screens.packages import PackagesScreen
-from emi_tui.tui.screens.size import SizeScreen
-from emi_tui.tui.screens.summary import SummaryScreen
+from emi_tui.tui.state.config import load_config, remember_theme
+from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
+from emi_tui.tui.screens.modify.changes import ChangesScreen
+from emi_tui.tui.screens.wizard.distro import DistroScreen
+from emi_tui.tui.screens.wizard.help import HelpScreen
+from emi_tui.tui.screens.wizard.home import HomeScreen
+from emi_tui.tui.screens.wizard.image import ImageScreen
+from emi_tui.tui.screens.wizard.metadata import MetadataScreen
+from emi_tui.tui.screens.wizard.packages import PackagesScreen
+from emi_tui.tui.screens.wizard.size import SizeScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
 from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
 from emi_tui.tui.widgets.path_prompt import PathPrompt
-from emi_tui.tui.wizard_state import (
+from emi_tui.tui.state.wizard_state import (
     STEP_TITLES,
     PackageInfo,
     PackageLookup,
@@ -44,17 +50,6 @@ from emi_tui.tui.wizard_state import (
     apt_package_info,
     open_answers,
 )
-
-STEP_SCREENS: dict[str, type[StepScreen]] = {
-    "artifact": ArtifactScreen,
-    "changes": ChangesScreen,
-    "distro": DistroScreen,
-    "size": SizeScreen,
-    "packages": PackagesScreen,
-    "metadata": MetadataScreen,
-    "image": ImageScreen,
-    "summary": SummaryScreen,
-}
 
 
 class EmiApp(App[int]):
@@ -123,7 +118,7 @@ class EmiApp(App[int]):
     async def on_mount(self) -> None:
         self._stop_on_signals()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        await self.push_screen(HomeScreen())
+        await self.push_screen(HomeScreen(in_progress=lambda: self.state))
         for note in self.startup_notes:
             self.notify(note, severity="warning", timeout=10)
         if self.answers_path is not None:
@@ -164,18 +159,6 @@ class EmiApp(App[int]):
 
     # -- the wizard's flow ------------------------------------------------------------
 
-    def wizard_subtitle(self) -> str:
-        """One line saying what is being built, for the header."""
-        if self.state is None:
-            return ""
-        if isinstance(self.state, ModifyState):
-            name = Path(self.state.artifact_text.strip()).name
-            return f"modify {name}" if name else "modify an image"
-        answers, recipe = self.state.answers, self.state.recipe
-        release = answers.release or (recipe.default_release if recipe else None)
-        words = [str(w) for w in (answers.recipe, release, answers.arch, answers.size) if w]
-        return " · ".join(words)
-
     def new_build(self) -> None:
         """Start over with fresh answers, on the Distro step."""
         self.state = WizardState(self.book, self.today)
@@ -203,9 +186,25 @@ class EmiApp(App[int]):
         self.state = opened.state
         self.goto_step(opened.state.first_problem_step() or "summary")
 
+    def step_screen(self, step: str) -> StepScreen:
+        """A fresh screen for `step`, given the wizard state and the services that step uses."""
+        state = self.state
+        assert state is not None, "a step needs a wizard in progress"
+        screens: dict[str, Callable[[], StepScreen]] = {
+            "artifact": lambda: ArtifactScreen(state, artifact_reader=self.artifact_reader),
+            "changes": lambda: ChangesScreen(state),
+            "distro": lambda: DistroScreen(state),
+            "size": lambda: SizeScreen(state),
+            "packages": lambda: PackagesScreen(state, package_info=self.package_info, package_cache=self.package_cache),
+            "metadata": lambda: MetadataScreen(state),
+            "image": lambda: ImageScreen(state),
+            "summary": lambda: SummaryScreen(state, now=self.now),
+        }
+        return screens[step]()
+
     def goto_step(self, step: str) -> None:
         """Show `step` (a fresh screen, drawn from the state)."""
-        screen = STEP_SCREENS[step]()
+        screen = self.step_screen(step)
         if isinstance(self.screen, StepScreen):
             self.switch_screen(screen)
         else:
@@ -234,17 +233,56 @@ class EmiApp(App[int]):
 
     def start_build(self, answers: Answers, recipe: Recipe, answers_path: Path, dry_run: bool = False) -> None:
         """Hand saved, valid answers to the build screen."""
-        try:
-            from emi_tui.tui.screens.build import BuildScreen
-        except ImportError:
-            self.notify(f"Answers saved as {answers_path}, but this emi-tui has no build screen.", severity="error")
-            return
+        from emi_tui.tui.screens.job.build import BuildScreen  # looked up here, so tests can stand in for it
+
         self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
+
+    # -- what the screens ask for ----------------------------------------------------------
+
+    @on(HomeScreen.NewBuild)
+    def _new_build_chosen(self) -> None:
+        self.new_build()
+
+    @on(HomeScreen.NewModify)
+    def _new_modify_chosen(self) -> None:
+        self.new_modify()
+
+    @on(HomeScreen.ContinueBuild)
+    def _continue_chosen(self) -> None:
+        self.continue_build()
+
+    @on(HomeScreen.Review)
+    def _review_chosen(self) -> None:
+        self.action_review()
+
+    @on(HomeScreen.OpenAnswers)
+    def _answers_chosen(self, message: HomeScreen.OpenAnswers) -> None:
+        self.open_answer_file(message.path)
+
+    @on(StepScreen.Next)
+    def _next_asked(self, message: StepScreen.Next) -> None:
+        self.next_step(message.step)
+
+    @on(StepScreen.Back)
+    def _back_asked(self, message: StepScreen.Back) -> None:
+        self.previous_step(message.step)
+
+    @on(StepScreen.Open)
+    def _step_chosen(self, message: StepScreen.Open) -> None:
+        self.goto_step(message.step)
+
+    @on(SummaryScreen.Build)
+    def _build_asked(self, message: SummaryScreen.Build) -> None:
+        self.start_build(message.answers, message.recipe, message.answers_path, dry_run=message.dry_run)
+
+    @on(ChangesScreen.Start)
+    def _modify_asked(self, message: ChangesScreen.Start) -> None:
+        self.start_modify(message.request)
 
     def start_modify(self, request: object) -> None:
         """Run a modify (a core ModifyRequest) on the build screen, which ends on the Done screen's diff."""
-        from emi_tui.tui.build_worker import modify_job
-        from emi_tui.tui.screens.build import BuildScreen
+        from emi_tui.tui.workers.build_worker import modify_job
+        from emi_tui.tui.screens.job.build import BuildScreen
 
         name = getattr(getattr(request, "artifact", None), "name", "the image")
         self.push_screen(BuildScreen(None, None, Path("-"), job=modify_job(request, self.modify_runner), title=f"Modifying {name}"))
@@ -256,11 +294,8 @@ class EmiApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_review(self) -> None:
-        try:
-            from emi_tui.tui.screens.review import ReviewScreen
-        except ImportError:
-            self.notify("This emi-tui has no review screen; use `emi-tui review PATH`.", severity="error")
-            return
+        from emi_tui.tui.screens.review.review import ReviewScreen
+
         self.push_screen(ReviewScreen())
 
     def action_open_answers(self) -> None:

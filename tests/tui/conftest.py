@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.tui.wizard_state import PackageInfo
+from emi_tui.tui.state.wizard_state import PackageInfo
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 9, 30, 0)

@@ -1,8 +1,9 @@
 """A stand-in for `emi_tui.engine.build.job.run_build`, and a small App to mount one screen in tests.
 
-`FakeBuild` has run_build's signature and emits the engine's step names with
-realistic output: it can fail at a step (on its first run only, so Retry
-succeeds), hold at a step until cancelled, print slowly, or flood.
+`FakeBuild` has run_build's signature and emits the engine's own steps (names
+and descriptions from `build_steps()`, read at every run) with realistic
+output: it can fail at a step (on its first run only, so Retry succeeds), hold
+at a step until cancelled, print slowly, or flood.
 """
 
 from __future__ import annotations
@@ -23,17 +24,9 @@ from emi_tui.engine.answers.model import Answers, resolve
 from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.build import steps as build_steps_module
 
-STEPS = (
-    ("preflight", "check root, tools, free space, the mirror and the estimated size"),
-    ("bootstrap", "bootstrap the base system (or take it from the cache)"),
-    ("chroot", "install and remove packages, write rc.local, udev rules and /etc/image-id"),
-    ("hygiene", "clean caches, history, host keys and machine-id; unmount"),
-    ("kernel", "copy the kernel and ramdisk (EKI/ERI) out of /boot"),
-    ("filesystem", "make the ext3 image with mke2fs -d and check it"),
-    ("zerofree", "zero the free blocks so the image compresses well"),
-    ("package", "tar and compress; write checksum, manifest, answers and log"),
-)
+#: Sample output for the engine's steps; a step the engine adds later prints generic lines until it gets its own.
 OUTPUT = {
     "preflight": ["running as root: yes", "debootstrap 1.0.128+nmu2", "free space in /dev/shm: 7.8 GB", "estimated root size: 612 MB"],
     "bootstrap": ["I: Retrieving InRelease", "I: Checking Release signature", "I: Retrieving Packages", "I: Resolving dependencies of required packages...", "I: Extracting base-files...", "I: Unpacking libc6:amd64..."],
@@ -44,6 +37,13 @@ OUTPUT = {
     "zerofree": ["zerofree -v euca-debian-2026.11.28-x86_64.img", "171023/340787/340787"],
     "package": ["tar -cf - euca-debian-2026.11.28-x86_64 | pigz -9", "euca-debian-2026.11.28-x86_64.tgz: 312,442,112 bytes"],
 }
+
+
+def engine_steps() -> tuple[tuple[str, str], ...]:
+    """(name, description) of every build step, as the engine runs them now."""
+    return tuple((step.name, step.description) for step in build_steps_module.build_steps())
+
+
 LOG_PATH = Path("/var/lib/emi-tui/logs/20261128-210640-4242-euca-debian-2026.11.28-x86_64.log")
 IMAGE_ID = ImageId.stamped(
     name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",
@@ -95,13 +95,14 @@ class FakeBuild:
 
     def __call__(self, answers, recipe, sink, cancel: threading.Event, options, answers_path: Path | None = None) -> FakeResult:
         self.calls.append(options)
-        sink(JobStarted(tuple(name for name, _ in STEPS), LOG_PATH, answers_path or Path("-")))
+        steps = engine_steps()
+        sink(JobStarted(tuple(name for name, _ in steps), LOG_PATH, answers_path or Path("-")))
         if getattr(options, "retry", False):
-            sink(OutputLine("preflight", "retry: starting again from the cached base"))
+            sink(OutputLine(steps[0][0], "retry: starting again from the cached base"))
             self.emitted_lines += 1
-        for index, (name, description) in enumerate(STEPS):
+        for index, (name, description) in enumerate(steps):
             sink(StepStarted(name, description, index))
-            samples = OUTPUT[name]
+            samples = OUTPUT.get(name) or [f"{name}: working"]
             tail: list[str] = []
             for number in range(self.lines_per_step):
                 text = samples[number % len(samples)] if self.lines_per_step <= len(samples) else f"{samples[number % len(samples)]} [{number}]"
@@ -121,7 +122,7 @@ class FakeBuild:
             if name == self.fail_at and len(self.calls) <= self.fail_times:
                 return self._stopped(sink, name, tail, cancelled=False)
             sink(StepFinished(name, self.step_seconds, skipped=name in self.skip, note="from cache" if name == "bootstrap" else ""))
-        seconds = self.step_seconds * len(STEPS)
+        seconds = self.step_seconds * len(steps)
         facts = {"kernel_files": [Path("/work/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/work/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
         sink(JobDone(tuple(self.artifacts), IMAGE_ID, seconds, facts))
         return FakeResult(True, list(self.artifacts), IMAGE_ID, LOG_PATH, seconds=seconds, facts=facts)

@@ -1,4 +1,9 @@
-"""Stand-ins for the modify's slow parts in the wizard's tests: reading an artifact, and run_modify itself."""
+"""Stand-ins for the modify's slow parts in the wizard's tests: reading an artifact, and run_modify itself.
+
+`FakeModify` emits the engine's own modify steps (names and descriptions from
+`modify_steps()`, read at every run), so the screens are tested with the plan
+the real modify reports.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import time
 from pathlib import Path
 
 from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.modify import steps as modify_steps_module
 from emi_tui.engine.modify.job import ArtifactSurvey, ModifyResult
 from emi_tui.engine.artifact.read import HygieneCheck
 from emi_tui.engine.review.review import Finding, ReviewEntry
 from emi_tui.engine.review.stampcheck import StampCheck
-from emi_tui.tui.modify_state import ArtifactLook
+from emi_tui.tui.state.modify_state import ArtifactLook
 
 OLD_ID = 'image_name="euca-debian-emi"\nimage_version="2026.01.02"\nrecipe_name="debian-based"\n'
 NEW_ID = 'image_name="euca-debian-emi"\nimage_version="2026.11.28"\nrecipe_name="debian-based"\n'
@@ -49,6 +55,11 @@ def fake_reader(stored: str | None = STORED, error: str | None = None, fields: d
     return read
 
 
+def engine_steps() -> tuple[tuple[str, str], ...]:
+    """(name, description) of every modify step, as the engine runs them now."""
+    return tuple((step.name, step.description) for step in modify_steps_module.modify_steps())
+
+
 class FakeModify:
     """A run_modify that emits a modify's events; `hold` waits for the cancel event, `fail` fails in a step."""
 
@@ -56,17 +67,19 @@ class FakeModify:
         self.requests: list = []
         self.hold, self.fail = hold, fail
         self.cancel: threading.Event | None = None
+        self.emitted_lines = 0
 
     def __call__(self, request, sink, cancel):
         self.requests.append(request)
         self.cancel = cancel
-        steps = ("unpack", "packages", "identity", "package")
+        steps = engine_steps()
         log = Path("/tmp/modify.log")
-        sink(JobStarted(steps, log, Path("-")))
-        for index, step in enumerate(steps):
-            sink(StepStarted(step, f"the {step} step", index))
+        sink(JobStarted(tuple(name for name, _ in steps), log, Path("-")))
+        for index, (step, description) in enumerate(steps):
+            sink(StepStarted(step, description, index))
             for n in range(50):
                 sink(OutputLine(step, f"{step} line {n}"))
+                self.emitted_lines += 1
             if self.hold:
                 while not cancel.wait(0.01):
                     pass

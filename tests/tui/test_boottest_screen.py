@@ -13,8 +13,8 @@ from fake_build import ScreenApp, async_test, wait_for
 from test_done_screen import make_app, write_artifacts
 
 from emi_tui.engine.boot.boottest import CHECK_NAMES, BootReport, Check
-from emi_tui.tui.screens import boottest
-from emi_tui.tui.screens.boottest import BootTestScreen
+from emi_tui.tui.screens.job import boottest
+from emi_tui.tui.screens.job.boottest import BootTestScreen
 from emi_tui.tui.widgets.log_view import LogView
 
 

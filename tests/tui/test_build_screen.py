@@ -13,10 +13,10 @@ from fake_build import LOG_PATH, FakeBuild, ScreenApp, async_test, sample_answer
 from textual.widgets import ProgressBar, Static  # noqa: E402
 
 from emi_tui.engine.run.events import OutputLine  # noqa: E402
-from emi_tui.tui.build_worker import EventBatcher  # noqa: E402
-from emi_tui.tui.screens.build import BuildScreen  # noqa: E402
-from emi_tui.tui.screens.confirm_cancel import ConfirmCancel  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
+from emi_tui.tui.workers.build_worker import EventBatcher  # noqa: E402
+from emi_tui.tui.screens.job.build import BuildScreen  # noqa: E402
+from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel  # noqa: E402
+from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
 from emi_tui.tui.widgets.log_view import FOLLOWING, PAUSED, LogView  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Static, TextArea  # noqa: E402
 from emi_tui.engine.artifact import checksum  # noqa: E402
 from emi_tui.engine.artifact.checksum import read_sha256_file  # noqa: E402
 from emi_tui.engine.artifact.register import register_commands  # noqa: E402
-from emi_tui.tui.screens.done import DoneScreen  # noqa: E402
+from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
 
 KERNELS = {"kernel_files": [Path("/w/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/w/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
 

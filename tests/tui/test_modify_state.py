@@ -13,7 +13,7 @@ from conftest import TODAY
 from modify_fakes import STORED, fake_reader
 
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.tui.modify_state import ModifyState, artifact_problem
+from emi_tui.tui.state.modify_state import ModifyState, artifact_problem
 
 
 @pytest.fixture

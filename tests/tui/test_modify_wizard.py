@@ -14,13 +14,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_build import wait_for
 from modify_fakes import FakeModify, fake_reader
 
-from emi_tui.tui.screens.artifact import ArtifactScreen
-from emi_tui.tui.screens.build import BuildScreen
-from emi_tui.tui.screens.changes import ChangesScreen
-from emi_tui.tui.screens.done import DoneScreen
-from emi_tui.tui.screens.home import HomeScreen
-from emi_tui.tui.screens.metadata import MetadataScreen
-from emi_tui.tui.screens.packages import PackagesScreen
+from emi_tui.tui.screens.modify.artifact import ArtifactScreen
+from emi_tui.tui.screens.job.build import BuildScreen
+from emi_tui.tui.screens.modify.changes import ChangesScreen
+from emi_tui.tui.screens.job.done import DoneScreen
+from emi_tui.tui.screens.wizard.home import HomeScreen
+from emi_tui.tui.screens.wizard.metadata import MetadataScreen
+from emi_tui.tui.screens.wizard.packages import PackagesScreen
 from emi_tui.tui.widgets.sidebar import StepSidebar
 from textual.widgets import Checkbox, Input, SelectionList, Switch
 
@@ -104,7 +104,7 @@ async def test_modify_by_keyboard_from_home_to_the_done_screens_diff(make_app, t
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
         build = app.screen_stack[-2]
-        assert isinstance(build, BuildScreen) and build.lines_received == 200  # the run's log, under the Done screen
+        assert isinstance(build, BuildScreen) and build.lines_received == fake.emitted_lines > 0  # the run's log, under the Done screen
 
         request = fake.requests[0]
         assert request.artifact.resolve() == artifact and request.add == ["mc"] and request.remove == []

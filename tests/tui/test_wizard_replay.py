@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.widgets import Button, Select, Static
 
 from conftest import MIRROR, SIZE, VALID_ANSWERS
-from emi_tui.tui.screens.home import HomeScreen
-from emi_tui.tui.screens.metadata import MetadataScreen
-from emi_tui.tui.screens.size import SizeScreen
-from emi_tui.tui.screens.summary import SummaryScreen
+from emi_tui.tui.screens.wizard.home import HomeScreen
+from emi_tui.tui.screens.wizard.metadata import MetadataScreen
+from emi_tui.tui.screens.wizard.size import SizeScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
 
 
 def text(screen, selector: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from conftest import MIRROR, TODAY, VALID_ANSWERS
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.run import runner
-from emi_tui.tui.wizard_state import (
+from emi_tui.tui.state.wizard_state import (
     WizardState,
     apt_package_info,
     history_path,

@@ -36,7 +36,7 @@ class PathPrompt(ModalScreen[Path | None]):
                 yield Button(self.button, id="prompt-ok", variant="primary")
 
     def on_mount(self) -> None:
-        from emi_tui.tui.screens import steady_inputs
+        from emi_tui.tui.screens.step import steady_inputs
 
         steady_inputs(self)
         self.query_one(Input).focus()

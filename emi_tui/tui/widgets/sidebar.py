@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from emi_tui.tui.wizard_state import STEP_TITLES, WizardState
+from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState
 
 
 class StepSidebar(OptionList):

@@ -181,6 +181,13 @@ class WizardState:
         """A step's introduction when this wizard says it differently from the screen's own ("" if not)."""
         return ""
 
+    def subtitle(self) -> str:
+        """One line saying what is being built, for the header."""
+        answers, recipe = self.answers, self.recipe
+        release = answers.release or (recipe.default_release if recipe else None)
+        words = [str(w) for w in (answers.recipe, release, answers.arch, answers.size) if w]
+        return " · ".join(words)
+
     # -- editing ---------------------------------------------------------------
 
     def set(self, key: str, value: Any) -> None:

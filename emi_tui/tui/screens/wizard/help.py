@@ -37,10 +37,10 @@ def _bindings(cls: type) -> list[Binding]:
 
 def key_table(app) -> Table:
     """Every key the wizard binds, grouped by where it works."""
-    from emi_tui.tui.screens import StepScreen
-    from emi_tui.tui.screens.changes import ChangesScreen
-    from emi_tui.tui.screens.home import HomeScreen
-    from emi_tui.tui.screens.summary import SummaryScreen
+    from emi_tui.tui.screens.step import StepScreen
+    from emi_tui.tui.screens.modify.changes import ChangesScreen
+    from emi_tui.tui.screens.wizard.home import HomeScreen
+    from emi_tui.tui.screens.wizard.summary import SummaryScreen
 
     table = Table(box=None, expand=True, show_header=False, pad_edge=False)
     table.add_column("where", style="dim", no_wrap=True)

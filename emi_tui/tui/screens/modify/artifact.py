@@ -9,6 +9,7 @@ Metadata steps (`ModifyState.load`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,8 +19,9 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from emi_tui.engine.sizes import human
-from emi_tui.tui.modify_state import ArtifactLook, ModifyState, artifact_problem
-from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState, artifact_problem
+from emi_tui.tui.state.wizard_state import WizardState
+from emi_tui.tui.screens.step import StepScreen
 
 #: Seconds of quiet typing before the artifact path is judged and read.
 TYPING_PAUSE = 0.3
@@ -88,6 +90,11 @@ class ArtifactScreen(StepScreen):
     ArtifactScreen #prefill { color: $text-muted; height: auto; }
     """
 
+    def __init__(self, wizard: WizardState, *, artifact_reader: Callable[[str], ArtifactLook]) -> None:
+        """`artifact_reader` surveys and reviews the artifact at a typed path (slow: called off the UI loop)."""
+        super().__init__(wizard)
+        self._artifact_reader = artifact_reader
+
     @property
     def modify(self) -> ModifyState:
         state = self.wizard
@@ -139,7 +146,7 @@ class ArtifactScreen(StepScreen):
     @work(thread=True, exclusive=True, group="artifact", exit_on_error=False)
     def _read(self, text: str) -> None:
         try:
-            look = self.app.artifact_reader(text)
+            look = self._artifact_reader(text)
         except Exception as exc:  # a reader that raises is a bug; the operator still gets a message
             look = ArtifactLook(text, error=f"cannot read it: {type(exc).__name__}: {exc}")
         self.post_message(ArtifactRead(look))

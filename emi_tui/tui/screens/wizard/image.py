@@ -14,14 +14,10 @@ from textual.content import Content
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from emi_tui.engine.answers.model import ImageFields, Output
-from emi_tui.tui.screens import StepScreen
+from emi_tui.engine.artifact.compress import COMPRESSORS
+from emi_tui.tui.screens.step import StepScreen
 
-try:
-    from emi_tui.engine.artifact.compress import COMPRESSORS
-
-    SUFFIXES = {name: c.suffix for name, c in COMPRESSORS.items()}
-except ImportError:  # an older core: the names alone still work
-    SUFFIXES = {}
+SUFFIXES = {name: c.suffix for name, c in COMPRESSORS.items()}
 
 COMPRESSION = ("gzip", "zstd", "xz", "none")
 #: Input id -> the image field it edits.

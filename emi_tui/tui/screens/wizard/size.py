@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from emi_tui.engine.sizes import LARGE, STANDARD, SizeError, human, parse_size
-from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.widgets.choice import ChoiceSet
 
 PRESETS = {

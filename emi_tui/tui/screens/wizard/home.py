@@ -1,25 +1,27 @@
-"""The first screen: start a build, open an answer file, review image-ids, or pick a recent build."""
+"""The first screen: start a build, open an answer file, review image-ids, or pick a recent build.
+
+What the operator chooses here is posted as a message (`HomeScreen.NewBuild`,
+`.OpenAnswers`, …) that the App handles: the App owns the wizard's state and flow.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from emi_tui.engine.errors import Problem
-from emi_tui.tui.screens import steady_inputs
-from emi_tui.tui.wizard_state import history_dir, recent_builds, tilde
-
-if TYPE_CHECKING:
-    from emi_tui.tui.app import EmiApp
+from emi_tui.tui.screens.step import steady_inputs
+from emi_tui.tui.state.wizard_state import WizardState, history_dir, recent_builds, tilde
 
 WELCOME = (
     "Build the small starter machine images (EMIs) that Eucalyptus and EC2-style clouds boot: "
@@ -40,7 +42,29 @@ class HomeScreen(Screen):
         Binding("ctrl+e", "modify", "Modify image"),
     ]
 
-    app: "EmiApp"
+    class NewBuild(Message):
+        """Start a new build from fresh answers."""
+
+    class NewModify(Message):
+        """Start modifying an existing image."""
+
+    class ContinueBuild(Message):
+        """Take up the build (or modify) in progress again."""
+
+    class Review(Message):
+        """Open the image-id review."""
+
+    class OpenAnswers(Message):
+        """Open the answer file at `path` in the wizard."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, in_progress: Callable[[], WizardState | None]) -> None:
+        """`in_progress` says which build or modify the wizard holds now (None: nothing yet), for Continue."""
+        super().__init__()
+        self._in_progress = in_progress
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -72,7 +96,7 @@ class HomeScreen(Screen):
     def refresh_home(self) -> None:
         """Redraw what changes between visits: the build in progress and the recent builds."""
         self.sub_title = "home"
-        state = self.app.state
+        state = self._in_progress()
         self.query_one("#continue", Button).display = state is not None
         if state is not None:
             self.query_one("#continue", Button).label = f"Continue the {state.kind} in progress"
@@ -112,7 +136,7 @@ class HomeScreen(Screen):
 
     def action_new_build(self) -> None:
         self.clear_open_problems()
-        self.app.new_build()
+        self.post_message(self.NewBuild())
 
     def action_open(self) -> None:
         field = self.query_one("#answers-path", Input)
@@ -122,23 +146,23 @@ class HomeScreen(Screen):
             field.focus()
 
     def action_review(self) -> None:
-        self.app.action_review()
+        self.post_message(self.Review())
 
     def action_modify(self) -> None:
         self.clear_open_problems()
-        self.app.new_modify()
+        self.post_message(self.NewModify())
 
     @on(Button.Pressed, "#modify")
     def _modify_pressed(self) -> None:
         self.action_modify()
 
     def action_continue_build(self) -> None:
-        if self.app.state is not None:
-            self.app.continue_build()
+        if self._in_progress() is not None:
+            self.post_message(self.ContinueBuild())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue_build":
-            return self.app.state is not None  # hidden from the footer until there is one
+            return self._in_progress() is not None  # hidden from the footer until there is one
         return True
 
     def action_recent(self) -> None:
@@ -168,10 +192,10 @@ class HomeScreen(Screen):
             self.query_one("#answers-path", Input).focus()
             return
         self.clear_open_problems()
-        self.app.open_answer_file(Path(text).expanduser())
+        self.post_message(self.OpenAnswers(Path(text).expanduser()))
 
     @on(OptionList.OptionSelected, "#recent")
     def _recent_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.clear_open_problems()
-            self.app.open_answer_file(Path(event.option.id))
+            self.post_message(self.OpenAnswers(Path(event.option.id)))

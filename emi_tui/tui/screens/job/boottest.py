@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
 from emi_tui.engine.boot.boottest import CHECK_NAMES, Check
-from emi_tui.tui.build_worker import EventBatcher
+from emi_tui.tui.workers.build_worker import EventBatcher
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.widgets.log_view import LogView
 

@@ -1,23 +1,30 @@
 """Modify, last step, Changes: what no answer key holds (upgrade, a script, a shell, grow, version, output), and Start.
 
 Beside the fields, the plan says in words what the modify will do, from the
-packages and metadata the earlier steps changed. Start hands the core's
-ModifyRequest to the build screen, which runs it and ends on the Done screen.
+packages and metadata the earlier steps changed. Start posts the engine's
+ModifyRequest (`ChangesScreen.Start`); the App runs it on the build screen,
+which ends on the Done screen.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, Switch
 
 from emi_tui.engine.sizes import human
-from emi_tui.tui.build_worker import terminal_handover
-from emi_tui.tui.modify_state import ModifyState
-from emi_tui.tui.screens import StepScreen, update_if_changed
+from emi_tui.tui.workers.build_worker import terminal_handover
+from emi_tui.tui.state.modify_state import ModifyState
+from emi_tui.tui.screens.step import StepScreen, update_if_changed
+
+if TYPE_CHECKING:
+    from emi_tui.engine.modify.job import ModifyRequest  # loaded with the modify engine, when Start is pressed
 
 
 def can_hand_over_terminal(app: object) -> bool:
@@ -45,6 +52,13 @@ class ChangesScreen(StepScreen):
     ChangesScreen #shell-note { color: $text-muted; height: auto; }
     ChangesScreen #plan-box { border: round $primary 50%; padding: 0 1; }
     """
+
+    class Start(Message):
+        """Start was asked for: the App runs this ModifyRequest (it has no problems)."""
+
+        def __init__(self, request: ModifyRequest) -> None:
+            super().__init__()
+            self.request = request
 
     @property
     def modify(self) -> ModifyState:
@@ -119,4 +133,4 @@ class ChangesScreen(StepScreen):
         request = state.request()
         if request.shell:
             request.shell_wrapper = terminal_handover(self.app)
-        self.app.start_modify(request)
+        self.post_message(self.Start(request))

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from emi_tui.engine.answers.recipes import Recipe
-from emi_tui.tui.screens import StepScreen
+from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.widgets.choice import ChoiceSet
 
 

@@ -18,7 +18,8 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from emi_tui.engine.answers.model import Metadata
-from emi_tui.tui.screens import StepScreen
+from emi_tui.engine.image.files import render_rc_local
+from emi_tui.tui.screens.step import StepScreen
 
 #: Seconds of quiet typing before the preview is redrawn.
 PREVIEW_DELAY = 0.3
@@ -31,10 +32,6 @@ def highlighted(code: str, language: str) -> Content:
 
 def rc_local_preview(metadata: Metadata) -> tuple[str | None, str]:
     """The rc.local that `metadata` generates, or None and why there is none."""
-    try:
-        from emi_tui.engine.image.files import render_rc_local
-    except ImportError:
-        return None, "No preview: this build of emi-tui has no rc.local generator (emi_tui.engine.image.files.render_rc_local)."
     try:
         return render_rc_local(metadata), ""
     except Exception as exc:  # the generator's own complaint is the most useful message here

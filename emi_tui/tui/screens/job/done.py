@@ -193,7 +193,7 @@ class DoneScreen(Screen):
         if self.boot_artifact is None:
             self.app.bell()
             return
-        from emi_tui.tui.screens.boottest import BootTestScreen
+        from emi_tui.tui.screens.job.boottest import BootTestScreen
 
         self.app.push_screen(BootTestScreen(self.boot_artifact))
 

@@ -28,10 +28,10 @@ from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
-from emi_tui.tui.build_worker import Job, Runner, build_options, run_build_job
+from emi_tui.tui.workers.build_worker import Job, Runner, build_options, run_build_job
 from emi_tui.tui.messages import BuildEnded, BuildEvents
-from emi_tui.tui.screens.confirm_cancel import ConfirmCancel
-from emi_tui.tui.screens.done import DoneScreen
+from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
+from emi_tui.tui.screens.job.done import DoneScreen
 from emi_tui.tui.widgets.log_view import LogView
 
 #: How a step's state is drawn: icon and theme colour.

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from emi_tui.engine.answers.model import Answers
+from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.storage import render_answers, save_answers
 from emi_tui.engine.errors import Problem
-from emi_tui.tui.screens import StepScreen
-from emi_tui.tui.screens.metadata import highlighted
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.metadata import highlighted
 from emi_tui.tui.widgets.path_prompt import PathPrompt
-from emi_tui.tui.wizard_state import STEP_TITLES, history_dir, history_path, step_for_key, tilde
+from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, history_dir, history_path, step_for_key, tilde
 
 
 class SummaryScreen(StepScreen):
@@ -32,6 +37,18 @@ class SummaryScreen(StepScreen):
         Binding("ctrl+s", "save", "Save answers…", priority=True),
         Binding("ctrl+d", "toggle_dry_run", "Dry run"),
     ]
+
+    class Build(Message):
+        """Build was asked for: these answers, saved at `answers_path`, are valid; the App starts the build."""
+
+        def __init__(self, answers: Answers, recipe: Recipe, answers_path: Path, dry_run: bool) -> None:
+            super().__init__()
+            self.answers, self.recipe, self.answers_path, self.dry_run = answers, recipe, answers_path, dry_run
+
+    def __init__(self, wizard: WizardState, *, now: Callable[[], datetime]) -> None:
+        """`now` dates the copy of the answers that Build keeps in the history."""
+        super().__init__(wizard)
+        self._now = now
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-columns"):
@@ -86,7 +103,7 @@ class SummaryScreen(StepScreen):
     def _problem_chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.app.goto_step(event.option.id.split(":", 1)[1])
+            self.post_message(self.Open(event.option.id.split(":", 1)[1]))
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
@@ -131,7 +148,7 @@ class SummaryScreen(StepScreen):
         if answers is None or recipe is None:
             self.app.bell()
             return
-        path = wizard.saved_path if wizard.saved and wizard.saved_path else history_path(self.app.now(), answers)
+        path = wizard.saved_path if wizard.saved and wizard.saved_path else history_path(self._now(), answers)
         if not wizard.saved:
             try:
                 save_answers(answers, path)
@@ -140,4 +157,4 @@ class SummaryScreen(StepScreen):
                 return
             wizard.mark_saved(path)
         self.refresh_state()
-        self.app.start_build(answers, recipe, path, dry_run=self.query_one("#dry-run", Checkbox).value)
+        self.post_message(self.Build(answers, recipe, path, dry_run=self.query_one("#dry-run", Checkbox).value))

@@ -19,7 +19,7 @@ from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, 
 from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.tui.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
+from emi_tui.tui.state.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
 
 SOURCE = "modify"
 #: The answer keys a modify can change (the rest of the stored answers are the image's history).
@@ -43,9 +43,9 @@ class ArtifactLook:
     """What reading an artifact found: its survey (or why it cannot be modified) and its review."""
 
     text: str  # the artifact path as typed, so that a late answer for an older path is ignored
-    survey: Any = None  # core.modify.ArtifactSurvey
+    survey: Any = None  # engine.modify.job.ArtifactSurvey
     error: str | None = None
-    entries: list[Any] = field(default_factory=list)  # core.review.ReviewEntry
+    entries: list[Any] = field(default_factory=list)  # engine.review.review.ReviewEntry
 
     @property
     def stored_answers(self) -> str | None:
@@ -92,6 +92,10 @@ class ModifyState(WizardState):
             return ("Pre-filled from the image's answers. Change an option (or take an answer file's on the Artifact step) "
                     "to regenerate rc.local and the rest; leave them all to keep the image's own files.")
         return ""
+
+    def subtitle(self) -> str:
+        name = Path(self.artifact_text.strip()).name
+        return f"modify {name}" if name else "modify an image"
 
     # -- the artifact ------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from textual.worker import get_current_worker
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.sizes import human
-from emi_tui.tui.screens import StepScreen
-from emi_tui.tui.wizard_state import PackageInfo
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.state.wizard_state import PackageInfo, PackageLookup, WizardState
 
 
 class PackagesScreen(StepScreen):
@@ -35,6 +35,13 @@ class PackagesScreen(StepScreen):
     #: The packages the result list shows now (after the filter).
     shown: list[str] = []
     _cleared_after_add = False
+
+    def __init__(self, wizard: WizardState, *, package_info: PackageLookup, package_cache: dict[str, PackageInfo]) -> None:
+        """`package_info` asks the workstation's apt about one name (slow: called off the UI loop);
+        `package_cache` keeps its answers for the whole session, shared with later visits of this step."""
+        super().__init__(wizard)
+        self._package_info = package_info
+        self._package_cache = package_cache
 
     def compose_body(self) -> ComposeResult:
         recipe = self.wizard.recipe
@@ -210,7 +217,7 @@ class PackagesScreen(StepScreen):
     def _apt_text(self, name: str) -> Text:
         if self._family() != "deb":
             return Text("not looked up (an RPM recipe)", style="dim")
-        info = self.app.package_cache.get(name)
+        info = self._package_cache.get(name)
         if info is None:
             return Text("asking apt…", style="dim")
         return Text(info.describe(), style="" if info.known else "italic")
@@ -218,7 +225,7 @@ class PackagesScreen(StepScreen):
     def _apt_total(self, added: list[str]) -> Content:
         if not added or self._family() != "deb":
             return Content("")
-        infos = [self.app.package_cache.get(name) for name in added]
+        infos = [self._package_cache.get(name) for name in added]
         sizes = [i.installed_bytes for i in infos if i is not None and i.installed_bytes is not None]
         unknown = sum(1 for i in infos if i is not None and not i.known)
         text = f"Added packages apt knows: {human(sum(sizes))} installed (not counting their dependencies)"
@@ -229,7 +236,7 @@ class PackagesScreen(StepScreen):
     def _look_up(self, names: list[str]) -> None:
         if self._family() != "deb":
             return
-        missing = [n for n in names if n not in self.app.package_cache and package_name_problem(n, "deb") is None]
+        missing = [n for n in names if n not in self._package_cache and package_name_problem(n, "deb") is None]
         if missing:
             self._ask_apt(missing)
 
@@ -240,12 +247,12 @@ class PackagesScreen(StepScreen):
         for name in names:
             if worker.is_cancelled:
                 return
-            info = self.app.package_info(name)
+            info = self._package_info(name)
             if worker.is_cancelled:
                 return
             self.app.call_from_thread(self._got_info, info)
 
     def _got_info(self, info: PackageInfo) -> None:
-        self.app.package_cache[info.name] = info
+        self._package_cache[info.name] = info
         if self.is_attached:
             self.state_refreshed()

@@ -1,0 +1,1 @@
+"""A running job (build or modify), its cancel dialog, its results, and the boot test."""

@@ -1,0 +1,1 @@
+"""The modify's own steps: Artifact first, Changes last (Packages and Metadata are the wizard's)."""

@@ -1,0 +1,1 @@
+"""Reviewing image-id files, catalogs and images."""

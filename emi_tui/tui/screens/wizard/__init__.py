@@ -1,0 +1,1 @@
+"""The build wizard: Home, its six steps (Distro to Summary), and Help."""

@@ -1,0 +1,69 @@
+"""Step screens run in a bare App: they use the state and services they are given, and ask for moves by message.
+
+Nothing here is an EmiApp, so a screen that reached into the App for its
+state, apt, the clock or the next step would fail.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from textual import on  # noqa: E402
+
+from conftest import NOW, SIZE, TODAY, fake_package_info  # noqa: E402
+from fake_build import ScreenApp, wait_for  # noqa: E402
+
+from emi_tui.engine.answers.recipes import RecipeBook  # noqa: E402
+from emi_tui.tui.screens.step import StepScreen  # noqa: E402
+from emi_tui.tui.screens.wizard.packages import PackagesScreen  # noqa: E402
+from emi_tui.tui.screens.wizard.summary import SummaryScreen  # noqa: E402
+from emi_tui.tui.state.wizard_state import PackageInfo, open_answers  # noqa: E402
+
+
+class RecordingApp(ScreenApp):
+    """Shows one screen and records what it asks of the App."""
+
+    def __init__(self, make_screen) -> None:
+        super().__init__(make_screen)
+        self.asked: list[tuple[str, object]] = []
+
+    @on(StepScreen.Next)
+    def _next(self, message: StepScreen.Next) -> None:
+        self.asked.append(("next", message.step))
+
+    @on(SummaryScreen.Build)
+    def _build(self, message: SummaryScreen.Build) -> None:
+        self.asked.append(("build", (message.answers_path, message.dry_run)))
+
+
+async def test_packages_asks_the_lookup_it_was_given_and_fills_the_cache_it_was_given(answers_file):
+    state = open_answers(answers_file(), RecipeBook(), TODAY).state
+    asked_apt: list[str] = []
+    cache: dict[str, PackageInfo] = {}
+
+    def lookup(name: str) -> PackageInfo:
+        asked_apt.append(name)
+        return fake_package_info(name)
+
+    app = RecordingApp(lambda: PackagesScreen(state, package_info=lookup, package_cache=cache))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "htop" in cache)
+        assert cache["htop"].known and "htop" in asked_apt
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.asked)
+        assert app.asked == [("next", "packages")]
+
+
+async def test_summary_dates_the_history_copy_with_the_clock_it_was_given_and_asks_for_the_build(answers_file, home):
+    state = open_answers(answers_file(), RecipeBook(), TODAY).state
+    state.set("metadata.swap", False)  # changed since the file was saved: Build keeps a copy in the history
+    app = RecordingApp(lambda: SummaryScreen(state, now=lambda: NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.asked)
+    path = home / ".local/share/emi-tui/history/20261128-093000-euca-debian-2026.11.28-x86_64.yaml"
+    assert app.asked == [("build", (path, False))] and path.is_file()
