@@ -13,7 +13,7 @@ from pathlib import Path
 
 from emi_tui import __version__
 from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES
-from emi_tui.engine.errors import EmiError
+from emi_tui.engine.errors import EmiError, ExitCode
 
 DESCRIPTION = """\
 Build small Eucalyptus/EC2-style machine images (EMIs).
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(error)
     except KeyboardInterrupt:
         print("emi-tui: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.CANCELLED
 
 
 if __name__ == "__main__":

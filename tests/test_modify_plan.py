@@ -23,7 +23,7 @@ from emi_tui.engine.image import layout
 from emi_tui.engine.run.events import JobStarted, StepStarted
 from emi_tui.engine.image.imageid import ImageId, utc_today
 from emi_tui.engine.modify.job import ModifyRequest, plan_lines, run_modify
-from emi_tui.engine.modify.identity import next_file, next_version
+from emi_tui.engine.modify.naming import next_file, next_version
 from emi_tui.engine.modify.shell import _Lines
 from emi_tui.engine.modify.steps import modify_steps
 from emi_tui.engine.review.review import review_bytes

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from emi_tui.commands.console import err, out
 from emi_tui.engine.boot.boottest import BootTest, Check, require_tools
-from emi_tui.engine.errors import EmiError
+from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 
 
@@ -21,7 +21,7 @@ def _read(path: Path | None, what: str) -> bytes:
         raise EmiError(f"cannot read the {what} file {path}: {exc.strerror}", hint=f"give an existing {what} file") from None
 
 
-def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) -> int:
+def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) -> ExitCode:
     data = InstanceData(public_key=_read(key, "key").decode(errors="replace"), user_data=_read(user_data, "user-data"), hostname=hostname)
     try:
         server = MetadataServer(data, port=port, log=lambda line: out.print(line, markup=False))
@@ -34,10 +34,10 @@ def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) ->
                 time.sleep(3600)
         except KeyboardInterrupt:
             out.print("stopped")
-    return 0
+    return ExitCode.OK
 
 
-def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_user: str, timeout: float, accel: str, verbose: bool) -> int:
+def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_user: str, timeout: float, accel: str, verbose: bool) -> ExitCode:
     require_tools()
     began = time.monotonic()
 
@@ -58,7 +58,7 @@ def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_use
     except KeyboardInterrupt:
         cancel.set()
         err.print("boot test interrupted; QEMU stopped and temporary files removed")
-        return 130
+        return ExitCode.CANCELLED
     for note in report.notes:
         out.print(f"note: {note}", markup=False)
     for check in report.checks:
@@ -67,4 +67,4 @@ def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_use
     passed = sum(c.passed for c in report.checks)
     summary = f"{passed}/{len(report.checks)} checks passed under {report.accel.upper()} in {time.monotonic() - began:.0f}s; console log: {report.console_log}"
     (out if report.ok else err).print(("[green]boot test passed[/]: " if report.ok else "[bold red]boot test failed[/]: ") + summary)
-    return 0 if report.ok else 1
+    return ExitCode.OK if report.ok else ExitCode.FAILED

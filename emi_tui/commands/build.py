@@ -20,8 +20,8 @@ from rich.text import Text
 from emi_tui.commands.console import err, out, report_error
 from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.errors import EmiError
-from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.answers.recipes import RecipeBook
 
 STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}
@@ -45,7 +45,7 @@ class LiveView:
         elif isinstance(event, OutputLine):
             self.tail.append(f"[{event.step}] {event.text}")
         elif isinstance(event, StepFinished):
-            self.steps[event.step].update(state="skipped" if event.skipped else "done", seconds=event.seconds, note=event.note)
+            self.steps[event.step].update(state="done" if event.outcome is StepOutcome.DONE else "skipped", seconds=event.seconds, note=event.note)
             self.progress.advance(self.task)
         elif isinstance(event, JobFailed) and event.step in self.steps:
             self.steps[event.step]["state"] = "failed"
@@ -65,11 +65,11 @@ class LiveView:
 def _plain(event) -> None:
     """One line per step event, for logs and CI."""
     if isinstance(event, JobStarted):
-        out.print(f"build: {len(event.steps)} steps; log: {event.log_path}", markup=False)
+        out.print(f"{event.kind}: {len(event.steps)} steps; log: {event.log_path}", markup=False)
     elif isinstance(event, StepStarted):
         out.print(f"==> {event.step}: {event.description}", markup=False)
     elif isinstance(event, StepFinished):
-        out.print(f"<== {event.step}: {'skipped' if event.skipped else 'done'} in {event.seconds:.1f}s {event.note}", markup=False)
+        out.print(f"<== {event.step}: {'done' if event.outcome is StepOutcome.DONE else 'skipped'} in {event.seconds:.1f}s {event.note}", markup=False)
 
 
 def _plan(event) -> None:
@@ -80,7 +80,7 @@ def _plan(event) -> None:
         out.print(f"   {event.text}", markup=False)
 
 
-def run(answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool) -> int:
+def run(answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool) -> ExitCode:
     book = RecipeBook()
     result = validate_file(answers_file, book)
     if not result.ok:
@@ -102,16 +102,15 @@ def run(answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_di
     if build.ok:
         if dry_run:
             out.print(f"\n[green]plan complete[/]: nothing was run or written (log: {build.log_path})")
-            return 0
+            return ExitCode.OK
         out.print(f"[green]built[/] in {build.seconds:.0f}s:")
         for path in build.artifacts:
             out.print(f"  {path}", markup=False)
         out.print(build.image_id, markup=False, end="")
-        return 0
-    cancelled = build.message.startswith("cancelled")
-    err.print(f"[bold red]emi-tui: build {'cancelled' if cancelled else 'failed'}[/] in step [bold]{build.failed_step}[/]: {build.message}", markup=True, highlight=False)
+        return ExitCode.OK
+    err.print(f"[bold red]emi-tui: build {'cancelled' if build.cancelled else 'failed'}[/] in step [bold]{build.failed_step}[/]: {build.message}", markup=True, highlight=False)
     if build.hint:
         err.print(f"  hint: {build.hint}", markup=False)
     err.print(f"  log: {build.log_path}", markup=False)
     err.print(f"  retry: emi-tui build --retry {answers_file}", markup=False)
-    return 130 if cancelled else 1
+    return ExitCode.CANCELLED if build.cancelled else ExitCode.FAILED

@@ -7,20 +7,21 @@ from datetime import datetime
 from rich.table import Table
 
 from emi_tui.commands.console import out
+from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.build.cache import BaseCache
 from emi_tui.engine.sizes import human
 
 
-def run(action: str) -> int:
+def run(action: str) -> ExitCode:
     cache = BaseCache()
     if action == "clear":
         freed = cache.clear()
         out.print(f"cleared {cache.root}: {human(freed)} freed")
-        return 0
+        return ExitCode.OK
     entries = cache.entries()
     if not entries:
         out.print(f"no cached bases in {cache.root}")
-        return 0
+        return ExitCode.OK
     table = Table(title=f"cached bases in {cache.root}", title_justify="left")
     for column in ("key", "recipe", "release", "arch", "tool", "size", "created"):
         table.add_column(column)
@@ -31,4 +32,4 @@ def run(action: str) -> int:
             inputs.get("tool_version", "?"), human(entry.size), datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M"),
         )
     out.print(table)
-    return 0
+    return ExitCode.OK

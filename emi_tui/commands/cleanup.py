@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 
 from emi_tui.commands.console import err, out
+from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.run.cleanup import clean, find_dead_builds
 
 
-def run(assume_yes: bool) -> int:
+def run(assume_yes: bool) -> ExitCode:
     dead = find_dead_builds()
     if not dead:
         out.print("nothing to clean up: no dead builds left anything behind")
-        return 0
+        return ExitCode.OK
     for build in dead:
         out.print(f"[bold]dead build {build.pid}[/] (work folder {build.work}):")
         for action in build.actions():
@@ -20,13 +21,13 @@ def run(assume_yes: bool) -> int:
     if not assume_yes:
         if not sys.stdin.isatty():
             err.print("emi-tui: error: not a terminal, so nothing was done\n  hint: run `emi-tui cleanup --yes` to do the above")
-            return 2
+            return ExitCode.BAD_INPUT
         if input("Do this? [y/N] ").strip().lower() not in ("y", "yes"):
             out.print("nothing was done")
-            return 1
+            return ExitCode.FAILED
     failures = []
     for build in dead:
         failures += clean(build, say=lambda line: out.print(f"  {line}", markup=False))
     for failure in failures:
         err.print(f"emi-tui: could not clean up: {failure}", markup=False)
-    return 1 if failures else 0
+    return ExitCode.FAILED if failures else ExitCode.OK

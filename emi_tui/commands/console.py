@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from emi_tui.engine.errors import EmiError
+from emi_tui.engine.errors import EmiError, ExitCode
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def report_error(error: EmiError) -> int:
+def report_error(error: EmiError) -> ExitCode:
     """Print an EmiError as one clear message (plus its problems and hint); return its exit code."""
     for problem in error.problems:
         err.print(str(problem), markup=False)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES
+from emi_tui.engine.errors import EmiError, ExitCode
 
 DESCRIPTION = f"""\
 Modify an existing image (as root): a copy of it is loop-mounted and changed
@@ -48,15 +49,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
     """Run `emi-tui modify` from parsed arguments; returns the exit code."""
     from rich.live import Live
 
     from emi_tui.commands.build import LiveView, _plain, _plan
     from emi_tui.commands.console import err, out
     from emi_tui.engine.answers.model import validate_file
-    from emi_tui.engine.errors import EmiError
-    from emi_tui.engine.run.events import JobStarted, OutputLine
+    from emi_tui.engine.run.events import OutputLine
     from emi_tui.engine.modify.job import ModifyRequest, run_modify
     from emi_tui.engine.answers.recipes import RecipeBook
 
@@ -88,9 +88,7 @@ def run(args: argparse.Namespace) -> int:
                 live.start()
 
     def sink(event) -> None:
-        if isinstance(event, JobStarted):
-            out.print(f"modify: {len(event.steps)} steps; log: {event.log_path}", markup=False)
-        elif not in_shell:  # the shell's lines are already on the terminal, and in the log
+        if not in_shell:  # the shell's lines are already on the terminal, and in the log
             _plain(event)
             if args.verbose and isinstance(event, OutputLine):
                 out.print(f"[{event.step}] {event.text}", markup=False)
@@ -106,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_modify(request, sink)
     if result.ok and args.dry_run:
         out.print(f"\n[green]plan complete[/]: nothing was run or written (log: {result.log_path})")
-        return 0
+        return ExitCode.OK
     if result.ok:
         out.print(f"[green]modified[/] in {result.seconds:.0f}s:")
         for path in result.artifacts:
@@ -119,14 +117,13 @@ def run(args: argparse.Namespace) -> int:
         for sign, found in (("+", result.added), ("-", result.removed)):
             for name, version in sorted(found.items()):
                 out.print(f"  {sign} {name} {version}", markup=False)
-        return 0
-    cancelled = result.message.startswith("cancelled")
-    err.print(f"[bold red]emi-tui: modify {'cancelled' if cancelled else 'failed'}[/] in step [bold]{result.failed_step}[/]: {result.message}", highlight=False)
+        return ExitCode.OK
+    err.print(f"[bold red]emi-tui: modify {'cancelled' if result.cancelled else 'failed'}[/] in step [bold]{result.failed_step}[/]: {result.message}", highlight=False)
     if result.hint:
         err.print(f"  hint: {result.hint}", markup=False)
     err.print(f"  log: {result.log_path}", markup=False)
     err.print(f"  the original is unchanged: {args.artifact}", markup=False)
-    return 130 if cancelled else 2 if result.bad_artifact else 1
+    return ExitCode.CANCELLED if result.cancelled else ExitCode.BAD_INPUT if result.bad_artifact else ExitCode.FAILED
 
 
 def _indent(text: str) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 
 from emi_tui.commands.console import err, out
+from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.recipes import RecipeBook, recipe_dirs
 
 
-def run() -> int:
+def run() -> ExitCode:
     book = RecipeBook()
     table = Table(title="emi-tui recipes", title_justify="left")
     for column in ("name", "description", "releases", "arches", "bootstrap", "min size", "file"):
@@ -23,4 +24,4 @@ def run() -> int:
     out.print(f"[dim]searched: {', '.join(str(d) for d in recipe_dirs())}[/]")
     for problem in book.problems:
         err.print(str(problem), markup=False)
-    return 2 if book.problems else 0
+    return ExitCode.BAD_INPUT if book.problems else ExitCode.OK

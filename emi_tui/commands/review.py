@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from emi_tui.commands.console import out
+from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.review.review import ReviewEntry, review_paths
 
 
@@ -48,7 +49,7 @@ def _image_details(entry: ReviewEntry) -> None:
         out.print(Syntax(entry.answers, "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
 
 
-def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> int:
+def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> ExitCode:
     """Print the review; exit 1 when any entry has an error or fails a hygiene check, 0 otherwise."""
     entries = review_paths(paths, full_stamp_search=full_stamp_search)
     if as_json:
@@ -58,4 +59,4 @@ def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> in
         for entry in entries:
             if entry.hygiene is not None:
                 _image_details(entry)
-    return 0 if all(entry.ok for entry in entries) else 1
+    return ExitCode.OK if all(entry.ok for entry in entries) else ExitCode.FAILED

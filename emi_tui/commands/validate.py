@@ -6,20 +6,21 @@ import json
 from pathlib import Path
 
 from emi_tui.commands.console import err, out
+from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.model import json_schema, validate_file
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.answers.recipes import RecipeBook
 
 
-def run(files: list[Path], schema: bool, quiet: bool) -> int:
+def run(files: list[Path], schema: bool, quiet: bool) -> ExitCode:
     """Print every problem of every file, or `FILE: ok` and the resolved answers; 2 if any file is bad."""
     if schema:
         out.print_json(json.dumps(json_schema())) if out.is_terminal else print(json.dumps(json_schema(), indent=2))
-        return 0
+        return ExitCode.OK
     book = RecipeBook()
     for problem in book.problems:
         err.print(str(problem), markup=False)
-    status = 0
+    status = ExitCode.OK
     for path in files:
         result = validate_file(path, book)
         if result.ok:
@@ -27,7 +28,7 @@ def run(files: list[Path], schema: bool, quiet: bool) -> int:
             if not quiet:
                 out.print(render_answers(result.answers), markup=False, end="")
         else:
-            status = 2
+            status = ExitCode.BAD_INPUT
             for problem in result.problems:
                 err.print(str(problem), markup=False)
             err.print(f"{path}: {len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}", markup=False)

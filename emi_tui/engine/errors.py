@@ -3,16 +3,35 @@
 Every message an operator sees about bad input is a `Problem`: where it is
 (file, line, column, key path), what is wrong, and how to fix it. `EmiError`
 carries a message and a hint up to the CLI or the TUI, which print it without
-a traceback (as mkosi's `die(msg, hint)` does).
+a traceback (as mkosi's `die(msg, hint)` does). `ExitCode` names every exit
+status emi-tui returns.
 """
 
 from __future__ import annotations
 
 import difflib
+import signal
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Iterable, Literal
 
 Severity = Literal["error", "warning"]
+
+
+class ExitCode(IntEnum):
+    """What `emi-tui` exits with: the CLI, every subcommand and `EmiError` use these, never bare numbers."""
+
+    OK = 0
+    FAILED = 1  # the work itself failed (a step of a build or modify); the log says why
+    BAD_INPUT = 2  # the operator's input is wrong: one clear message, nothing written
+    CANCELLED = 130  # 128 + SIGINT: Ctrl-C, a signal, or the TUI's cancel
+    HUNG_UP = 128 + signal.SIGHUP  # the wizard's terminal went away
+    TERMINATED = 128 + signal.SIGTERM  # the wizard was told to stop
+
+    @classmethod
+    def for_signal(cls, signum: int) -> ExitCode:
+        """The status a process ended by `signum` exits with, as a shell reports it (128 + the signal's number)."""
+        return cls(128 + signum)
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,7 @@ class EmiError(Exception):
     message: str
     hint: str = ""
     problems: list[Problem] = field(default_factory=list)
-    exit_code: int = 2
+    exit_code: ExitCode = ExitCode.BAD_INPUT
 
     def __str__(self) -> str:
         return self.message

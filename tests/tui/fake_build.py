@@ -21,7 +21,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from emi_tui.engine.answers.model import Answers, resolve
-from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build import steps as build_steps_module
@@ -96,7 +96,7 @@ class FakeBuild:
     def __call__(self, answers, recipe, sink, cancel: threading.Event, options, answers_path: Path | None = None) -> FakeResult:
         self.calls.append(options)
         steps = engine_steps()
-        sink(JobStarted(tuple(name for name, _ in steps), LOG_PATH, answers_path or Path("-")))
+        sink(JobStarted(tuple(name for name, _ in steps), LOG_PATH, answers_path or Path("-"), JobKind.BUILD))
         if getattr(options, "retry", False):
             sink(OutputLine(steps[0][0], "retry: starting again from the cached base"))
             self.emitted_lines += 1
@@ -121,10 +121,11 @@ class FakeBuild:
                 return self._stopped(sink, name, tail, cancelled=True)
             if name == self.fail_at and len(self.calls) <= self.fail_times:
                 return self._stopped(sink, name, tail, cancelled=False)
-            sink(StepFinished(name, self.step_seconds, skipped=name in self.skip, note="from cache" if name == "bootstrap" else ""))
+            outcome = StepOutcome.SKIPPED if name in self.skip else StepOutcome.DONE
+            sink(StepFinished(name, self.step_seconds, outcome, note="from cache" if name == "bootstrap" else ""))
         seconds = self.step_seconds * len(steps)
         facts = {"kernel_files": [Path("/work/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/work/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
-        sink(JobDone(tuple(self.artifacts), IMAGE_ID, seconds, facts))
+        sink(JobDone(tuple(self.artifacts), IMAGE_ID, seconds, facts, JobKind.BUILD))
         return FakeResult(True, list(self.artifacts), IMAGE_ID, LOG_PATH, seconds=seconds, facts=facts)
 
     def _stopped(self, sink, step: str, tail: list[str], cancelled: bool) -> FakeResult:
@@ -133,7 +134,7 @@ class FakeBuild:
         else:
             message = "apt-get install exited with status 100"
             hint = "E: Unable to locate package openssh-servr: check packages.add in the answers"
-        sink(JobFailed(step, message, hint, LOG_PATH, tuple(tail[-12:]), cancelled))
+        sink(JobFailed(step, message, hint, LOG_PATH, tuple(tail[-12:]), cancelled, JobKind.BUILD))
         return FakeResult(False, [], "", LOG_PATH, failed_step=step, message=message, hint=hint)
 
 

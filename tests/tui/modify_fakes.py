@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.engine.modify import steps as modify_steps_module
 from emi_tui.engine.modify.job import ArtifactSurvey, ModifyResult
 from emi_tui.engine.artifact.read import HygieneCheck
@@ -74,7 +74,7 @@ class FakeModify:
         self.cancel = cancel
         steps = engine_steps()
         log = Path("/tmp/modify.log")
-        sink(JobStarted(tuple(name for name, _ in steps), log, Path("-")))
+        sink(JobStarted(tuple(name for name, _ in steps), log, Path("-"), JobKind.MODIFY))
         for index, (step, description) in enumerate(steps):
             sink(StepStarted(step, description, index))
             for n in range(50):
@@ -83,15 +83,15 @@ class FakeModify:
             if self.hold:
                 while not cancel.wait(0.01):
                     pass
-                sink(JobFailed(step, "cancelled", "", log, cancelled=True))
-                return ModifyResult(False, failed_step=step, message="cancelled", log_path=log)
+                sink(JobFailed(step, "cancelled", "", log, cancelled=True, kind=JobKind.MODIFY))
+                return ModifyResult(False, failed_step=step, message="cancelled", cancelled=True, log_path=log)
             if step == self.fail:
-                sink(JobFailed(step, "apt-get install failed", "check the package name", log))
+                sink(JobFailed(step, "apt-get install failed", "check the package name", log, kind=JobKind.MODIFY))
                 return ModifyResult(False, failed_step=step, message="apt-get install failed", log_path=log)
             time.sleep(0.01)
             sink(StepFinished(step, 1.0))
         new = request.artifact.with_name("euca-debian-2026.11.28-x86_64.tgz")
         details = {"old_image_id": OLD_ID, "added": {"rsync": "3.2.7-1"}, "removed": {}, "upgraded": {}}
-        sink(JobDone((new,), NEW_ID, 3.0, details))
+        sink(JobDone((new,), NEW_ID, 3.0, details, JobKind.MODIFY))
         return ModifyResult(True, [new], OLD_ID, NEW_ID, added={"rsync": "3.2.7-1"}, removed={"sudo": "1.9.13"},
                             upgraded={"libc6": ("2.36-9", "2.36-9+deb12u9")}, seconds=3.0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from emi_tui.engine.build.cache import BaseCache, cache_inputs, cache_key, extract_argv, store_argv, tool_version
+from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import family_of
+from emi_tui.engine.run.job import StepResult, from_cache
 
 # Masked before the kernel is installed, so the initramfs keeps the kernel's
 # NIC name (eth0, which /etc/network/interfaces configures); masking it later
@@ -22,7 +24,7 @@ def base_inputs(ctx: JobContext) -> dict:
     )
 
 
-def run(ctx: JobContext) -> str:
+def run(ctx: BuildContext) -> StepResult | str:
     cache = BaseCache()
     inputs = base_inputs(ctx)
     key = cache_key(inputs)
@@ -39,7 +41,7 @@ def run(ctx: JobContext) -> str:
             ctx.note(f"cache: hit {key} ({entry.tarball}, same recipe, release, arch, mirror, base packages and {inputs['tool_version']})")
             ctx.run(extract_argv(entry.tarball, ctx.paths.root))
             ctx.facts["cache"] = "hit"
-            return f"from cache {key}"
+            return from_cache(f"from cache {key}")
         ctx.note(f"cache: miss {key}: {cache.explain_miss(inputs)}")
         _bootstrap(ctx)
         partial = cache.temporary_tarball(key)

@@ -8,6 +8,7 @@ import shutil
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.job import StepResult, skipped
 
 
 def _version_key(name: str) -> list:
@@ -15,10 +16,10 @@ def _version_key(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def kernel(ctx: JobContext) -> str:
+def kernel(ctx: JobContext) -> StepResult | str:
     if not ctx.answers.kernel:
         ctx.note("kernel: false in the answers: no EKI/ERI written")
-        return "skipped (kernel: false)"
+        return skipped("skipped (kernel: false)")
     files = ctx.recipe.kernel_files
     if ctx.dry_run:
         ctx.note(f"copy the newest /{files.kernel} and /{files.ramdisk} to kvm-kernel/")

@@ -50,6 +50,7 @@ def run(ctx: JobContext) -> str:
     ctx.facts["partials"] = [partial_name(p) for p in names.values()]
     ctx.note(f"layout: {stem}/{ctx.answers.image.file}" + (f", {stem}/kvm-kernel/" if ctx.answers.kernel else ""))
     if not ctx.dry_run:
+        ctx.undo.push("remove the partial artifacts", lambda: discard_partials(ctx, names))  # published ones are gone already
         ctx.paths.output.mkdir(parents=True, exist_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
         os.replace(ctx.image_path, folder / ctx.answers.image.file)

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 from emi_tui.engine.artifact.compress import compressor, program_for
+from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
@@ -21,14 +22,14 @@ TOOLS = {
 }
 
 
-def required_tools(ctx: JobContext) -> list[str]:
+def required_tools(ctx: BuildContext) -> list[str]:
     tools = [ctx.recipe.bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "chroot", "mount", "umount"]
     if ctx.use_cache:
         tools.append("zstd")
     return tools
 
 
-def run(ctx: JobContext) -> str:
+def run(ctx: BuildContext) -> str:
     problems: list[tuple[str, str]] = []
     if os.geteuid() != 0 and not ctx.dry_run:
         problems.append(("emi-tui must run as root to bootstrap, chroot and mount", "run it with sudo"))

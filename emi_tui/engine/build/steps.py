@@ -1,29 +1,20 @@
 """The build as a flat list of named steps (as mkosi's build_image()).
 
-Each step is a function of a JobContext. `BUILD_STEPS` is the order; the
-build runs them one after the other and reports each as events.
+Each step is a function of a BuildContext. `build_steps` is the order; the
+job runner (emi_tui.engine.run.job) runs them one after the other and reports
+each as events.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from emi_tui.engine.build import bootstrap, customize, filesystem as image, package, preflight
+from emi_tui.engine.build.context import BuildContext
+from emi_tui.engine.run.job import Step
 
-from emi_tui.engine.run.context import JobContext
-
-
-@dataclass(frozen=True)
-class Step:
-    """One named step of the build: what it is for, and the function that does it."""
-
-    name: str
-    description: str
-    run: Callable[[JobContext], str | None]  # returns a note for the step's end (e.g. "from cache")
+__all__ = ["Step", "build_steps"]
 
 
-def build_steps() -> list[Step]:
-    from emi_tui.engine.build import bootstrap, customize, filesystem as image, package, preflight
-
+def build_steps() -> list[Step[BuildContext]]:
     return [
         Step("preflight", "check root, tools, free space, the mirror and the estimated size", preflight.run),
         Step("bootstrap", "bootstrap the base system (or take it from the cache)", bootstrap.run),

@@ -14,15 +14,14 @@ import os
 import shutil
 import threading
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import pexpect
 
+from emi_tui.engine.modify.context import ModifyContext
 from emi_tui.engine.run.context import CHROOT_ENV
+from emi_tui.engine.run.job import StepResult, skipped
 from emi_tui.engine.run.runner import PTY_COLUMNS, PTY_ROWS, Cancelled, clean_line, describe_argv
-
-if TYPE_CHECKING:
-    from emi_tui.engine.modify.steps import ModifyContext
 
 #: Exiting the shell with this status abandons the modify: nothing is written.
 ABANDON_STATUS = 130
@@ -57,10 +56,10 @@ class _Lines:
             self.note(self.prefix + line)
 
 
-def shell(ctx: ModifyContext) -> str:
+def shell(ctx: ModifyContext) -> StepResult | str:
     request = ctx.request
     if not request.shell:
-        return "skipped (no --shell)"
+        return skipped("skipped (no --shell)")
     root = ctx.paths.root
     program = next((p for p in ("bin/bash", "usr/bin/bash") if (root / p).exists()), "bin/sh")
     argv = ["chroot", str(root), f"/{program}"]

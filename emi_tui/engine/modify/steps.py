@@ -1,13 +1,15 @@
-"""The steps of a modify, in order, each a function of a `ModifyContext` (run by emi_tui.engine.modify.job).
+"""The steps of a modify, in order, each a function of a `ModifyContext` (run by the job runner).
 
 They reuse the build's own pieces: the chroot mounts and hygiene of
-steps.customize, the package families of distro, the kernel copy of
-steps.image and the checksum and manifest of steps.package. What is new is
-the loop mount of a copy, reading an image's identity, the interactive shell
-(modify_shell) and the lineage: the new /etc/image-id, the old one kept in
+build.customize, the package families of build.distro, the kernel copy of
+build.filesystem and the checksum and manifest of build.package. What is new
+is the loop mount of a copy, reading an image's identity (modify.identity),
+settling its new names (modify.naming), the interactive shell (modify.shell)
+and the lineage: the new /etc/image-id, the old one kept in
 /etc/emi-tui/history, and the stored answers updated with what was changed.
 What the hygiene step undoes (files put back, processes stopped, loop
-devices detached) is in modify_teardown.
+devices detached) is in modify.teardown; the mount step pushes the same
+undos onto the context, for the job's teardown on any other exit path.
 """
 
 from __future__ import annotations
@@ -15,27 +17,28 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from emi_tui.engine.image import layout
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
-from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import APT_OPTIONS, family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.mirror import workstation_mirror
-from emi_tui.engine.modify.identity import ArtifactError, Identity, look, read_identity, settle, tar_read_args
+from emi_tui.engine.modify.context import ModifyContext
+from emi_tui.engine.artifact.kinds import tar_read_args
+from emi_tui.engine.modify.identity import ArtifactError, look, read_identity
+from emi_tui.engine.modify.naming import settle
+from emi_tui.engine.modify.shell import shell
 from emi_tui.engine.modify.teardown import STASHED, release_loops, restore_stashed, stop_chrooted
+from emi_tui.engine.run.job import Step, StepResult, skipped
+from emi_tui.engine.run.mounts import unmount_all_under
 from emi_tui.engine.run.runner import Cancelled, describe_argv
 from emi_tui.engine.sizes import human, parse_size
 from emi_tui.engine.build import customize, filesystem as image_step, preflight as build_preflight
-from emi_tui.engine.build.steps import Step
-from emi_tui.engine.build.package import partial_name, write_companions
+from emi_tui.engine.build.package import discard_partials, partial_name, write_companions
 
 SCRIPT_INSIDE = "tmp/emi-tui-run"
 #: The folders a modify mounts on or writes into from outside the chroot.
@@ -48,23 +51,7 @@ LINEAGE = "# modify: "
 TOOLS = {**build_preflight.TOOLS, "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "resize2fs": "e2fsprogs", "losetup": "mount", "cp": "coreutils", "truncate": "coreutils"}
 
 
-@dataclass
-class ModifyContext(JobContext):
-    """A JobContext (answers and recipe come from the image) plus what a modify works on."""
-
-    request: Any = None  # the ModifyRequest
-    survey: Any = None  # the ArtifactSurvey
-    exits: ExitStack = field(default_factory=ExitStack)  # the output lock, from naming to teardown
-    image: Path | None = None  # the working copy of the image
-    identity: Identity | None = None
-    names: dict[str, Path] = field(default_factory=dict)  # final artifact names
-    stash: dict[str, tuple | None] = field(default_factory=dict)
-    ours: dict[str, bytes] = field(default_factory=dict)
-
-
-def modify_steps() -> list[Step]:
-    from emi_tui.engine.modify.shell import shell
-
+def modify_steps() -> list[Step[ModifyContext]]:
     return [
         Step("preflight", "check root, tools and free space", preflight),
         Step("unpack", "copy the image out of the artifact (the original is only read); read its image-id", unpack),
@@ -125,7 +112,7 @@ def unpack(ctx: ModifyContext) -> str:
     fsck = ctx.run(["e2fsck", "-f", "-p", str(ctx.image)], check=False)
     if fsck.exit_code >= 4:
         raise ArtifactError(f"the image's filesystem has errors e2fsck -p cannot repair (exit {fsck.exit_code})", hint="repair a copy of it with e2fsck -fy first")
-    ctx.identity = identity = look(survey) if ctx.dry_run else read_identity(ctx.image)
+    ctx.identity = identity = look(survey, ctx.cancel) if ctx.dry_run else read_identity(ctx.image, ctx.cancel)
     old = identity.fields
     ctx.facts["old_image_id"] = identity.image_id
     ctx.note(f"image: {identity.fs_type}, {human(identity.fs_bytes)}; image-id: " + (
@@ -136,14 +123,14 @@ def unpack(ctx: ModifyContext) -> str:
     return f"{old.get('image_version', '?')} -> {image.version}"
 
 
-def grow(ctx: ModifyContext) -> str:
+def grow(ctx: ModifyContext) -> StepResult | str:
     if not ctx.request.grow:
-        return "skipped (no --grow)"
+        return skipped("skipped (no --grow)")
     target, current = parse_size(ctx.request.grow) // 1024 * 1024, ctx.identity.fs_bytes
     if target < current:
         raise ArtifactError(f"--grow {ctx.request.grow} would shrink the {human(current)} filesystem", hint="emi-tui only grows filesystems")
     if target == current:
-        return f"skipped (already {human(current)})"
+        return skipped(f"skipped (already {human(current)})")
     ctx.run(["truncate", "-s", f"{target // 1024}K", str(ctx.image)])
     ctx.run(["resize2fs", str(ctx.image), f"{target // 1024}K"])
     ctx.identity.fs_bytes = target
@@ -154,7 +141,13 @@ def mount(ctx: ModifyContext) -> str:
     root, tail = ctx.paths.root, ["-o", "loop", str(ctx.image)]
     ctx.note(f"$ mount {describe_argv(tail)} {root}")
     if not ctx.dry_run:
+        work = ctx.paths.work
+        # Undone newest first, on every exit path: what runs inside stops, everything is unmounted, then the loop
+        # device that mount -o loop attached is detached (hygiene does the same on success, and these find nothing).
+        ctx.undo.push("detach the loop device", lambda: [f"loop device {device}" for device in release_loops(work)])
         ctx.mounts.mount(tail, root)
+        ctx.undo.push("unmount the image", lambda: ctx.mounts.close() + unmount_all_under(work))
+        ctx.undo.push("stop what runs inside the image", lambda: stop_chrooted(ctx) if ctx.mounts.mounted else None)
         if not any((root / p).exists() for p in ("bin/sh", "usr/bin/sh")):
             raise ArtifactError(f"{ctx.image.name} holds no Linux root (no /bin/sh)", hint="emi-tui modifies the root filesystem of an EMI")
         # Everything below is written from outside, as root: a folder linked out of the image would be followed.
@@ -199,10 +192,10 @@ def _put(ctx: ModifyContext, relative: str, text: str, mode: int = 0o644) -> Non
     ctx.ours[relative] = text.encode()
 
 
-def packages(ctx: ModifyContext) -> str:
+def packages(ctx: ModifyContext) -> StepResult | str:
     request, family = ctx.request, family_of(ctx)
     if not (request.upgrade or request.add or request.remove):
-        return "skipped (no package changes)"
+        return skipped("skipped (no package changes)")
     _choose_mirror(ctx)
     family.configure_sources(ctx)
     for relative in ("etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo"):
@@ -239,10 +232,10 @@ def _choose_mirror(ctx: ModifyContext) -> None:
     raise EmiError(f"no mirror answers for {answers.release}: {', '.join(candidates)}", hint="check the network and the mirror")
 
 
-def script(ctx: ModifyContext) -> str:
+def script(ctx: ModifyContext) -> StepResult | str:
     path = ctx.request.script
     if path is None:
-        return "skipped (no --run)"
+        return skipped("skipped (no --run)")
     ctx.note(f"script {path} ({path.stat().st_size} bytes)")
     ctx.run(["install", "-m", "0755", str(path), str(ctx.paths.root / SCRIPT_INSIDE)])
     has_shebang = path.read_bytes()[:2] == b"#!"
@@ -251,10 +244,10 @@ def script(ctx: ModifyContext) -> str:
     return f"{path.name} exited 0"
 
 
-def metadata(ctx: ModifyContext) -> str:
+def metadata(ctx: ModifyContext) -> StepResult | str:
     chosen = ctx.request.metadata
     if chosen is None:
-        return "skipped (no --answers)"
+        return skipped("skipped (no --answers)")
     customize.write_image_files(ctx, chosen)
     if not chosen.udev_xvd:
         for relative in (layout.UDEV_RULE, layout.EUCA_UDEV):
@@ -290,15 +283,15 @@ def stamp(ctx: ModifyContext) -> str:
     return f"{old.get('image_version', '-')} -> {image.version}, stamp {new.image_stamp}" + (f"; packages: {diff}" if after else "")
 
 
-def kernel(ctx: ModifyContext) -> str:
+def kernel(ctx: ModifyContext) -> StepResult | str:
     if ctx.survey.kind != "tarball":
-        return "skipped (a bare image carries no kernel beside it)"
+        return skipped("skipped (a bare image carries no kernel beside it)")
     beside = ctx.image.parent / "kvm-kernel"
     if ctx.dry_run:
         ctx.note(f"when the artifact has {beside.name}/: copy the newest /boot kernel and ramdisk there")
         return "dry run"
     if not beside.is_dir():
-        return "skipped (no kvm-kernel/ in the artifact)"
+        return skipped("skipped (no kvm-kernel/ in the artifact)")
     if not any(ctx.paths.root.glob(ctx.recipe.kernel_files.kernel)):
         return "kept: the image has no kernel in /boot"
     image_step.kernel(ctx)
@@ -336,10 +329,10 @@ def check(ctx: ModifyContext) -> str:
     return f"clean {ctx.identity.fs_type}"
 
 
-def zerofree(ctx: ModifyContext) -> str:
+def zerofree(ctx: ModifyContext) -> StepResult | str:
     if not ctx.request.zerofree:
         ctx.note("zerofree skipped (--no-zerofree): only for measuring what it saves")
-        return "skipped (--no-zerofree)"
+        return skipped("skipped (--no-zerofree)")
     ctx.run(["zerofree", "-v", str(ctx.image)])
     return "free blocks zeroed"
 
@@ -348,6 +341,8 @@ def package(ctx: ModifyContext) -> str:
     survey, names, new_file = ctx.survey, ctx.names, ctx.answers.image.file
     partial = partial_name(names["tarball"])
     ctx.facts["partials"] = [partial_name(p) for p in names.values()]
+    if not ctx.dry_run:
+        ctx.undo.push("remove the partial artifacts", lambda: discard_partials(ctx, names))  # published ones are gone already
     program = program_for(survey.compress)
     if survey.kind == "tarball":
         unpacked, member = ctx.paths.work / "unpacked", Path(survey.image_member)

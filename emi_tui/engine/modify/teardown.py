@@ -2,23 +2,24 @@
 
 The hygiene step of emi_tui.engine.modify.steps puts back the files the modify
 replaced for its own work (`restore_stashed`), stops what was left running
-in the chroot and detaches the loop device; emi_tui.engine.modify.job's teardown
-after a failure uses the last two as well.
+in the chroot and detaches the loop device. The mount step also pushes the
+last two onto the context's undo stack, so that the job's one teardown runs
+them on every other exit path.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from emi_tui.engine.run.cleanup import loops_under
 from emi_tui.engine.build import customize
+from emi_tui.engine.modify.context import ModifyContext
+from emi_tui.engine.run.cleanup import loops_under
+from emi_tui.engine.run.runner import run_captured
 
-if TYPE_CHECKING:
-    from emi_tui.engine.modify.steps import ModifyContext
+#: losetup --detach only asks the kernel; it answers at once.
+DETACH_SECONDS = 30.0
 
 #: Files the modify puts in place for its own work, restored afterwards unless the script or shell changed them.
 STASHED = ("etc/resolv.conf", "etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo", customize.POLICY_RC_D)
@@ -51,7 +52,7 @@ def release_loops(work: Path, wait: float = 10.0) -> list[str]:
     while loops_under(work) and time.monotonic() < deadline:
         time.sleep(0.1)  # mount -o loop detaches its device itself, a moment after the unmount
     for device in loops_under(work):
-        subprocess.run(["losetup", "--detach", device], capture_output=True)
+        run_captured(["losetup", "--detach", device], timeout=DETACH_SECONDS)  # what stays attached is returned below
     deadline = time.monotonic() + 2
     while loops_under(work) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -1,9 +1,14 @@
-"""What every build step works with: the answers, the folders, and a way to run things.
+"""What every step of a job works with: the answers, the folders, a way to run things, and what to undo.
 
 Steps never call subprocess themselves: they go through `JobContext.run`,
 which streams the output as events and into the log, honours cancellation,
 and in a dry run only records the argv. That is how `--dry-run` prints the
-exact plan the real build would follow, from the same step code.
+exact plan the real job would follow, from the same step code. A step that
+sets up something which must be undone on every exit path pushes the undo
+onto `JobContext.undo`; the job runner's one teardown runs them.
+
+A build's context (emi_tui.engine.build.context.BuildContext) and a modify's
+(emi_tui.engine.modify.context.ModifyContext) are kinds of `JobContext`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.run.events import EventSink, OutputLine
@@ -36,11 +41,11 @@ CHROOT_ENV = {
 
 @dataclass
 class JobPaths:
-    """The folders and files of one build."""
+    """The folders and files of one job."""
 
-    work: Path  # private to this build, removed at the end
+    work: Path  # private to this job, removed at the end
     output: Path  # the operator's output folder
-    log: Path  # the full log; kept after the build
+    log: Path  # the full log; kept after the job
 
     @property
     def root(self) -> Path:
@@ -55,7 +60,36 @@ class JobPaths:
         return self.work / "kvm-kernel"
 
 
-@dataclass
+class UndoStack:
+    """What a job set up that must be undone on every exit path, undone newest first.
+
+    A step pushes the undo of what it just did (a loop device attached: its
+    detach), so that the job's one teardown needs no knowledge of the kind of
+    job. Each undo returns what it could not undo (or None); closing never
+    raises, since it runs in the job's `finally`.
+    """
+
+    def __init__(self) -> None:
+        self._undos: list[tuple[str, Callable[[], Iterable[str] | None]]] = []
+
+    def push(self, what: str, undo: Callable[[], Iterable[str] | None]) -> None:
+        """Remember `undo` (described as `what`, e.g. "detach the loop device") for the teardown."""
+        self._undos.append((what, undo))
+
+    def close(self, note: Callable[[str], None] = lambda _: None) -> list[str]:
+        """Run every undo, newest first, even after one fails; returns what remains undone."""
+        leftovers: list[str] = []
+        while self._undos:
+            what, undo = self._undos.pop()
+            try:
+                leftovers += list(undo() or [])
+            except Exception as exc:  # the next undo must still run
+                note(f"could not {what}: {exc}")
+                leftovers.append(what)
+        return leftovers
+
+
+@dataclass(kw_only=True)
 class JobContext:
     """Everything a step needs, and the only way a step touches the system."""
 
@@ -65,12 +99,12 @@ class JobContext:
     emit: EventSink
     cancel: threading.Event
     dry_run: bool = False
-    use_cache: bool = True
     epoch: int = 0  # the one instant the image-id is stamped with
     today: date = field(default_factory=utc_today)
     step: str = ""
     mounts: MountStack | None = None
-    facts: dict = field(default_factory=dict)  # what steps learn and later steps use
+    undo: UndoStack = field(default_factory=UndoStack)
+    facts: dict[str, Any] = field(default_factory=dict)  # what steps learn and later steps use
     track_pid: Callable[[int], None] = lambda _pid: None
 
     @property

@@ -1,15 +1,39 @@
-"""The events a build emits: the one interface between the engine and its renderers.
+"""The events a job (a build or a modify) emits: the one interface between the engine and its renderers.
 
-The build (emi_tui.engine.build.job) calls an `EventSink` with these; the headless
-CLI renders them with rich, the TUI turns batches of them into Textual
-messages. Neither renderer holds build logic.
+The job runner (emi_tui.engine.run.job) calls an `EventSink` with these; the
+headless CLI renders them with rich, the TUI turns batches of them into
+Textual messages. Neither renderer holds job logic. Events carry flags and
+enums (`JobKind`, `StepOutcome`, `JobFailed.cancelled`), never meaning hidden
+in the wording of a message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Callable, Union
+from typing import Any, Callable, Union
+
+
+class JobKind(str, Enum):
+    """What a job makes: a new image from an answer file, or a new version of an existing one."""
+
+    BUILD = "build"
+    MODIFY = "modify"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class StepOutcome(str, Enum):
+    """How a step ended: it did its work, had nothing to do, or took its result from the cache."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    CACHED = "cached"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -19,6 +43,7 @@ class JobStarted:
     steps: tuple[str, ...]
     log_path: Path
     answers_path: Path
+    kind: JobKind
 
 
 @dataclass(frozen=True)
@@ -40,13 +65,18 @@ class OutputLine:
 class StepFinished:
     step: str
     seconds: float
-    skipped: bool = False
+    outcome: StepOutcome = StepOutcome.DONE
     note: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the step's own work did not run (skipped, or taken from the cache): renderers show both alike."""
+        return self.outcome is not StepOutcome.DONE
 
 
 @dataclass(frozen=True)
 class JobFailed:
-    """The build stopped: which step, why, and where the full log is."""
+    """The job stopped: which step, why, and where the full log is."""
 
     step: str
     message: str
@@ -54,6 +84,7 @@ class JobFailed:
     log_path: Path
     last_lines: tuple[str, ...] = ()
     cancelled: bool = False
+    kind: JobKind | None = None  # None only in a renderer's own stand-in for a failure it was not told of
 
 
 @dataclass(frozen=True)
@@ -63,7 +94,8 @@ class JobDone:
     artifacts: tuple[Path, ...]
     image_id: str
     seconds: float
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any]
+    kind: JobKind
 
 
 JobEvent = Union[JobStarted, StepStarted, OutputLine, StepFinished, JobFailed, JobDone]
