@@ -52,7 +52,7 @@ def run(ctx: JobContext) -> str:
     if not ctx.dry_run:
         ctx.paths.output.mkdir(parents=True, exist_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
-        os.replace(ctx.image_path, folder / ctx.answers.image.file)
+        os.replace(ctx.image_path, folder / ctx.answers.image.resolved_file)
         if ctx.answers.kernel and ctx.paths.kernel_dir.is_dir():
             shutil.copytree(ctx.paths.kernel_dir, folder / "kvm-kernel")
     ctx.run(tar_argv(str(ctx.paths.staging), stem, str(partial), program))
