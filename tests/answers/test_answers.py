@@ -12,7 +12,8 @@ from datetime import date
 
 from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers import mirror as mirror_module
-from emi_tui.engine.answers.model import CURRENT_VERSION, Metadata, Output, effective_packages, validate_file
+from emi_tui.engine.answers.model import CURRENT_VERSION, Answers, Metadata, Output, effective_packages, validate_file
+from emi_tui.engine.errors import EmiError
 
 
 # --- good files --------------------------------------------------------------------------
@@ -72,6 +73,19 @@ def test_good_file_resolves_every_default(name, book):
     assert answers.kernel is want["kernel"]
     assert answers.output.compress == want["compress"]
     assert answers.output.dir == want["dir"]
+
+
+def test_resolved_accessors_give_what_resolve_filled_in(book):
+    """`resolved_*` are the resolved values as plain text; unresolved answers say which key is unset."""
+    answers = validate_file(GOOD / "minimal-debian.yaml", book, TODAY).answers
+    assert (answers.resolved_release, answers.resolved_mirror) == (answers.release, answers.mirror)
+    image = answers.image
+    assert (image.resolved_name, image.resolved_version, image.resolved_file) == (image.name, image.version, image.file)
+    unresolved = Answers(version=1, recipe="debian-based")
+    for read, key in ((lambda: unresolved.resolved_release, "release"), (lambda: unresolved.resolved_mirror, "mirror"),
+                      (lambda: unresolved.image.resolved_file, "image.file")):
+        with pytest.raises(EmiError, match=f"set no {re.escape(key)}$"):
+            read()
 
 
 def test_full_file_keeps_every_value(book):

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from emi_tui.engine.errors import Problem, did_you_mean, one_of
+from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.packages import package_name_problem
@@ -23,19 +23,19 @@ from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.schema import validate_located
 from emi_tui.engine.sizes import STANDARD, SizeError, is_large, parse_size
 from emi_tui.engine.answers.sources import source_line_problem
-from emi_tui.engine.answers.yamlload import Located, load_located, load_located_file
+from emi_tui.engine.answers.yamlload import Located, YamlMapping, load_located, load_located_file
 
 CURRENT_VERSION = 1
 
 #: Older formats are migrated, never rejected: version N -> N+1 for each N below current.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+MIGRATIONS: dict[int, Callable[[YamlMapping], YamlMapping]] = {}
 
 _SAFE_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/\[\]%@+-]*$")
 _METADATA_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?$")
 
 
-def _size(value: Any) -> str:
+def _size(value: object) -> str:
     try:
         parse_size(value)
     except SizeError as exc:
@@ -43,8 +43,8 @@ def _size(value: Any) -> str:
     return str(value).strip()
 
 
-def _safe_word(what: str, longest: int = 64) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
+def _safe_word(what: str, longest: int = 64) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
@@ -58,7 +58,7 @@ def _safe_word(what: str, longest: int = 64) -> Callable[[Any], Any]:
     return check
 
 
-def _image_file(value: Any) -> Any:
+def _image_file(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -71,6 +71,13 @@ def _image_file(value: Any) -> Any:
         raise ValueError(f"{value!r} must end in .img, like euca-debian-2026.11.28-x86_64.img")
     if len(value) > 128:
         raise ValueError(f"the image file name is {len(value)} characters long; keep it to 128")
+    return value
+
+
+def _resolved(value: str | None, key: str) -> str:
+    """`value`, which `resolve` fills in; answers that skipped it (an image's stored answers, say) may lack it."""
+    if value is None:
+        raise EmiError(f"the answers set no {key}", hint=f"set `{key}:` in the answer file")
     return value
 
 
@@ -113,6 +120,21 @@ class ImageFields(_Strict):
     version: ImageVersion = Field(None, description="image_version; default today, YYYY.MM.DD")
     file: ImageFile = Field(None, description="image_file; default euca[-large]-<distro>-<version>-<arch>.img")
 
+    @property
+    def resolved_name(self) -> str:
+        """The image name of resolved answers (`resolve` always fills it in)."""
+        return _resolved(self.name, "image.name")
+
+    @property
+    def resolved_version(self) -> str:
+        """The image version of resolved answers."""
+        return _resolved(self.version, "image.version")
+
+    @property
+    def resolved_file(self) -> str:
+        """The image file name of resolved answers."""
+        return _resolved(self.file, "image.file")
+
 
 class Output(_Strict):
     dir: str = Field("./images", description="where the artifacts are written")
@@ -138,6 +160,16 @@ class Answers(_Strict):
     @property
     def size_bytes(self) -> int:
         return parse_size(self.size)
+
+    @property
+    def resolved_release(self) -> str:
+        """The release of resolved answers (`resolve` always fills it in)."""
+        return _resolved(self.release, "release")
+
+    @property
+    def resolved_mirror(self) -> str:
+        """The mirror of resolved answers (validation refuses answers that would leave it unset)."""
+        return _resolved(self.mirror, "mirror")
 
     @property
     def large(self) -> bool:
@@ -176,8 +208,13 @@ class Validation:
         return self.answers is not None and not any(p.severity == "error" for p in self.problems)
 
 
+_NOT_A_MAPPING = "an answer file is a mapping of keys (version: 1, recipe: …), not a single value or list"
+
+
 def _migrate(located: Located) -> list[Problem]:
     data = located.data
+    if not isinstance(data, dict):
+        return [located.problem((), _NOT_A_MAPPING)]
     if "version" not in data:
         return [Problem(located.source, 1, 1, "version", f"is required but missing: add `version: {CURRENT_VERSION}` at the top")]
     version = data["version"]
@@ -187,13 +224,13 @@ def _migrate(located: Located) -> list[Problem]:
         return [located.problem(("version",), f"format {version} was written by a newer emi-tui; this one reads up to {CURRENT_VERSION}: upgrade emi-tui")]
     if version < 1:
         return [located.problem(("version",), f"there is no format {version}: the first format is 1")]
-    while data["version"] < CURRENT_VERSION:
-        data = MIGRATIONS[data["version"]](data)
+    for step in range(version, CURRENT_VERSION):  # each migration takes its format N to N+1
+        data = MIGRATIONS[step](data)
     located.data = data
     return []
 
 
-def _check_recipe_fit(located: Located, data: dict, book: RecipeBook, today: date) -> tuple[Recipe | None, list[Problem]]:
+def _check_recipe_fit(located: Located, data: YamlMapping, book: RecipeBook, today: date) -> tuple[Recipe | None, list[Problem]]:
     """The checks that need the recipe: release, arch, size, package names, mirror."""
     problems: list[Problem] = []
     name = data.get("recipe")
@@ -211,10 +248,11 @@ def _check_recipe_fit(located: Located, data: dict, book: RecipeBook, today: dat
         problems.append(located.problem(("arch",), f"{recipe.name} does not build {arch!r}{did_you_mean(arch, list(recipe.arches))}; it offers {one_of(list(recipe.arches))}"))
     size = data.get("size", STANDARD)
     try:
-        if parse_size(size) < recipe.min_size_bytes:
-            problems.append(located.problem(("size",), f"{size} is too small for {recipe.name}: its root needs at least {recipe.min_size}"))
+        too_small = parse_size(size) < recipe.min_size_bytes
     except SizeError:
-        pass  # the schema reports it
+        too_small = False  # the schema reports it
+    if too_small and isinstance(size, str):  # parse_size takes only text with a unit
+        problems.append(located.problem(("size",), f"{size} is too small for {recipe.name}: its root needs at least {recipe.min_size}"))
     changes = data.get("packages")
     if isinstance(changes, dict):
         for key in ("add", "remove"):
@@ -266,17 +304,19 @@ def _folder_problem(folder: str) -> str | None:
     return None
 
 
-def _check_values(located: Located, data: dict, family: str | None) -> list[Problem]:
+def _check_values(located: Located, data: YamlMapping, family: str | None) -> list[Problem]:
     """Checks of single values that the schema's types cannot express."""
-    problems = []
+    problems: list[Problem] = []
     output = data.get("output")
-    if isinstance(output, dict) and isinstance(output.get("dir"), str):
-        why = _folder_problem(output["dir"])
+    folder = output.get("dir") if isinstance(output, dict) else None
+    if isinstance(folder, str):
+        why = _folder_problem(folder)
         if why:
             problems.append(located.problem(("output", "dir"), why))
     metadata = data.get("metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get("url"), str) and not _METADATA_URL.fullmatch(metadata["url"]):
-        problems.append(located.problem(("metadata", "url"), f"{metadata['url']!r} is not a plain http URL such as http://169.254.169.254"))
+    url = metadata.get("url") if isinstance(metadata, dict) else None
+    if isinstance(url, str) and not _METADATA_URL.fullmatch(url):
+        problems.append(located.problem(("metadata", "url"), f"{url!r} is not a plain http URL such as http://169.254.169.254"))
     repositories = data.get("repositories")
     if isinstance(repositories, list):
         for index, repo in enumerate(repositories):
@@ -303,7 +343,7 @@ def validate_located_answers(located: Located, book: RecipeBook, today: date | N
             result.problems.append(located.problem((), "the file holds no settings: it needs at least `version: 1` and `recipe:`"))
         return result
     if not isinstance(located.data, dict):
-        result.problems.append(located.problem((), "an answer file is a mapping of keys (version: 1, recipe: …), not a single value or list"))
+        result.problems.append(located.problem((), _NOT_A_MAPPING))
         return result
     migration_problems = _migrate(located)
     if migration_problems:
@@ -344,7 +384,7 @@ def validate_file(path: Path, book: RecipeBook, today: date | None = None) -> Va
     return validate_located_answers(load_located_file(path), book, today)
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, object]:
     """The JSON Schema of format v1, for editors (answers.schema.json is generated from it)."""
     schema = Answers.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

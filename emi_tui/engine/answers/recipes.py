@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError, Problem, did_you_mean
@@ -76,7 +76,7 @@ class Recipe(BaseModel):
 
     @field_validator("default_release")
     @classmethod
-    def _default_is_offered(cls, value: str, info) -> str:
+    def _default_is_offered(cls, value: str, info: ValidationInfo[object]) -> str:
         releases = info.data.get("releases") or []
         if releases and value not in releases:
             raise ValueError(f"{value!r} is not among releases{did_you_mean(value, releases)}")
@@ -125,7 +125,9 @@ def load_recipe_file(path: Path) -> tuple[Recipe | None, list[Problem]]:
     if located.problems:
         recipe = None
     data = located.data
-    family = data.get("family") if data.get("family") in ("deb", "rpm") else "deb"
+    family = data.get("family")
+    if not isinstance(family, str) or family not in ("deb", "rpm"):
+        family = "deb"
     for key in ("base_packages", "packages", "trim"):
         names = data.get(key)
         for index, name in enumerate(names if isinstance(names, list) else []):

@@ -8,33 +8,34 @@ the closest allowed value.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from emi_tui.engine.errors import Problem, did_you_mean, one_of
-from emi_tui.engine.answers.yamlload import KeyPath, Located
+from emi_tui.engine.answers.yamlload import KeyPath, Located, YamlValue
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _fields_at(model: type[BaseModel], path: KeyPath) -> list[str]:
     """Names of the fields allowed at `path` in `model` (for did-you-mean on unknown keys)."""
-    current: Any = model
+    current = model
     for part in path:
         if isinstance(part, int):
             continue
-        fields = getattr(current, "model_fields", {})
+        fields = current.model_fields
         if part not in fields:
             return []
-        annotation = fields[part].annotation
-        current = _model_in(annotation)
-        if current is None:
+        inner = _model_in(fields[part].annotation)
+        if inner is None:
             return []
-    return list(getattr(current, "model_fields", {}).keys())
+        current = inner
+    return list(current.model_fields.keys())
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _model_in(annotation: object) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()) or ():
@@ -51,14 +52,14 @@ PATTERN_WORDS = {
 }
 
 
-def describe(error: dict, model: type[BaseModel]) -> tuple[str, bool]:
+def describe(error: ErrorDetails, model: type[BaseModel]) -> tuple[str, bool]:
     """A human sentence for one pydantic error, and whether it points at the key (not the value)."""
     kind = error["type"]
     loc = tuple(error["loc"])
     value = error.get("input")
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
-        hint = did_you_mean(loc[-1], allowed)
+        hint = did_you_mean(str(loc[-1]), allowed)
         if not hint and allowed:
             hint = f" (known keys here: {', '.join(allowed)})"
         return f"unknown key{hint}", True
@@ -67,7 +68,7 @@ def describe(error: dict, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in ("literal_error", "enum"):
         expected = error.get("ctx", {}).get("expected", "")
         choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",") if c.strip()]
-        return f"{value!r} is not one of {one_of(choices)}{did_you_mean(value, choices)}", False
+        return f"{value!r} is not one of {one_of(choices)}{did_you_mean(str(value), choices)}", False
     if kind == "bool_type" or kind == "bool_parsing":
         return f"{value!r} is not true or false", False
     if kind in ("string_type",):
@@ -89,23 +90,23 @@ def describe(error: dict, model: type[BaseModel]) -> tuple[str, bool]:
     return error["msg"], False
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if value is None:
         return "nothing (null)"
     names = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}
     return f"{names.get(type(value), type(value).__name__)} ({value!r})" if not isinstance(value, (list, dict)) else names[type(value)]
 
 
-def validate_located(model: type[M], located: Located, data: Any = None) -> tuple[M | None, list[Problem]]:
+def validate_located(model: type[M], located: Located, data: YamlValue = None) -> tuple[M | None, list[Problem]]:
     """Validate `data` (default: the located document) against `model`, as located problems."""
     payload = located.data if data is None else data
     try:
         return model.model_validate(payload), []
     except ValidationError as exc:
-        problems = []
+        problems: list[Problem] = []
         for error in exc.errors(include_url=False):
             loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-            error = dict(error, loc=loc)
+            error["loc"] = loc  # exc.errors() hands out fresh dicts: changing one changes nothing else
             message, of_key = describe(error, model)
             problems.append(located.problem(loc, message, of_key=of_key))
         return None, problems

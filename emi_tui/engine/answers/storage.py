@@ -10,8 +10,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
-
 import yaml
 from pydantic import BaseModel
 
@@ -24,7 +22,7 @@ HEADER = """\
 """
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: object) -> str:
     """`value` as a YAML scalar that reads back as exactly the same value."""
     if value is None:
         return "null"

@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import stat
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from emi_tui.engine.errors import Problem
+from emi_tui.engine.errors import Problem, Severity
 
-KeyPath = tuple[Any, ...]
+#: Where a value sits in a document: mapping keys and list indexes, outermost first.
+KeyPath: TypeAlias = tuple[str | int, ...]
+#: What a scalar node becomes (the safe YAML tags: null, bool, int, float, binary, timestamp, str).
+YamlScalar: TypeAlias = str | int | float | bool | bytes | date | None
+#: A loaded document: scalars, lists and mappings with plain-word keys.
+YamlValue: TypeAlias = YamlScalar | list["YamlValue"] | dict[str, "YamlValue"]
+YamlMapping: TypeAlias = dict[str, YamlValue]
 
 #: An answer file is a page of settings: anything larger is a mistake or an attack.
 MAX_BYTES = 1024 * 1024
@@ -33,7 +40,7 @@ class Located:
     """A loaded YAML document with the position of every key path in it."""
 
     source: str
-    data: Any = None
+    data: YamlValue = None
     value_at: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     key_at: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -50,7 +57,7 @@ class Located:
             probe = probe[:-1]
         return self.value_at.get((), (1, 1))
 
-    def problem(self, path: KeyPath, message: str, *, of_key: bool = False, severity="error") -> Problem:
+    def problem(self, path: KeyPath, message: str, *, of_key: bool = False, severity: Severity = "error") -> Problem:
         """A Problem located at `path`, with the path written as dotted keys."""
         line, column = self.position(path, of_key=of_key)
         return Problem(self.source, line, column, dotted(path), message, severity)
@@ -71,12 +78,12 @@ class _TooLarge(Exception):
 class _Builder:
     """Turns a composed node tree into Python values, recording positions."""
 
-    def __init__(self, located: Located):
+    def __init__(self, located: Located) -> None:
         self.located = located
         self.constructor = SafeConstructor()
         self.budget = MAX_NODES
 
-    def build(self, node: Node, path: KeyPath) -> Any:
+    def build(self, node: Node, path: KeyPath) -> YamlValue:
         self.budget -= 1
         if self.budget < 0:
             raise _TooLarge
@@ -86,7 +93,9 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         try:
-            return self.constructor.construct_object(node, deep=True)
+            # Only scalar nodes get here, and the safe constructor makes only YamlScalar values of them.
+            value: YamlScalar = self.constructor.construct_object(node, deep=True)
+            return value
         except ConstructorError as exc:
             what = (exc.problem or "unknown tag").splitlines()[0]
             self.located.problems.append(self.located.problem(path, f"cannot read this value: {what}; write a plain value"))
@@ -95,8 +104,8 @@ class _Builder:
             self.located.problems.append(self.located.problem(path, f"cannot read this value: {str(exc).splitlines()[0]}"))
             return None
 
-    def _mapping(self, node: MappingNode, path: KeyPath) -> dict:
-        result: dict = {}
+    def _mapping(self, node: MappingNode, path: KeyPath) -> YamlMapping:
+        result: YamlMapping = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 line, column = _mark(key_node)

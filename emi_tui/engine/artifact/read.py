@@ -15,6 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from emi_tui.engine.artifact.extract import extract
 from emi_tui.engine.artifact.kinds import installed
@@ -33,6 +34,14 @@ class ImageReadError(Exception):
     """The image (or artifact) could not be opened at all; the message says why and what to do."""
 
 
+class HygieneCheckJson(TypedDict):
+    """`HygieneCheck.to_json`."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
 @dataclass(frozen=True)
 class HygieneCheck:
     """One thing a sealed image must (not) contain, and what was found."""
@@ -41,7 +50,7 @@ class HygieneCheck:
     ok: bool
     detail: str
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> HygieneCheckJson:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 

@@ -22,7 +22,7 @@ class GuestFiles:
 
 
 def _newest(paths: list[Path]) -> Path | None:
-    def key(path: Path) -> list:
+    def key(path: Path) -> list[int | str]:
         return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
 
     return sorted(paths, key=key)[-1] if paths else None
@@ -46,9 +46,7 @@ def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path
             raise EmiError(f"{artifact.name} is a bare image: the boot test needs its kernel and ramdisk", hint="add --kernel VMLINUZ --ramdisk INITRD")
     else:
         raise EmiError(f"{artifact.name} is not an artifact emi-tui can boot", hint=f"give a {SUFFIX_LIST}")
-    for what, path in (("image", image), ("kernel", kernel), ("ramdisk", ramdisk)):
-        if path is None or not path.is_file():
-            raise EmiError(f"the artifact has no {what}", hint="build it with `kernel: true`, or give --kernel and --ramdisk")
+    image, kernel, ramdisk = _present("image", image), _present("kernel", kernel), _present("ramdisk", ramdisk)
     try:
         fields = superblock(image)
     except ImageReadError as exc:
@@ -59,10 +57,18 @@ def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path
     return GuestFiles(image, kernel, ramdisk, label)
 
 
+def _present(what: str, path: Path | None) -> Path:
+    """`path`, when the artifact gave that file; an EmiError naming `what` when not."""
+    if path is None or not path.is_file():
+        raise EmiError(f"the artifact has no {what}", hint="build it with `kernel: true`, or give --kernel and --ramdisk")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # an AF_INET socket's name is (host, port)
+        return port
 
 
 def ssh_argv(key: Path, port: int, user: str, command: str) -> list[str]:

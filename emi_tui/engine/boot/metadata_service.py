@@ -96,7 +96,7 @@ def make_handler(data: InstanceData, log: Callable[[str], None]) -> type[BaseHTT
                 return 200, (listing + "\n").encode()
             return 404, b"not found\n"
 
-        def log_message(self, format: str, *args) -> None:  # requests are logged by do_GET
+        def log_message(self, format: str, *args: object) -> None:  # requests are logged by do_GET
             pass
 
     return Handler
@@ -105,7 +105,7 @@ def make_handler(data: InstanceData, log: Callable[[str], None]) -> type[BaseHTT
 class MetadataServer:
     """The service in a background thread; `with MetadataServer(...) as server: server.port`."""
 
-    def __init__(self, data: InstanceData, host: str = "127.0.0.1", port: int = 0, log: Callable[[str], None] = lambda _: None):
+    def __init__(self, data: InstanceData, host: str = "127.0.0.1", port: int = 0, log: Callable[[str], None] = lambda _: None) -> None:
         self.httpd = ThreadingHTTPServer((host, port), make_handler(data, log))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="metadata-service", daemon=True)
@@ -118,7 +118,7 @@ class MetadataServer:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from emi_tui.engine.build.cache import BaseCache, cache_inputs, cache_key, extract_argv, store_argv, tool_version
+from emi_tui.engine.build.cache import BaseCache, CacheInputs, cache_inputs, cache_key, extract_argv, store_argv, tool_version
 from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import family_of
@@ -16,11 +16,11 @@ from emi_tui.engine.run.job import StepResult, from_cache
 NAME_POLICY_MASK = "etc/systemd/network/99-default.link"
 
 
-def base_inputs(ctx: JobContext) -> dict:
+def base_inputs(ctx: JobContext) -> CacheInputs:
     recipe, answers = ctx.recipe, ctx.answers
     tool = recipe.bootstrap
     return cache_inputs(
-        recipe.name, answers.release, answers.arch, answers.mirror, recipe.base_for(answers.arch), tool, tool_version(tool)
+        recipe.name, answers.resolved_release, answers.arch, answers.resolved_mirror, recipe.base_for(answers.arch), tool, tool_version(tool)
     )
 
 

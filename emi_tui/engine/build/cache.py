@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping, TypedDict
 
 from emi_tui.engine import paths
 from emi_tui.engine.run.runner import CommandFailed, run_captured, which
@@ -38,22 +38,37 @@ def tool_version(tool: str) -> str:
     return text.splitlines()[0] if text else "unknown"
 
 
-def cache_inputs(recipe_name: str, release: str, arch: str, mirror: str, base_packages: list[str], tool: str, version: str) -> dict:
+class CacheInputs(TypedDict):
+    """Everything that changes a bootstrapped base: its cache key is a hash of these."""
+
+    format: int
+    recipe: str
+    release: str
+    arch: str
+    mirror: str
+    base_packages: list[str]
+    tool: str
+    tool_version: str
+
+
+def cache_inputs(recipe_name: str, release: str, arch: str, mirror: str, base_packages: list[str], tool: str, version: str) -> CacheInputs:
     return {
         "format": FORMAT, "recipe": recipe_name, "release": release, "arch": arch, "mirror": mirror,
         "base_packages": sorted(base_packages), "tool": tool, "tool_version": version,
     }
 
 
-def cache_key(inputs: dict) -> str:
+def cache_key(inputs: CacheInputs) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:20]
 
 
 @dataclass
 class CacheEntry:
+    """One stored base; `inputs` as its metadata file says (older formats may hold other keys)."""
+
     key: str
     tarball: Path
-    inputs: dict
+    inputs: Mapping[str, object]
     created: float
     size: int
 
@@ -61,7 +76,7 @@ class CacheEntry:
 class BaseCache:
     """Bootstrapped bases stored as <key>.tar.zst with a <key>.json describing its inputs."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None) -> None:
         self.root = root or paths.cache_dir() / "bases"
 
     def tarball(self, key: str) -> Path:
@@ -76,16 +91,18 @@ class BaseCache:
             data = json.loads(meta.read_text())
         except (OSError, ValueError):
             return None
-        return CacheEntry(key, tarball, data.get("inputs", {}), data.get("created", 0.0), tarball.stat().st_size)
+        inputs: Mapping[str, object] = data.get("inputs", {})
+        created: float = data.get("created", 0.0)
+        return CacheEntry(key, tarball, inputs, created, tarball.stat().st_size)
 
-    def explain_miss(self, inputs: dict) -> str:
+    def explain_miss(self, inputs: CacheInputs) -> str:
         """Why no entry matched: the closest entry's differing inputs, or that the cache is empty."""
         entries = self.entries()
         if not entries:
             return "the cache is empty"
         same_recipe = [e for e in entries if e.inputs.get("recipe") == inputs["recipe"]] or entries
         newest = max(same_recipe, key=lambda e: e.created)
-        changed = [k for k in inputs if newest.inputs.get(k) != inputs[k]]
+        changed = [k for k, value in inputs.items() if newest.inputs.get(k) != value]
         return f"closest cached base {newest.key} differs in: {', '.join(changed) or 'nothing (damaged?)'}"
 
     def entries(self) -> list[CacheEntry]:
@@ -98,13 +115,15 @@ class BaseCache:
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root / f".{key}.{time.time_ns()}.partial"
 
-    def commit(self, key: str, partial: Path, inputs: dict) -> CacheEntry:
+    def commit(self, key: str, partial: Path, inputs: CacheInputs) -> CacheEntry:
         """Publish a finished tarball under its key (rename, so readers never see half a base)."""
         meta_tmp = self.root / f".{key}.json.{time.time_ns()}.partial"
-        meta_tmp.write_text(json.dumps({"inputs": inputs, "created": time.time()}, indent=2))
-        partial.replace(self.tarball(key))
+        created = time.time()
+        meta_tmp.write_text(json.dumps({"inputs": inputs, "created": created}, indent=2))
+        tarball = self.tarball(key)
+        partial.replace(tarball)
         meta_tmp.replace(self.root / f"{key}.json")
-        return self.lookup(key)
+        return CacheEntry(key, tarball, inputs, created, tarball.stat().st_size)
 
     @contextmanager
     def locked(self, key: str) -> Iterator[None]:

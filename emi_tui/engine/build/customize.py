@@ -34,7 +34,7 @@ iface eth0 inet dhcp
 def image_id_for(ctx: JobContext) -> ImageId:
     image = ctx.answers.image
     return ImageId.stamped(
-        name=image.name, version=image.version, arch=ctx.answers.arch, file=image.file,
+        name=image.resolved_name, version=image.resolved_version, arch=ctx.answers.arch, file=image.resolved_file,
         recipe=ctx.recipe.name, epoch_seconds=ctx.epoch,
     )
 
@@ -44,6 +44,7 @@ def mount_chroot(ctx: JobContext) -> None:
     for name in ("proc", "sys", "dev", "dev/pts"):
         ctx.note(f"$ mount --bind /{name} {ctx.paths.root / name}")
     if not ctx.dry_run:
+        assert ctx.mounts is not None, "a real job sets up its MountStack before any step runs"
         ctx.mounts.bind_chroot(ctx.paths.root)
 
 

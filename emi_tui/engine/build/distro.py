@@ -60,7 +60,7 @@ class Deb(Family):
         ]
         if recipe.keyring:
             argv.append(f"--keyring={recipe.keyring}")
-        ctx.run([*argv, answers.release, str(ctx.paths.root), answers.mirror])
+        ctx.run([*argv, answers.resolved_release, str(ctx.paths.root), answers.resolved_mirror])
 
     def configure_sources(self, ctx: JobContext) -> None:
         components = " ".join(ctx.recipe.components)
@@ -118,12 +118,13 @@ class Rpm(Family):
 
     def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
         answers, root = ctx.answers, str(ctx.paths.root)
+        release = answers.resolved_release
         repo_args = []
         for index, component in enumerate(ctx.recipe.components):
-            repo_args += [f"--repofrompath=emi-{index},{answers.mirror}/{answers.release}/{component}/{answers.arch}/os/"]
+            repo_args += [f"--repofrompath=emi-{index},{answers.mirror}/{release}/{component}/{answers.arch}/os/"]
         gpg = ["--setopt=gpgcheck=1", f"--setopt=gpgkey=file://{ctx.recipe.keyring}"] if ctx.recipe.keyring else ["--nogpgcheck"]
         ctx.run([
-            self._tool(ctx), "-y", f"--installroot={root}", f"--releasever={answers.release.split('-')[0]}",
+            self._tool(ctx), "-y", f"--installroot={root}", f"--releasever={release.split('-')[0]}",
             f"--forcearch={ctx.recipe.arches[answers.arch]}", "--disablerepo=*", *repo_args, *gpg,
             "--setopt=install_weak_deps=False", "install", *packages,
         ])

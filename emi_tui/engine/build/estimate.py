@@ -22,8 +22,9 @@ import re
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError, did_you_mean
@@ -36,6 +37,16 @@ MARGIN = 1.10
 #: The parse of a full Debian main index is tens of MiB of JSON; far more is not ours.
 PARSED_MAX_BYTES = 256 * 1024**2
 PARSED_FORMAT = 1
+
+
+class PackageIndexJson(TypedDict):
+    """`PackageIndex.to_json`: the parsed index as it is kept beside the download."""
+
+    format: int
+    sizes_kb: dict[str, int]
+    depends: dict[str, list[list[str]]]
+    provides: dict[str, str]
+    required: list[str]
 
 
 @dataclass
@@ -92,8 +103,11 @@ class PackageIndex:
                 return None
         return cls(sizes, depends, provides, required)  # JSON object keys are always str
 
-    def to_json(self) -> dict:
-        return {"format": PARSED_FORMAT, **asdict(self)}
+    def to_json(self) -> PackageIndexJson:
+        return {
+            "format": PARSED_FORMAT, "sizes_kb": self.sizes_kb, "depends": self.depends,
+            "provides": self.provides, "required": self.required,
+        }
 
     def resolve(self, name: str) -> str | None:
         if name in self.sizes_kb:

@@ -11,7 +11,7 @@ from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.job import StepResult, skipped
 
 
-def _version_key(name: str) -> list:
+def _version_key(name: str) -> list[int | str]:
     # vmlinuz-6.1.0-28-amd64 sorts after vmlinuz-6.1.0-9-amd64
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 

@@ -53,7 +53,7 @@ def run(ctx: JobContext) -> str:
         ctx.undo.push("remove the partial artifacts", lambda: discard_partials(ctx, names))  # published ones are gone already
         ctx.paths.output.mkdir(parents=True, exist_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
-        os.replace(ctx.image_path, folder / ctx.answers.image.file)
+        os.replace(ctx.image_path, folder / ctx.answers.image.resolved_file)
         if ctx.answers.kernel and ctx.paths.kernel_dir.is_dir():
             shutil.copytree(ctx.paths.kernel_dir, folder / "kvm-kernel")
     ctx.run(tar_argv(str(ctx.paths.staging), stem, str(partial), program))

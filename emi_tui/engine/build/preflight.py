@@ -67,19 +67,20 @@ def _check_space(ctx: JobContext) -> None:
 
 def _check_mirror_and_size(ctx: JobContext) -> str:
     answers, recipe = ctx.answers, ctx.recipe
-    release_url = f"{answers.mirror.rstrip('/')}/dists/{answers.release}/Release"
-    ctx.note(f"mirror: {answers.mirror}")
+    mirror, release = answers.resolved_mirror, answers.resolved_release
+    release_url = f"{mirror.rstrip('/')}/dists/{release}/Release"
+    ctx.note(f"mirror: {mirror}")
     if ctx.dry_run:
         ctx.note(f"would read {release_url} and the package index to estimate the size")
         return "dry run"
     probe_url(release_url)
-    index = load_index(index_url(answers.mirror, answers.release, recipe.components[0], recipe.arches[answers.arch]))
+    index = load_index(index_url(mirror, release, recipe.components[0], recipe.arches[answers.arch]))
     wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
     removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
     guess = estimate(index, wanted, removed)
     if guess.missing:
         names = "; ".join(f"{name!r}{hint}" for name, hint in guess.missing)
-        raise EmiError(f"not in {answers.release} {recipe.components[0]}: {names}", hint="fix packages.add in the answer file")
+        raise EmiError(f"not in {release} {recipe.components[0]}: {names}", hint="fix packages.add in the answer file")
     capacity = usable_bytes(answers.size_bytes)
     ctx.facts["estimate_bytes"] = guess.needed_bytes
     message = f"needs ~{human(guess.needed_bytes)} ({guess.packages} packages); the {answers.size} root holds {human(capacity)} usable"
@@ -90,7 +91,7 @@ def _check_mirror_and_size(ctx: JobContext) -> str:
 
 
 def _check_rpm_mirror(ctx: JobContext) -> str:
-    url = f"{ctx.answers.mirror.rstrip('/')}/{ctx.answers.release}/"
+    url = f"{ctx.answers.resolved_mirror.rstrip('/')}/{ctx.answers.release}/"
     if ctx.dry_run:
         ctx.note(f"would check that {url} answers")
         return "dry run"

@@ -13,15 +13,15 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
+from typing import NotRequired, TypedDict
 
 from emi_tui.engine.image import layout
 from emi_tui.engine.errors import Severity, did_you_mean
 from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
 from emi_tui.engine.review import stampcheck
-from emi_tui.engine.review.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, check_stamp, parse_date, search_budget  # noqa: F401 (re-exported)
+from emi_tui.engine.review.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, StampCheckJson, check_stamp, parse_date, search_budget  # noqa: F401 (re-exported)
 from emi_tui.engine.artifact.kinds import ARTIFACT_SUFFIXES, LISTED_ONLY_SUFFIXES, is_artifact, is_tarball
-from emi_tui.engine.artifact.read import HygieneCheck, ImageFacts, ImageReadError, inspect_image, read_from_artifact
+from emi_tui.engine.artifact.read import HygieneCheck, HygieneCheckJson, ImageFacts, ImageReadError, inspect_image, read_from_artifact
 
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
 # A text file bigger than this is not an image-id or a catalog; reading it all would only cost memory.
@@ -45,6 +45,26 @@ _DAY_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
 _SNIFF = re.compile(rb"^[ \t]*(?:image_(?:name|version|arch|file|stamp|date)[ \t]*=|(?:date|stamp)[ \t]+\S+[ \t]*$)", re.MULTILINE)
 
 
+class FindingJson(TypedDict):
+    """`Finding.to_json`."""
+
+    field: str
+    severity: Severity
+    message: str
+
+
+class ReviewEntryJson(TypedDict):
+    """`ReviewEntry.to_json`: one entry of `review --json`; an image's entry also has hygiene and answers."""
+
+    source: str
+    entry: str | None
+    fields: dict[str, str]
+    stamp_check: StampCheckJson
+    problems: list[FindingJson]
+    hygiene: NotRequired[list[HygieneCheckJson]]
+    answers: NotRequired[str | None]
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing wrong with an entry; `field` is the image-id key it concerns, "" for the file as a whole."""
@@ -53,7 +73,7 @@ class Finding:
     severity: Severity
     message: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> FindingJson:
         return {"field": self.field, "severity": self.severity, "message": self.message}
 
 
@@ -78,8 +98,8 @@ class ReviewEntry:
         """No errors and, for an image, every hygiene check passed."""
         return not any(p.severity == "error" for p in self.problems) and all(h.ok for h in self.hygiene or [])
 
-    def to_json(self) -> dict:
-        data = {
+    def to_json(self) -> ReviewEntryJson:
+        data: ReviewEntryJson = {
             "source": self.source,
             "entry": self.entry,
             "fields": dict(self.fields),
@@ -214,9 +234,10 @@ def _check_names(draft: _Draft) -> None:
             add("image_file", "error", f"image_file {file!r} says arch {parts['arch']} but image_arch is {arch!r}: make the two agree")
         if stem and named and (stem[1], stem[2]) != (named[1], named[2]):
             add("image_file", "warning", f"image_file {file!r} is for euca-{stem[1] or ''}{stem[2]} but image_name is {name!r}: name both euca-<distro> or both euca-large-<distro>")
-    if recipe and not (recipe_parts := _RECIPE.match(recipe)):
+    recipe_parts = _RECIPE.match(recipe) if recipe else None
+    if recipe and not recipe_parts:
         add("recipe_name", "warning", f"recipe_name {recipe!r} breaks the naming scheme <distro>-based: rename it, e.g. debian-based")
-    elif recipe and named and recipe_parts[1] != named[2].split("-")[0]:
+    elif recipe_parts and named and recipe_parts[1] != named[2].split("-")[0]:
         add("recipe_name", "warning", f"recipe_name {recipe!r} is not the recipe of {name!r}: one of the two is wrong")
 
 

@@ -21,13 +21,13 @@ import hashlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
+from typing import Iterator, TypedDict
 
 from emi_tui.engine.image.imageid import DATE_FORMAT, DATE_RE, STAMP_RE
 
 try:
     # CPython's own md5 costs half of OpenSSL's per call on an 11-byte input, and this search is all such calls.
-    from _md5 import md5 as _md5
+    from _md5 import md5 as _md5  # type: ignore[import-not-found]  # CPython's private module: typeshed has no stub
 except ImportError:  # another Python: the same digests, a little slower
     _md5 = hashlib.md5
 
@@ -42,6 +42,14 @@ _NOT_SEARCHED = (
 )
 #: md5s a review may spend on full searches: ~0.7 s here, the cost of ~80 stamps that verify nowhere.
 REVIEW_SEARCH_BUDGET = 1_000_000
+
+
+class StampCheckJson(TypedDict):
+    """`StampCheck.to_json`: what `review --json` prints for a stamp."""
+
+    verified: bool
+    utc_offset: str | None
+    skew_s: int | None
 
 
 @dataclass(frozen=True)
@@ -60,13 +68,13 @@ class StampCheck:
     complete: bool = True
 
     def describe(self) -> str:
-        if not self.verified:
+        if not self.verified or self.skew_s is None:  # a verified check always knows its skew
             return f"not verified: {self.reason}"
         when = "in the same second as the date" if self.skew_s == 0 else f"{abs(self.skew_s)} s {'before' if self.skew_s < 0 else 'after'} the date"
         # A real minus sign reads better than a hyphen in prose.
         return f"verified at UTC{(self.utc_offset or '').replace('-', '−')}, stamp taken {when}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> StampCheckJson:
         return {"verified": self.verified, "utc_offset": self.utc_offset, "skew_s": self.skew_s}
 
 

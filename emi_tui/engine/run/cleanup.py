@@ -16,6 +16,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from emi_tui.engine import paths
 from emi_tui.engine.run.mounts import mounts_under, unmount
@@ -106,9 +107,9 @@ def _lock_owner(lock: Path) -> int | None:
         return None
 
 
-def clean(dead: DeadBuild, say=print) -> list[str]:
+def clean(dead: DeadBuild, say: Callable[[str], None] = print) -> list[str]:
     """Undo everything `dead` left; returns what could not be undone."""
-    failures = []
+    failures: list[str] = []
     for pid in dead.children:
         try:
             os.killpg(pid, signal.SIGKILL)

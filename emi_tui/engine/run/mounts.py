@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.runner import CommandFailed, run_captured
@@ -106,7 +106,7 @@ def unmount_all_under(folder: Path) -> list[str]:
     return mounts_under(folder)
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
+def write_json_atomic(path: Path, data: Mapping[str, object]) -> None:
     """Small state files are replaced whole, so a reader never sees half of one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2))

@@ -34,7 +34,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence, TextIO
+from typing import IO, Callable, Sequence, TextIO
 
 import pexpect
 
@@ -144,14 +144,14 @@ def run_command(
             on_line(line)
 
     try:
-        child = pexpect.spawn(
+        child: pexpect.spawn[str] = pexpect.spawn(
             argv[0], argv[1:], env=env, cwd=cwd, dimensions=(PTY_ROWS, PTY_COLUMNS),
             encoding="utf-8", codec_errors="replace", echo=False, timeout=None,
         )
     except pexpect.ExceptionPexpect as exc:
         raise CommandFailed(f"cannot start {argv[0]}: {exc}", hint=f"is {argv[0]} installed?") from None
     if on_spawn:
-        on_spawn(child.pid)
+        on_spawn(_pid_of(child))
     pending = ""
     last_output = time.monotonic()
     try:
@@ -196,14 +196,20 @@ def run_command(
     return result
 
 
-def _terminate(child: pexpect.spawn) -> None:
+def _pid_of(child: pexpect.spawn[str]) -> int:
+    """The child's pid, which pexpect sets before `spawn` returns (its type allows None only for an unstarted one)."""
+    assert child.pid is not None, "pexpect.spawn returned without a child"
+    return child.pid
+
+
+def _terminate(child: pexpect.spawn[str]) -> None:
     """Stop the child's whole session: SIGTERM, a grace period, then SIGKILL."""
     if not child.isalive():
         child.close(force=True)
         return
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
-            os.killpg(child.pid, sig)
+            os.killpg(_pid_of(child), sig)
         except ProcessLookupError:
             break
         deadline = time.monotonic() + wait
@@ -268,7 +274,7 @@ def run_captured(
     sizes = {"stdout": 0, "stderr": 0}
     truncated = threading.Event()
 
-    def drain(name: str, stream) -> None:
+    def drain(name: str, stream: IO[bytes]) -> None:
         while block := stream.read(65536):
             if sizes[name] < limit:
                 chunks[name].append(block[: limit - sizes[name]])
@@ -279,7 +285,7 @@ def run_captured(
     readers = [threading.Thread(target=drain, args=(n, getattr(child, n)), daemon=True) for n in ("stdout", "stderr")]
     for reader in readers:
         reader.start()
-    if input is not None:
+    if input is not None and child.stdin is not None:  # stdin is a pipe exactly when there is input
         try:
             child.stdin.write(input)
             child.stdin.close()
@@ -310,7 +316,7 @@ def run_captured(
     return result
 
 
-def _kill_session(child: subprocess.Popen) -> None:
+def _kill_session(child: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the child's session, a short grace period, then SIGKILL; always reaped."""
     for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
         try:
@@ -332,14 +338,14 @@ TIMED_OUT, ENDED = -1, -2
 class Process:
     """A long-running child from `start_process`: read its output with `expect`, and always `stop()` it."""
 
-    def __init__(self, child: pexpect.spawn, argv: list[str]):
+    def __init__(self, child: pexpect.spawn[str], argv: list[str]) -> None:
         self._child, self.argv = child, argv
         #: The text read before the last match, and the match itself.
         self.before, self.after = "", ""
 
     @property
     def pid(self) -> int:
-        return self._child.pid
+        return _pid_of(self._child)
 
     def is_alive(self) -> bool:
         return self._child.isalive()
@@ -358,7 +364,8 @@ class Process:
         except pexpect.EOF:
             self.before, self.after = self._child.before or "", ""
             return ENDED
-        self.before, self.after = self._child.before or "", self._child.after or ""
+        after = self._child.after  # the matched text: EOF and TIMEOUT, its other values, were raised above
+        self.before, self.after = self._child.before or "", after if isinstance(after, str) else ""
         return index
 
     def stop(self) -> None:
@@ -378,7 +385,7 @@ def start_process(
     """
     argv = [str(a) for a in argv]
     try:
-        child = pexpect.spawn(
+        child: pexpect.spawn[str] = pexpect.spawn(
             argv[0], argv[1:], env=command_env(env), cwd=cwd, encoding="utf-8", codec_errors="replace", echo=False, timeout=None,
         )
     except pexpect.ExceptionPexpect as exc:
