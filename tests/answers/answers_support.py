@@ -40,3 +40,18 @@ def ok(text: str | bytes, book: RecipeBook, today: date | None = TODAY) -> Answe
     assert result.ok, [str(p) for p in result.problems]
     assert result.problems == []
     return result.answers
+
+
+def openpgp_keyring(armored: bool = False) -> bytes:
+    """A small public keyring as `gpg --export` (or `--armor --export`) writes one: a public key and a user id."""
+    import base64
+
+    modulus = b"\xc3" + bytes(range(1, 64))  # an RSA modulus, as an MPI of 512 bits
+    key = b"\x04" + (1_700_000_000).to_bytes(4, "big") + b"\x01" + (512).to_bytes(2, "big") + modulus + b"\x00\x11\x01\x00\x01"
+    user = b"Extra Repository <archive@extra.example>"
+    packets = bytes([0xC6, len(key)]) + key + bytes([0xCD, len(user)]) + user
+    if not armored:
+        return packets
+    body = base64.b64encode(packets).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n" + "\n".join(lines) + "\n-----END PGP PUBLIC KEY BLOCK-----\n").encode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 import pytest
-from answers_support import BASE, GOOD, GOOD_FILES, TODAY, WORKSTATION_MIRROR, check, fake_apt_root, ok
+from answers_support import BASE, GOOD, GOOD_FILES, TODAY, WORKSTATION_MIRROR, check, fake_apt_root, ok, openpgp_keyring
 
 import re
 from datetime import date
@@ -222,7 +222,7 @@ def test_effective_packages(book):
 
 def test_operator_can_use_a_keyring_that_exists(book, tmp_path):
     keyring = tmp_path / "extra.gpg"
-    keyring.write_bytes(b"\x99\x01")
+    keyring.write_bytes(openpgp_keyring())
     text = BASE + f"repositories:\n  - line: deb http://extra.example/debian bookworm main\n    key: {keyring}\n"
     answers = ok(text, book)
     assert answers.repositories[0].key == str(keyring)

@@ -27,7 +27,8 @@ from emi_tui.engine.answers.recipes import RecipeBook
     "deb file:///srv/repo bookworm main",
     "deb http://[::1]/debian bookworm main",
     # Flat repositories (no components; the suite is a path) are ordinary apt lines, such as an OBS project's.
-    "deb [trusted=yes] file:///srv/repo ./",
+    "deb [arch=amd64] file:///srv/repo ./",
+    "deb [trusted=no] file:///srv/repo ./",  # what apt reads as "no" weakens nothing
     "deb http://download.opensuse.org/repositories/home:/someone/Debian_12/ /",
 ])
 def test_good_apt_repository_lines_are_accepted(book, line):
@@ -45,6 +46,17 @@ def test_good_apt_repository_lines_are_accepted(book, line):
 def test_bad_apt_repository_lines(book, line, message):
     result = check(BASE + f"repositories:\n  - line: '{line}'\n", book)
     assert [str(p) for p in result.problems] == [f"a.yaml:4:11: repositories[0].line: {message}"]
+
+
+def test_an_unsigned_repository_needs_its_own_opt_in(book):
+    line = "deb [trusted=yes] file:///srv/repo ./"
+    result = check(BASE + f"repositories:\n  - line: '{line}'\n", book)
+    assert [str(p) for p in result.problems] == [
+        "a.yaml:4:11: repositories[0].line: [trusted=yes] makes apt install this source's packages without checking their signatures: "
+        "give the repository's keyring as key: and drop the option, or add `allow_unsigned: true` to this repository to accept that"
+    ]
+    answers = ok(BASE + f"repositories:\n  - line: '{line}'\n    allow_unsigned: true\n", book)
+    assert answers.repositories[0].allow_unsigned is True
 
 
 def test_yum_repository_line_for_an_rpm_recipe(book):

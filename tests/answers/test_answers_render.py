@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from answers_support import BASE, GOOD, GOOD_FILES, TODAY, check, ok
+from answers_support import BASE, GOOD, GOOD_FILES, TODAY, check, ok, openpgp_keyring
 
 import yaml
 
@@ -29,7 +29,7 @@ def test_rendered_answers_revalidate_to_equal_answers(name, book):
 
 def test_rendered_answers_with_repositories_and_keyring_round_trip(book, tmp_path):
     keyring = tmp_path / "k.gpg"
-    keyring.write_bytes(b"key")
+    keyring.write_bytes(openpgp_keyring(armored=True))
     text = BASE + (
         "repositories:\n"
         f"  - line: deb [arch=amd64] http://extra.example/debian bookworm main\n    key: {keyring}\n"
@@ -83,7 +83,7 @@ def test_render_starts_with_the_header_and_parses_as_yaml(book):
 
 def test_rendered_leaf_keys_all_carry_a_comment(book, tmp_path):
     keyring = tmp_path / "k.gpg"
-    keyring.write_bytes(b"key")
+    keyring.write_bytes(openpgp_keyring(armored=True))
     answers = ok(BASE + f"repositories:\n  - line: deb http://extra.example/debian bookworm main\n    key: {keyring}\n", book)
     lines = [line for line in _key_lines(render_answers(answers)) if not line.rstrip().endswith(":")]
     assert len(lines) >= 24

@@ -17,12 +17,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
 from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.answers.keyrings import keyring_problem
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.schema import validate_located
 from emi_tui.engine.sizes import STANDARD, SizeError, is_large, parse_size
-from emi_tui.engine.answers.sources import source_line_problem
+from emi_tui.engine.answers.sources import source_line_problem, unsigned_options
 from emi_tui.engine.answers.yamlload import Located, YamlMapping, load_located, load_located_file
 
 CURRENT_VERSION = 1
@@ -95,7 +96,12 @@ class Repository(_Strict):
     """An extra package source: an apt line (or a yum baseurl) and its signing key."""
 
     line: str = Field(description='an apt source line, e.g. "deb http://example.org/debian bookworm main"')
-    key: str | None = Field(None, description="path to a keyring file on this workstation")
+    key: str | None = Field(None, description="path to an OpenPGP keyring file on this workstation (a regular file, copied into the image)")
+    allow_unsigned: bool = Field(
+        False,
+        description="true lets the line carry [trusted=yes] (or allow-insecure, allow-weak): apt then installs its packages "
+        "unchecked; per repository, so one opt-in never covers another source. The plan and Summary warn of it",
+    )
 
 
 class PackageChanges(_Strict):
@@ -280,20 +286,10 @@ def _check_recipe_fit(located: Located, data: YamlMapping, book: RecipeBook, tod
     return recipe, problems
 
 
-def _keyring_problem(key: str) -> str | None:
-    """Why `key` cannot be a keyring file to copy into the image, or None."""
-    path = Path(key)
-    if not path.is_absolute() or ".." in path.parts:
-        return f"{key!r} must be an absolute path to a keyring file, without '..'"
-    if path.suffix not in (".gpg", ".asc", ".pgp") and not key.startswith("/etc/pki/"):
-        # The file is copied into a published image: only what looks like a keyring may go.
-        return f"{key!r} is not a keyring file: name a .gpg, .asc or .pgp file"
-    try:
-        if not path.is_file():
-            return f"no keyring file at {key}"
-    except OSError as exc:
-        return f"cannot use {key!r}: {exc.strerror}"
-    return None
+_UNSIGNED = (
+    "[{}] makes apt install this source's packages without checking their signatures: "
+    "give the repository's keyring as key: and drop the option, or add `allow_unsigned: true` to this repository to accept that"
+)
 
 
 def _folder_problem(folder: str) -> str | None:
@@ -327,8 +323,10 @@ def _check_values(located: Located, data: YamlMapping, family: str | None) -> li
                 why = source_line_problem(line, family)
                 if why:
                     problems.append(located.problem(("repositories", index, "line"), why))
+                elif family == "deb" and unsigned_options(line) and repo.get("allow_unsigned") is not True:
+                    problems.append(located.problem(("repositories", index, "line"), _UNSIGNED.format(" ".join(unsigned_options(line)))))
             if isinstance(key, str):
-                why = _keyring_problem(key)
+                why = keyring_problem(key)
                 if why:
                     problems.append(located.problem(("repositories", index, "key"), why))
     return problems

@@ -41,3 +41,22 @@ def source_line_problem(line: str, family: str) -> str | None:
         if not _WORD.fullmatch(word):
             return f"{word!r} is not a suite or component name (letters, digits and . _ / + - only)"
     return None
+
+
+#: apt options (sources.list(5)) that switch off or weaken the signature checks of a source.
+UNSIGNED_OPTIONS = ("trusted", "allow-insecure", "allow-weak", "allow-downgrade-to-insecure")
+#: The values apt reads as "no" (StringToBool); any other value may mean "yes".
+_APT_NO = ("no", "false", "without", "off", "disable", "0")
+
+
+def unsigned_options(line: str) -> list[str]:
+    """The options of the apt line `line` that let apt skip or weaken its signature checks, such as "trusted=yes"."""
+    match = re.match(r"^\s*deb(?:-src)?\s+\[([^\]]*)\]", line)
+    if not match:
+        return []
+    found = []
+    for option in match.group(1).split():
+        name, _, value = option.partition("=")
+        if name.rstrip("+-").lower() in UNSIGNED_OPTIONS and value.lower() not in _APT_NO:
+            found.append(option)
+    return found

@@ -6,6 +6,9 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 
 from __future__ import annotations
 
+import os
+
+from emi_tui.engine.answers.keyrings import Keyring, KeyringError, read_keyring
 from emi_tui.engine.answers.model import Repository
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
@@ -72,8 +75,9 @@ class Deb(Family):
     def add_repository(self, ctx: JobContext, index: int, repository: Repository) -> None:
         line = repository.line
         if repository.key:
-            key_name = f"emi-tui-extra-{index}.gpg"
-            ctx.run(["install", "-D", "-m", "0644", repository.key, str(ctx.paths.root / "etc/apt/keyrings" / key_name)])
+            keyring = read_checked_keyring(repository.key)
+            key_name = f"emi-tui-extra-{index}{keyring.suffix}"  # apt reads an armored keyring only as .asc
+            install_keyring(ctx, keyring, f"etc/apt/keyrings/{key_name}")
             kind, rest = line.split(None, 1)
             if not rest.startswith("["):
                 line = f"{kind} [signed-by=/etc/apt/keyrings/{key_name}] {rest}"
@@ -143,7 +147,7 @@ class Rpm(Family):
         url = repository.line.split(None, 1)[-1] if repository.line.startswith("baseurl") else repository.line.split()[1]
         key = ""
         if repository.key:
-            ctx.run(["install", "-D", "-m", "0644", repository.key, str(ctx.paths.root / f"etc/pki/rpm-gpg/emi-tui-extra-{index}")])
+            install_keyring(ctx, read_checked_keyring(repository.key), f"etc/pki/rpm-gpg/emi-tui-extra-{index}")
             key = f"gpgkey=file:///etc/pki/rpm-gpg/emi-tui-extra-{index}\n"
         ctx.write(f"etc/yum.repos.d/emi-tui-extra-{index}.repo", f"[emi-extra-{index}]\nname=extra {index}\nbaseurl={url}\nenabled=1\n{key}")
 
@@ -161,6 +165,29 @@ class Rpm(Family):
     def installed(self, ctx: JobContext) -> dict[str, str]:
         output = query(ctx, ["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"])
         return dict(line.split("\t", 1) for line in output.splitlines() if "\t" in line)
+
+
+def read_checked_keyring(key: str) -> Keyring:
+    """The keyring at `key`, read once and checked again (it may have changed since the answers were validated)."""
+    try:
+        return read_keyring(key)
+    except KeyringError as exc:
+        raise EmiError(str(exc), hint="fix repositories[].key in the answer file") from None
+
+
+def install_keyring(ctx: JobContext, keyring: Keyring, relative: str) -> None:
+    """Write the checked bytes of `keyring` at /`relative` in the root, mode 0644, through no link."""
+    ctx.note(f"write /{relative} ({len(keyring.data)} bytes, mode 644)")  # as JobContext.write says it, for the plan's readers
+    if ctx.dry_run:
+        return
+    target = ctx.paths.root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()  # never write through a link that could point out of the root
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(fd, 0o644)
+        out.write(keyring.data)
 
 
 def query(ctx: JobContext, argv: list[str]) -> str:
