@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emi-tui {__version__}")
     parser.add_argument("--answers", type=Path, metavar="FILE", help="open the wizard with the answers of FILE filled in")
     parser.add_argument("--theme", metavar="NAME", help="the wizard's theme (emi-dark, emi-light, emi-contrast or a Textual theme)")
+    _recipes_option(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -40,8 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", type=Path, metavar="FILE")
     validate.add_argument("--schema", action="store_true", help="print the JSON Schema of the answer-file format instead")
     validate.add_argument("-q", "--quiet", action="store_true", help="print only FILE: ok, not the resolved answers")
+    _recipes_option(validate)
 
-    commands.add_parser("recipes", help="list the recipes", description="List the recipes found in recipes/, ./recipes and ~/.config/emi-tui/recipes.")
+    recipes = commands.add_parser(
+        "recipes", help="list the recipes", description="List the recipes: the shipped ones, ~/.config/emi-tui/recipes and the --recipes folder."
+    )
+    _recipes_option(recipes)
 
     review = commands.add_parser(
         "review",
@@ -64,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--retry", action="store_true", help="start again from the cached base after a failure")
     build.add_argument("--work-dir", type=Path, metavar="DIR", help="where to build (default: /dev/shm when it has room, else /var/tmp)")
     build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
+    _recipes_option(build)
 
     serve = commands.add_parser(
         "metadata-serve", help="run an EC2-style metadata service on 127.0.0.1",
@@ -101,17 +107,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _recipes_option(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
+    """--recipes DIR: the only way a folder other than the shipped one and ~/.config/emi-tui/recipes supplies recipes.
+
+    Subcommands default to SUPPRESS so that `emi-tui --recipes DIR build …` and `emi-tui build --recipes DIR …` both work.
+    """
+    parser.add_argument(
+        "--recipes", dest="recipes_dir", type=Path, metavar="DIR", default=default,
+        help="also read the recipes in DIR (such as ./recipes); one named like a shipped recipe replaces it, with a warning",
+    )
+
+
 def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "validate":
         from emi_tui.commands import validate
 
         if not args.files and not args.schema:
             raise EmiError("validate needs at least one answer file", hint="emi-tui validate answers.yaml (or --schema for the JSON Schema)")
-        return validate.run(args.files, args.schema, args.quiet)
+        return validate.run(args.files, args.schema, args.quiet, args.recipes_dir)
     if args.command == "recipes":
         from emi_tui.commands import recipes
 
-        return recipes.run()
+        return recipes.run(args.recipes_dir)
     if args.command == "review":
         from emi_tui.commands import review
 
@@ -119,7 +136,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "build":
         from emi_tui.commands import build
 
-        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose)
+        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir)
     if args.command == "metadata-serve":
         from emi_tui.commands import boot
 
@@ -148,7 +165,7 @@ def _open_wizard(args: argparse.Namespace) -> int:
         raise EmiError("the wizard needs a terminal", hint="run it in a terminal, or use `emi-tui build ANSWERS` headless")
     from emi_tui.tui.app import run_app  # the only Textual import on this path
 
-    return run_app(answers_path=args.answers, theme=args.theme)
+    return run_app(answers_path=args.answers, theme=args.theme, recipes_dir=args.recipes_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,7 +224,14 @@ def operator(tmp_path, monkeypatch):
 
 def test_recipe_dirs_in_priority_order(operator):
     cwd_recipes, config_recipes = operator
-    assert recipe_dirs() == [SHIPPED, cwd_recipes, config_recipes]
+    assert recipe_dirs() == [SHIPPED, config_recipes]  # ./recipes only when named
+    assert recipe_dirs(Path("recipes")) == [SHIPPED, config_recipes, cwd_recipes]  # named relative to the cwd, shown absolute
+
+
+def test_a_named_folder_that_is_not_there_is_an_emi_error(operator, tmp_path):
+    with pytest.raises(EmiError) as caught:
+        recipe_dirs(tmp_path / "missing")
+    assert caught.value.message == f"--recipes {tmp_path / 'missing'}: no such folder"
 
 
 def test_missing_operator_folders_are_skipped(tmp_path, monkeypatch):
@@ -233,12 +240,15 @@ def test_missing_operator_folders_are_skipped(tmp_path, monkeypatch):
     assert recipe_dirs() == [SHIPPED]
 
 
-def test_operator_recipe_in_cwd_is_found(operator):
+def test_operator_recipe_in_cwd_is_found_only_when_named(operator):
     cwd_recipes, _ = operator
     shutil.copy(TINY, cwd_recipes)
-    book = RecipeBook()
+    assert "tiny-debian" not in RecipeBook().names()
+    book = RecipeBook.named(cwd_recipes)
     assert "tiny-debian" in book.names()
     assert book.sources["tiny-debian"] == cwd_recipes / "tiny-debian.yaml"
+    assert book.recipes["tiny-debian"].replaces is None  # a recipe of a new name replaces nothing
+    assert book.overrides() == {}
 
 
 def test_operator_recipe_in_config_is_found_also_as_yml(operator):
@@ -252,18 +262,22 @@ def test_operator_recipe_in_config_is_found_also_as_yml(operator):
 def test_later_folders_win(operator):
     cwd_recipes, config_recipes = operator
     text = (SHIPPED / "debian-based.yaml").read_text()
-    (cwd_recipes / "debian-based.yaml").write_text(text.replace("min_size: 600M", "min_size: 700M"))
-    assert RecipeBook().recipes["debian-based"].min_size == "700M"
-    (config_recipes / "debian-based.yaml").write_text(text.replace("min_size: 600M", "min_size: 800M"))
+    (config_recipes / "debian-based.yaml").write_text(text.replace("min_size: 600M", "min_size: 700M"))
     book = RecipeBook()
+    assert book.recipes["debian-based"].min_size == "700M"
+    assert book.recipes["debian-based"].replaces == SHIPPED / "debian-based.yaml"
+    (cwd_recipes / "debian-based.yaml").write_text(text.replace("min_size: 600M", "min_size: 800M"))
+    book = RecipeBook.named(cwd_recipes)
     assert book.recipes["debian-based"].min_size == "800M"
-    assert book.sources["debian-based"] == config_recipes / "debian-based.yaml"
+    assert book.sources["debian-based"] == cwd_recipes / "debian-based.yaml"
+    assert book.overrides() == {"debian-based": cwd_recipes / "debian-based.yaml"}
+    assert book.recipes["debian-based"].replaces == SHIPPED / "debian-based.yaml"
 
 
 def test_bad_operator_recipe_is_a_problem_of_the_book(operator):
     cwd_recipes, _ = operator
     shutil.copy(BAD / "unknown-key.yaml", cwd_recipes)
-    book = RecipeBook()
+    book = RecipeBook.named(cwd_recipes)
     assert [str(p) for p in book.problems][1] == (
         f"{cwd_recipes / 'unknown-key.yaml'}:6:1: bootstrp: unknown key (did you mean 'bootstrap'?)"
     )
@@ -273,15 +287,15 @@ def test_bad_operator_recipe_is_a_problem_of_the_book(operator):
 # --- `emi-tui recipes` ----------------------------------------------------------------------------
 
 
-def run_recipes(cwd: Path, config: Path) -> subprocess.CompletedProcess:
+def run_recipes(cwd: Path, config: Path, *options: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, XDG_CONFIG_HOME=str(config), COLUMNS="400", NO_COLOR="1")
-    return subprocess.run([sys.executable, "-m", "emi_tui", "recipes"], cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "emi_tui", "recipes", *options], cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=60)
 
 
 def test_cli_lists_shipped_and_operator_recipes(operator):
     cwd_recipes, config_recipes = operator
     shutil.copy(TINY, cwd_recipes)
-    done = run_recipes(cwd_recipes.parent, config_recipes.parent.parent)
+    done = run_recipes(cwd_recipes.parent, config_recipes.parent.parent, "--recipes", str(cwd_recipes))
     assert done.returncode == 0, done.stderr
     for name in ("centos-based", "debian-based", "ubuntu-based", "tiny-debian", "A tiny Debian for tests", "debootstrap", "500M"):
         assert name in done.stdout

@@ -80,8 +80,10 @@ def _plan(event) -> None:
         out.print(f"   {event.text}", markup=False)
 
 
-def run(answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool) -> ExitCode:
-    book = RecipeBook()
+def run(
+    answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool, recipes_dir: Path | None = None,
+) -> ExitCode:
+    book = RecipeBook.named(recipes_dir)
     result = validate_file(answers_file, book)
     if not result.ok:
         return report_error(EmiError(f"{answers_file} has {len(result.problems)} problem(s); nothing was built", problems=result.problems))

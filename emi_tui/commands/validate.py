@@ -10,14 +10,15 @@ from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.model import json_schema, validate_file
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.answers.trust import trust_warnings
 
 
-def run(files: list[Path], schema: bool, quiet: bool) -> ExitCode:
+def run(files: list[Path], schema: bool, quiet: bool, recipes_dir: Path | None = None) -> ExitCode:
     """Print every problem of every file, or `FILE: ok` and the resolved answers; 2 if any file is bad."""
     if schema:
         out.print_json(json.dumps(json_schema())) if out.is_terminal else print(json.dumps(json_schema(), indent=2))
         return ExitCode.OK
-    book = RecipeBook()
+    book = RecipeBook.named(recipes_dir)
     for problem in book.problems:
         err.print(str(problem), markup=False)
     status = ExitCode.OK
@@ -25,6 +26,8 @@ def run(files: list[Path], schema: bool, quiet: bool) -> ExitCode:
         result = validate_file(path, book)
         if result.ok:
             out.print(f"{path}: ok", markup=False)
+            for warning in trust_warnings(result.answers, result.recipe):
+                err.print(f"{path}: warning: {warning}", markup=False)
             if not quiet:
                 out.print(render_answers(result.answers), markup=False, end="")
         else:

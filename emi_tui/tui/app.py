@@ -324,12 +324,12 @@ class EmiApp(App[int]):
             yield SystemCommand("Save answers…", "Save the answer file, with comments", screen.action_save)
 
 
-def run_app(answers_path: Path | None = None, theme: str | None = None) -> int:
-    """Open the wizard; returns the exit code. An unknown theme is an EmiError before anything starts."""
+def run_app(answers_path: Path | None = None, theme: str | None = None, recipes_dir: Path | None = None) -> int:
+    """Open the wizard; returns the exit code. An unknown theme or --recipes folder is an EmiError before anything starts."""
     themes = load_themes()
     if theme is not None:
         check_theme_name(theme, themes[0])
-    app = EmiApp(answers_path=answers_path, theme=theme, themes=themes)
+    app = EmiApp(answers_path=answers_path, theme=theme, themes=themes, book=RecipeBook.named(recipes_dir))
     app.run()
     return app.return_code or 0
 

@@ -1,8 +1,11 @@
 """Recipes: what a distro needs to become a starter image, read from YAML files.
 
 The shipped recipes live in recipes/; an operator adds one by dropping a YAML
-file into ./recipes or ~/.config/emi-tui/recipes (later folders win). A bad
-recipe gets the same located problems as a bad answer file.
+file into ~/.config/emi-tui/recipes, or names a folder with `--recipes DIR`
+(later folders win). A recipe's cleanup commands run as root, so no folder is
+read because it happens to be the current directory, and a recipe that
+replaces a shipped one says so (`Recipe.replaces`) wherever it is chosen.
+A bad recipe gets the same located problems as a bad answer file.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError, Problem, did_you_mean
@@ -55,6 +58,9 @@ class Recipe(BaseModel):
     kernel_files: KernelFiles = KernelFiles()
     min_size: str = "700M"
     estimated_size: str = Field("650M", description="installed size of the default package set, until an estimate is made")
+    # Set by the RecipeBook, never by a recipe file: where this recipe was read, and the shipped file it replaces.
+    _source: Path | None = PrivateAttr(None)
+    _replaces: Path | None = PrivateAttr(None)
 
     @field_validator("min_size", "estimated_size")
     @classmethod
@@ -83,6 +89,16 @@ class Recipe(BaseModel):
         return value
 
     @property
+    def source(self) -> Path | None:
+        """The file this recipe was read from (None for one made in code)."""
+        return self._source
+
+    @property
+    def replaces(self) -> Path | None:
+        """The shipped recipe file that this recipe (from another folder, of the same name) replaces, or None."""
+        return self._replaces
+
+    @property
     def min_size_bytes(self) -> int:
         return parse_size(self.min_size)
 
@@ -100,9 +116,11 @@ class Recipe(BaseModel):
         return self.base_packages + ([kernel] if kernel else [])
 
 
-def recipe_dirs() -> list[Path]:
-    """Folders searched for recipes, lowest priority first."""
-    dirs = [paths.shipped_dir("recipes"), Path.cwd() / "recipes", paths.config_dir() / "recipes"]
+def recipe_dirs(named: Path | None = None) -> list[Path]:
+    """Folders searched for recipes, lowest priority first: shipped, ~/.config/emi-tui/recipes, then `named` (--recipes)."""
+    if named is not None and not named.is_dir():
+        raise EmiError(f"--recipes {named}: no such folder", hint="name a folder of recipe .yaml files, such as --recipes ./recipes")
+    dirs = [paths.shipped_dir("recipes"), paths.config_dir() / "recipes", *([named.absolute()] if named is not None else [])]
     unique: list[Path] = []
     for folder in dirs:
         if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
@@ -138,6 +156,8 @@ def load_recipe_file(path: Path) -> tuple[Recipe | None, list[Problem]]:
     if recipe is not None and recipe.name != path.stem:
         problems.append(located.problem(("name",), f"the name {recipe.name!r} must match the file name {path.stem!r}"))
         recipe = None
+    if recipe is not None:
+        recipe._source = path
     return recipe, sorted(problems, key=lambda p: (p.line, p.column))
 
 
@@ -145,16 +165,33 @@ class RecipeBook:
     """Every recipe found, by name; bad recipe files are kept as problems, not fatal."""
 
     def __init__(self, dirs: list[Path] | None = None):
+        """The recipes of `dirs` (default: `recipe_dirs()`), later folders winning; the shipped folder's are marked shipped."""
         self.recipes: dict[str, Recipe] = {}
         self.sources: dict[str, Path] = {}
         self.problems: list[Problem] = []
+        shipped: dict[str, Path] = {}
+        shipped_folder = paths.shipped_dir("recipes").resolve()
         for folder in dirs if dirs is not None else recipe_dirs():
             for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
                 recipe, problems = load_recipe_file(path)
                 self.problems.extend(problems)
-                if recipe is not None:
-                    self.recipes[recipe.name] = recipe
-                    self.sources[recipe.name] = path
+                if recipe is None:
+                    continue
+                if folder.resolve() == shipped_folder:
+                    shipped[recipe.name] = path
+                elif recipe.name in shipped:
+                    recipe._replaces = shipped[recipe.name]
+                self.recipes[recipe.name] = recipe
+                self.sources[recipe.name] = path
+
+    def overrides(self) -> dict[str, Path]:
+        """name -> the file of every recipe that replaces a shipped one (its commands are not the shipped ones)."""
+        return {name: self.sources[name] for name, recipe in sorted(self.recipes.items()) if recipe.replaces is not None}
+
+    @classmethod
+    def named(cls, recipes_dir: Path | None) -> RecipeBook:
+        """The book of the shipped recipes, the user's own and those of `recipes_dir` (the --recipes option) if given."""
+        return cls(recipe_dirs(recipes_dir))
 
     def names(self) -> list[str]:
         return sorted(self.recipes)

@@ -13,6 +13,7 @@ from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
 from emi_tui.engine.answers.model import effective_packages
+from emi_tui.engine.answers.trust import trust_warnings
 from emi_tui.engine.sizes import human
 
 # tool -> the Debian package that provides it
@@ -30,6 +31,8 @@ def required_tools(ctx: BuildContext) -> list[str]:
 
 
 def run(ctx: BuildContext) -> str:
+    for warning in trust_warnings(ctx.answers, ctx.recipe):
+        ctx.note(f"warning: {warning}")  # first, so that the plan and the build log show them above all else
     problems: list[tuple[str, str]] = []
     if os.geteuid() != 0 and not ctx.dry_run:
         problems.append(("emi-tui must run as root to bootstrap, chroot and mount", "run it with sudo"))
