@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,7 @@ def dearmor(text: str, key: str) -> bytes:
         body = body[1:]
     if body and not body[0]:
         body = body[1:]
-    if body and body[-1].startswith("=") and len(body[-1]) == 5:  # the optional CRC-24 checksum line
+    if body and re.fullmatch(r"=[A-Za-z0-9+/]{4}", body[-1]):  # the optional CRC-24 checksum line
         body = body[:-1]
     try:
         packets = base64.b64decode("".join(body), validate=True)

@@ -31,6 +31,14 @@ def mirror_placeholder(recipe: Recipe | None) -> str:
     return "empty: the recipe's own mirror"
 
 
+def recipe_label(recipe: Recipe) -> Content:
+    """A recipe's name and description; one that replaces a shipped recipe says so, and from which file."""
+    label = Content.from_markup("[b]$name[/b]  [dim]$description[/]", name=recipe.name, description=recipe.description)
+    if recipe.replaces is None:
+        return label
+    return label + Content.from_markup("  [$text-warning]⚠ replaces the shipped recipe: $file[/]", file=str(recipe.source))
+
+
 class DistroScreen(StepScreen):
     """Choose the recipe (with its one-line description), its release and arch, and the mirror."""
 
@@ -46,7 +54,7 @@ class DistroScreen(StepScreen):
             yield Label("Recipe", classes="field-label")
             buttons = [
                 RadioButton(
-                    Content.from_markup("[b]$name[/b]  [dim]$description[/]", name=name, description=recipe.description),
+                    recipe_label(recipe),
                     value=name == answers.recipe,
                     name=name,
                     id=widget_id("recipe", name),

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.storage import render_answers, save_answers
+from emi_tui.engine.answers.trust import recipe_override_warning, trust_warnings
 from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.screens.wizard.metadata import highlighted
@@ -80,12 +81,24 @@ class SummaryScreen(StepScreen):
                 step=STEP_TITLES.get(step, step),
             )
             listing.add_option(Option(label, id=f"{index}:{step}"))
+        for warning in self._trust_warnings():
+            listing.add_option(Option(Content.from_markup("[$text-warning]⚠ warning:[/] $w", w=warning), disabled=True))
         for note in notes:
             listing.add_option(Option(Content.from_markup("[$text-warning]•[/] dropped from the file: $n", n=str(note)), disabled=True))
         if not problems and not notes:
             listing.add_option(Option(Content.from_markup("[$text-success]✓[/] No problems: ready to build."), disabled=True))
         self.query_one("#build", Button).disabled = bool(problems)
         self.query_one("#step-problems", Static).set_class(False, "-shown")
+
+    def _trust_warnings(self) -> list[str]:
+        """What the build's plan will warn of: a recipe that replaces a shipped one, sources used unchecked."""
+        answers, recipe = self.wizard.resolved(), self.wizard.recipe
+        if recipe is None:
+            return []
+        if answers is None:
+            override = recipe_override_warning(recipe)
+            return [override] if override else []
+        return trust_warnings(answers, recipe)
 
     def state_refreshed(self) -> None:
         answers = self.wizard.resolved() or self.wizard.answers
