@@ -43,3 +43,20 @@ def test_mypy_strict_passes_on_the_engine():
     done = run_linter(["mypy"])
     assert done.returncode == 0, f"mypy exited with {done.returncode}:\n{done.stdout}{done.stderr}"
     assert "no issues found" in done.stdout, done.stdout  # it checked the engine, not an empty list of files
+
+
+def test_ruff_finds_nothing():
+    """`ruff check` (the rule set named in [tool.ruff.lint]) passes on the code, the tests, scripts and benchmarks."""
+    require_module("ruff")
+    done = run_linter(["ruff", "check", "--no-cache", "emi_tui", "tests", "scripts", "benchmarks"])
+    assert done.returncode == 0, f"ruff exited with {done.returncode}:\n{done.stdout}{done.stderr}"
+    assert "All checks passed" in done.stdout, done.stdout
+
+
+def test_ruff_would_fail_on_a_finding(tmp_path):
+    # Proves the check above can fail: the same configuration, on a file with an unused import.
+    require_module("ruff")
+    planted = tmp_path / "planted.py"
+    planted.write_text("import os\n")
+    done = run_linter(["ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(planted)])
+    assert done.returncode == 1 and "F401" in done.stdout, done.stdout
