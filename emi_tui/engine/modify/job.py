@@ -101,9 +101,9 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     epoch = now_epoch()
 
     def context(start: JobStart) -> ModifyContext:
-        # answers and recipe come from the image itself: the unpack step settles them.
+        # No answers nor recipe yet: they come from the image itself, and the unpack step settles them.
         return ModifyContext(
-            answers=None, recipe=None, paths=start.paths, emit=start.emit, cancel=start.cancel,  # type: ignore[arg-type]
+            paths=start.paths, emit=start.emit, cancel=start.cancel,
             dry_run=request.dry_run, epoch=epoch, today=utc_day(epoch), request=request, survey=survey,
         )
 
