@@ -17,6 +17,8 @@ import re
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from emi_tui.engine.answers.model import ImageFields
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.artifact.survey import ArtifactSurvey, survey_artifact
@@ -89,7 +91,7 @@ def check_request(request: ModifyRequest) -> ArtifactSurvey:
 
 
 def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", lambda: [])()
+    errors = exc.errors() if isinstance(exc, ValidationError) else []
     return re.sub(r"^Value error, ", "", errors[0]["msg"]) if errors else str(exc)
 
 
