@@ -35,7 +35,8 @@ from emi_tui.engine.modify.shell import shell
 from emi_tui.engine.modify.teardown import STASHED, release_loops, restore_stashed, stop_chrooted
 from emi_tui.engine.run.job import Step, StepResult, skipped
 from emi_tui.engine.run.mounts import unmount_all_under
-from emi_tui.engine.run.runner import Cancelled, describe_argv
+from emi_tui.engine.run.logtext import describe_argv
+from emi_tui.engine.run.runner import Cancelled
 from emi_tui.engine.sizes import human, parse_size
 from emi_tui.engine.build import customize, filesystem as image_step, preflight as build_preflight
 from emi_tui.engine.build.package import discard_partials, partial_name, write_companions

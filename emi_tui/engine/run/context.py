@@ -27,7 +27,8 @@ from emi_tui.engine.run.events import EventSink, JobFacts, OutputLine
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.run.mounts import MountStack
 from emi_tui.engine.answers.recipes import Recipe
-from emi_tui.engine.run.runner import CommandResult, describe_argv, run_command
+from emi_tui.engine.run.logtext import describe_argv
+from emi_tui.engine.run.runner import CommandResult, run_command
 
 CHROOT_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
