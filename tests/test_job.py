@@ -40,7 +40,7 @@ def _private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def plain_context(start: JobStart) -> JobContext:
-    return JobContext(answers=None, recipe=None, paths=start.paths, emit=start.emit, cancel=start.cancel)  # type: ignore[arg-type]
+    return JobContext(paths=start.paths, emit=start.emit, cancel=start.cancel)
 
 
 def fake_job(tmp_path: Path, *steps: Step[JobContext], dry_run: bool = False) -> Job[JobContext]:
@@ -167,6 +167,22 @@ def test_each_step_says_its_outcome_as_a_flag_not_in_its_note(tmp_path: Path) ->
                         ("d", StepOutcome.DONE, ""), ("e", StepOutcome.DONE, "skipped (not really)")]
     done = [e for e in events if isinstance(e, JobDone)]
     assert len(done) == 1 and done[0].kind is JobKind.BUILD
+
+
+def test_a_step_using_the_answers_before_they_are_settled_fails_with_a_clear_message(tmp_path: Path) -> None:
+    """A modify's answers and recipe are unset until its unpack step: using them earlier is one EmiError naming the step."""
+    events: list[JobEvent] = []
+    recipe = RecipeBook().recipes["debian-based"]
+
+    def settle(ctx: JobContext) -> str:
+        ctx.recipe = recipe
+        return ctx.recipe.name
+
+    steps = [Step("settle", "settles the recipe", settle), Step("early", "reads the answers", lambda ctx: ctx.answers.arch)]
+    result = run_job(fake_job(tmp_path, *steps, dry_run=True), events.append)
+    assert not result.ok and isinstance(result.error, EmiError) and result.context.recipe is recipe
+    assert result.failure is not None and result.failure.step == "early"
+    assert result.failure.message == "internal error: step early needs the job's answers, not settled yet", result.failure.message
 
 
 # ------------------------------------------------------------------ both kinds of job go through run_job

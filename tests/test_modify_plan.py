@@ -24,7 +24,7 @@ from emi_tui.engine.run.events import JobStarted, StepStarted
 from emi_tui.engine.image.imageid import ImageId, utc_today
 from emi_tui.engine.modify.job import ModifyRequest, plan_lines, run_modify
 from emi_tui.engine.modify.naming import next_file, next_version
-from emi_tui.engine.modify.shell import _Lines
+from emi_tui.engine.run.logtext import TerminalLines
 from emi_tui.engine.modify.steps import modify_steps
 from emi_tui.engine.review.review import review_bytes
 from emi_tui.engine.review.stampcheck import parse_date
@@ -274,7 +274,7 @@ def test_versions_and_file_names_follow_the_old_ones():
 
 def test_the_shell_log_shows_each_typed_line_as_sent():
     lines: list[str] = []
-    typed = _Lines(lines.append, "typed: ", keys=True)
+    typed = TerminalLines(lambda line: lines.append(f"typed: {line}"), keys=True)
     assert typed(b"apt-get instal\x7fll htop\r") == b"apt-get instal\x7fll htop\r"
     typed(b"vi /etc/motd\x1b[A\r\x03")
     assert lines == ["typed: apt-get install htop", "typed: vi /etc/motd", "typed: ^C"]

@@ -20,7 +20,7 @@ from emi_tui.engine.run.runner import Cancelled
 def make_context(tmp_path: Path, emit: EventSink) -> ModifyContext:
     image = tmp_path / "euca-debian.img"
     return ModifyContext(
-        answers=None, recipe=RecipeBook().recipes["debian-based"],  # type: ignore[arg-type]
+        settled_recipe=RecipeBook().recipes["debian-based"],
         paths=JobPaths(work=tmp_path / "work", output=tmp_path / "out", log=tmp_path / "log"), emit=emit,
         cancel=threading.Event(), request=ModifyRequest(image), survey=ArtifactSurvey(image, "image", "none", "", [], 0),
     )

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from emi_tui.engine.run import runner
-from emi_tui.engine.run.runner import Cancelled, CommandFailed, clean_line, run_command
+from emi_tui.engine.run.logtext import clean_line
+from emi_tui.engine.run.runner import Cancelled, CommandFailed, run_command
 
 
 def test_lines_arrive_in_order_and_carriage_returns_resolve():
@@ -117,3 +118,49 @@ def _gone_or_zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+# ---- run_interactive: driven from a real pseudo-terminal, as a person would
+
+#: A program that hands its terminal to `sh` with run_interactive and prints what it was told, as one JSON line.
+#: With "cancel" as its argument it sets the cancel event when the shell prints the line `ready`.
+INTERACTIVE = """
+import json, sys, threading
+from emi_tui.engine.run.runner import run_interactive
+typed, shown, cancel = [], [], threading.Event()
+def output(line):
+    shown.append(line)
+    if line == "ready" and sys.argv[1:] == ["cancel"]:
+        cancel.set()
+code = run_interactive(["sh"], env={"PS1": "emi$ "}, on_input_line=typed.append, on_output_line=output, cancel=cancel)
+print("REPORT " + json.dumps({"code": code, "typed": typed, "shown": shown}))
+"""
+
+
+def _interactive(*args: str, typed: str) -> dict:
+    import json
+    import sys
+
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-c", INTERACTIVE, *args], env={**os.environ, "EMI_TUI_SECRET_TEST": "1"},
+                          encoding="utf-8", timeout=60, dimensions=(30, 120))
+    try:
+        child.expect_exact("emi$ ")
+        child.sendline(typed)
+        child.expect(r"REPORT (\{.*\})\r?\n")
+        return json.loads(child.match.group(1))
+    finally:
+        child.close(force=True)
+
+
+def test_an_interactive_child_reports_what_was_typed_and_shown_and_its_exit_status():
+    report = _interactive(typed="echo out-${EMI_TUI_SECRET_TEST:-unset}; exit 7")
+    assert report["code"] == 7, report
+    assert report["typed"] == ["echo out-${EMI_TUI_SECRET_TEST:-unset}; exit 7"], report
+    assert "out-unset" in report["shown"], report  # the child got command_env, not the operator's variables
+
+
+def test_a_cancel_ends_an_interactive_child():
+    report = _interactive("cancel", typed="echo ready; sleep 600")
+    assert report["code"] > 128 and "ready" in report["shown"], report

@@ -38,7 +38,7 @@ def waiting_job(folder: Path, entered: threading.Event, torn_down: list[str], na
         ctx.cancel.wait(WAIT)
 
     def context(start: JobStart) -> JobContext:
-        return JobContext(answers=None, recipe=None, paths=start.paths, emit=start.emit, cancel=start.cancel)  # type: ignore[arg-type]
+        return JobContext(paths=start.paths, emit=start.emit, cancel=start.cancel)
 
     output = folder / name
     return Job(kind=JobKind.BUILD, name=name, steps=[Step("wait", "waits for a cancel", wait_for_cancel)], context=context,
@@ -83,7 +83,7 @@ def test_a_job_on_the_main_thread_holds_the_handlers_itself_and_puts_the_old_one
         seen.append(signals.handlers_are_installed() and signal.getsignal(signal.SIGINT) is not before)
 
     def context(start: JobStart) -> JobContext:
-        return JobContext(answers=None, recipe=None, paths=start.paths, emit=start.emit, cancel=start.cancel)  # type: ignore[arg-type]
+        return JobContext(paths=start.paths, emit=start.emit, cancel=start.cancel)
 
     job = Job(kind=JobKind.MODIFY, name="main", steps=[Step("look", "looks at the handlers", look)], context=context,
               work_root=tmp_path / "work", output=tmp_path / "out", dry_run=True)
@@ -96,7 +96,7 @@ def test_a_job_on_another_thread_with_no_holder_installs_nothing(tmp_path: Path)
     seen: list[bool] = []
 
     def context(start: JobStart) -> JobContext:
-        return JobContext(answers=None, recipe=None, paths=start.paths, emit=start.emit, cancel=start.cancel)  # type: ignore[arg-type]
+        return JobContext(paths=start.paths, emit=start.emit, cancel=start.cancel)
 
     job = Job(kind=JobKind.BUILD, name="worker", steps=[Step("look", "looks", lambda ctx: seen.append(signals.handlers_are_installed()))],
               context=context, work_root=tmp_path / "work", output=tmp_path / "out", dry_run=True)

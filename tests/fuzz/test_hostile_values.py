@@ -230,7 +230,7 @@ def check_plan_is_harmless(plan: Plan, value: str, answers, recipe, sandbox: Pat
         assert "/" not in partial and partial.startswith(".") and partial != ".." and len(partial.encode()) > 1
     # The artifact names the real build would use, and the image it would make.
     ctx = JobContext(
-        answers=answers, recipe=recipe, paths=JobPaths(work=work_root / "x", output=output, log=sandbox / "log"),
+        settled_answers=answers, settled_recipe=recipe, paths=JobPaths(work=work_root / "x", output=output, log=sandbox / "log"),
         emit=lambda _event: None, cancel=threading.Event(), dry_run=True,
     )
     for final in artifact_names(ctx).values():

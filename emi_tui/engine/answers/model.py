@@ -15,6 +15,7 @@ from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from emi_tui.engine.artifact.kinds import CompressName
 from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.answers.keyrings import keyring_problem
@@ -144,7 +145,7 @@ class ImageFields(_Strict):
 
 class Output(_Strict):
     dir: str = Field("./images", description="where the artifacts are written")
-    compress: Literal["gzip", "zstd", "xz", "none"] = Field("gzip", description="gzip (.tgz) | zstd | xz | none")
+    compress: CompressName = Field("gzip", description="gzip (.tgz) | zstd | xz | none")
 
 
 class Answers(_Strict):

@@ -14,15 +14,19 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Literal
 
 from emi_tui.engine.errors import one_of
+
+#: An `output.compress` choice: the name of a tarball kind ("none": an uncompressed tar, or a bare image's own).
+CompressName = Literal["gzip", "zstd", "xz", "none"]
 
 
 @dataclass(frozen=True)
 class Kind:
     """One tarball kind: an `output.compress` choice, its suffixes, and how tar writes and unpacks it."""
 
-    name: str  # the `output.compress` value
+    name: CompressName  # the `output.compress` value
     suffixes: tuple[str, ...]  # the first is what emi-tui writes; all are recognised, in any letter case
     programs: tuple[str, ...]  # compressors, preferred first; the first one installed is used
     package: str  # what apt-get installs to get them
@@ -52,7 +56,7 @@ IMAGE_SUFFIX = ".img"
 LISTED_ONLY_SUFFIXES = (".tar.bz2",)
 TARBALL_SUFFIXES: tuple[str, ...] = tuple(s for kind in KINDS.values() for s in kind.suffixes)
 #: Each tarball suffix and the `output.compress` it stands for (.tar.gz is the operators' older spelling of .tgz).
-TARBALLS: dict[str, str] = {suffix: kind.name for kind in KINDS.values() for suffix in kind.suffixes}
+TARBALLS: dict[str, CompressName] = {suffix: kind.name for kind in KINDS.values() for suffix in kind.suffixes}
 #: Everything a modify, a boot test or a review opens: the tarballs and the bare image.
 ARTIFACT_SUFFIXES: tuple[str, ...] = (*TARBALL_SUFFIXES, IMAGE_SUFFIX)
 #: The suffixes as an operator reads them: ".tgz, .tar.gz, .tar.zst, .tar.xz, .tar or .img".

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from emi_tui.engine.artifact.kinds import IMAGE_SUFFIX, stem, tarball_kind
-from emi_tui.engine.run.runner import describe_argv
+from emi_tui.engine.run.logtext import describe_argv
 
 #: Stand-ins the operator replaces with what euca-register printed for the kernel and the ramdisk.
 KERNEL_PLACEHOLDER, RAMDISK_PLACEHOLDER = "eki-XXXXXXXX", "eri-XXXXXXXX"

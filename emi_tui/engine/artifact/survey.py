@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from emi_tui.engine.artifact.kinds import KINDS_HINT, is_image, stem, tarball_kind
+from emi_tui.engine.artifact.kinds import KINDS_HINT, CompressName, is_image, stem, tarball_kind
 from emi_tui.engine.artifact.listing import Member, list_members
 from emi_tui.engine.artifact.read import ImageReadError, superblock
 from emi_tui.engine.errors import EmiError
@@ -28,7 +28,7 @@ class ArtifactSurvey:
 
     path: Path
     kind: Literal["tarball", "image"]
-    compress: str  # the output.compress name the new artifact uses ("none" for a bare image)
+    compress: CompressName  # the output.compress name the new artifact uses ("none" for a bare image)
     image_member: str  # the image's path inside the tarball ("" for a bare .img)
     members: list[str]  # the tarball's top-level entries, in order
     image_bytes: int  # the image's apparent size

@@ -27,7 +27,7 @@ from typing import Callable
 
 from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.kinds import stem as artifact_stem
-from emi_tui.engine.errors import EmiError
+from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
@@ -126,7 +126,7 @@ class BootTest:
         try:
             return self._run()
         except CommandTimedOut as exc:
-            raise EmiError(f"boot test failed: {exc.message}", hint=exc.hint, exit_code=1) from None
+            raise EmiError(f"boot test failed: {exc.message}", hint=exc.hint, exit_code=ExitCode.FAILED) from None
 
     def _run(self) -> BootReport:
         began = time.monotonic()

@@ -14,7 +14,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.recipes import Recipe
@@ -24,7 +23,7 @@ from emi_tui.engine.build.history import history_path
 from emi_tui.engine.build.package import artifact_names, publish
 from emi_tui.engine.build.steps import build_steps
 from emi_tui.engine.image.imageid import now_epoch
-from emi_tui.engine.run.events import EventSink, JobKind
+from emi_tui.engine.run.events import EventSink, JobFacts, JobKind
 from emi_tui.engine.run.job import Job, JobStart, choose_work_root, run_job
 from emi_tui.engine.run.lock import OutputLock
 
@@ -47,7 +46,7 @@ class BuildResult:
     message: str = ""
     hint: str = ""
     seconds: float = 0.0
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: JobFacts = field(default_factory=JobFacts)
     cancelled: bool = False  # stopped by the operator, a signal or the TUI's cancel (not a failure of the build)
 
 
@@ -61,7 +60,7 @@ def run_build(
 
     def context(start: JobStart) -> BuildContext:
         return BuildContext(
-            answers=answers, recipe=recipe, paths=start.paths, emit=start.emit, cancel=start.cancel,
+            settled_answers=answers, settled_recipe=recipe, paths=start.paths, emit=start.emit, cancel=start.cancel,
             dry_run=options.dry_run, use_cache=options.use_cache or options.retry, epoch=stamped,
         )
 
@@ -70,7 +69,7 @@ def run_build(
         return OutputLock(final, f"writing {final}")
 
     job = Job(
-        kind=JobKind.BUILD, name=answers.image.file.removesuffix(".img"), steps=build_steps(), context=context,
+        kind=JobKind.BUILD, name=answers.image.resolved_file.removesuffix(".img"), steps=build_steps(), context=context,
         work_root=options.work_root or choose_work_root(answers.size_bytes),
         output=Path(answers.output.dir).expanduser().resolve(), dry_run=options.dry_run,
         lock=tarball, publish=lambda ctx: publish(ctx, ctx.paths.log),

@@ -17,6 +17,8 @@ import re
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from emi_tui.engine.answers.model import ImageFields
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.artifact.survey import ArtifactSurvey, survey_artifact
@@ -89,7 +91,7 @@ def check_request(request: ModifyRequest) -> ArtifactSurvey:
 
 
 def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", lambda: [])()
+    errors = exc.errors() if isinstance(exc, ValidationError) else []
     return re.sub(r"^Value error, ", "", errors[0]["msg"]) if errors else str(exc)
 
 
@@ -101,9 +103,9 @@ def run_modify(request: ModifyRequest, sink: EventSink, cancel: threading.Event 
     epoch = now_epoch()
 
     def context(start: JobStart) -> ModifyContext:
-        # answers and recipe come from the image itself: the unpack step settles them.
+        # No answers nor recipe yet: they come from the image itself, and the unpack step settles them.
         return ModifyContext(
-            answers=None, recipe=None, paths=start.paths, emit=start.emit, cancel=start.cancel,  # type: ignore[arg-type]
+            paths=start.paths, emit=start.emit, cancel=start.cancel,
             dry_run=request.dry_run, epoch=epoch, today=utc_day(epoch), request=request, survey=survey,
         )
 

@@ -88,9 +88,9 @@ def settle(ctx: ModifyContext) -> None:
     if ctx.survey.kind == "tarball":
         ctx.names = artifact_names(ctx)
     else:
-        out = ctx.paths.output
-        ctx.names = {"tarball": out / fields.file, "sha256": out / f"{fields.file}.sha256", "manifest": out / f"{fields.file.removesuffix('.img')}.manifest",
-                     "answers": out / f"{fields.file.removesuffix('.img')}.answers.yaml", "log": out / f"{fields.file.removesuffix('.img')}.build.log"}
+        out, new_file = ctx.paths.output, fields.resolved_file
+        ctx.names = {"tarball": out / new_file, "sha256": out / f"{new_file}.sha256", "manifest": out / f"{new_file.removesuffix('.img')}.manifest",
+                     "answers": out / f"{new_file.removesuffix('.img')}.answers.yaml", "log": out / f"{new_file.removesuffix('.img')}.build.log"}
     if ctx.names["tarball"].resolve() == ctx.survey.path.resolve():
         raise ArtifactError(f"the new artifact would replace the original {ctx.survey.path}", hint="give another --version or --output")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager
+from typing import Callable, ContextManager
 
 from emi_tui.engine.answers.model import Metadata
+from emi_tui.engine.run.events import JobFacts
 
 
 @dataclass
@@ -28,7 +29,7 @@ class ModifyRequest:
     zerofree: bool = True  # False only to measure what zerofree saves (--no-zerofree)
     work_root: Path | None = None
     #: Wrapped around the interactive shell, so that a renderer can step aside (the TUI suspends itself).
-    shell_wrapper: Callable[[], ContextManager[Any]] | None = None
+    shell_wrapper: Callable[[], ContextManager[object]] | None = None
 
     def changes(self) -> list[str]:
         """The changes as command-line words, for the log and the stored answers' lineage."""
@@ -60,7 +61,7 @@ class ModifyResult:
     bad_artifact: bool = False  # the artifact itself is unusable (bad input: exit code 2)
     cancelled: bool = False  # stopped by the operator, a signal, the TUI's cancel or `exit 130` in the shell
     seconds: float = 0.0
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: JobFacts = field(default_factory=JobFacts)
 
     @property
     def image_id(self) -> str:

@@ -27,7 +27,7 @@ from emi_tui.engine.build.distro import APT_OPTIONS, family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.mirror import workstation_mirror
-from emi_tui.engine.modify.context import ModifyContext
+from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink, Unpacked
 from emi_tui.engine.artifact.kinds import tar_read_args
 from emi_tui.engine.modify.identity import ArtifactError, look, read_identity
 from emi_tui.engine.modify.naming import settle
@@ -35,7 +35,8 @@ from emi_tui.engine.modify.shell import shell
 from emi_tui.engine.modify.teardown import STASHED, release_loops, restore_stashed, stop_chrooted
 from emi_tui.engine.run.job import Step, StepResult, skipped
 from emi_tui.engine.run.mounts import unmount_all_under
-from emi_tui.engine.run.runner import Cancelled, describe_argv
+from emi_tui.engine.run.logtext import describe_argv
+from emi_tui.engine.run.runner import Cancelled
 from emi_tui.engine.sizes import human, parse_size
 from emi_tui.engine.build import customize, filesystem as image_step, preflight as build_preflight
 from emi_tui.engine.build.package import discard_partials, partial_name, write_companions
@@ -101,26 +102,27 @@ def unpack(ctx: ModifyContext) -> str:
     survey = ctx.survey
     if survey.kind == "tarball":
         unpacked = ctx.paths.work / "unpacked"
-        ctx.image = unpacked / survey.image_member
+        image = unpacked / survey.image_member
         if not ctx.dry_run:
             unpacked.mkdir(parents=True)
         ctx.run(["tar", *tar_read_args(survey.compress), "-xpf", str(survey.path), "-C", str(unpacked), "--numeric-owner"])
     else:
-        ctx.image = ctx.paths.work / survey.path.name
-        ctx.run(["cp", "--sparse=always", str(survey.path), str(ctx.image)])
+        image = ctx.paths.work / survey.path.name
+        ctx.run(["cp", "--sparse=always", str(survey.path), str(image)])
     # Preen the copy: an image that was mounted since it was made may need its journal replayed.
-    fsck = ctx.run(["e2fsck", "-f", "-p", str(ctx.image)], check=False)
+    fsck = ctx.run(["e2fsck", "-f", "-p", str(image)], check=False)
     if fsck.exit_code >= 4:
         raise ArtifactError(f"the image's filesystem has errors e2fsck -p cannot repair (exit {fsck.exit_code})", hint="repair a copy of it with e2fsck -fy first")
-    ctx.identity = identity = look(survey, ctx.cancel) if ctx.dry_run else read_identity(ctx.image, ctx.cancel)
+    identity = look(survey, ctx.cancel) if ctx.dry_run else read_identity(image, ctx.cancel)
+    ctx.unpacked = Unpacked(image, identity)
     old = identity.fields
     ctx.facts["old_image_id"] = identity.image_id
     ctx.note(f"image: {identity.fs_type}, {human(identity.fs_bytes)}; image-id: " + (
         f"{old.get('image_name')} {old.get('image_version')} stamp {old.get('image_stamp')} ({old.get('recipe_name')})" if old else "none"))
     settle(ctx)
-    image = ctx.answers.image
-    ctx.note(f"new version {image.version}: {image.file}; artifact {ctx.names['tarball']}")
-    return f"{old.get('image_version', '?')} -> {image.version}"
+    new = ctx.answers.image
+    ctx.note(f"new version {new.version}: {new.file}; artifact {ctx.names['tarball']}")
+    return f"{old.get('image_version', '?')} -> {new.version}"
 
 
 def grow(ctx: ModifyContext) -> StepResult | str:
@@ -141,13 +143,14 @@ def mount(ctx: ModifyContext) -> str:
     root, tail = ctx.paths.root, ["-o", "loop", str(ctx.image)]
     ctx.note(f"$ mount {describe_argv(tail)} {root}")
     if not ctx.dry_run:
-        work = ctx.paths.work
+        work, mounts = ctx.paths.work, ctx.mounts
+        assert mounts is not None, "a real job sets up its MountStack before any step runs"
         # Undone newest first, on every exit path: what runs inside stops, everything is unmounted, then the loop
         # device that mount -o loop attached is detached (hygiene does the same on success, and these find nothing).
         ctx.undo.push("detach the loop device", lambda: [f"loop device {device}" for device in release_loops(work)])
-        ctx.mounts.mount(tail, root)
-        ctx.undo.push("unmount the image", lambda: ctx.mounts.close() + unmount_all_under(work))
-        ctx.undo.push("stop what runs inside the image", lambda: stop_chrooted(ctx) if ctx.mounts.mounted else None)
+        mounts.mount(tail, root)
+        ctx.undo.push("unmount the image", lambda: mounts.close() + unmount_all_under(work))
+        ctx.undo.push("stop what runs inside the image", lambda: stop_chrooted(ctx) if mounts.mounted else None)
         if not any((root / p).exists() for p in ("bin/sh", "usr/bin/sh")):
             raise ArtifactError(f"{ctx.image.name} holds no Linux root (no /bin/sh)", hint="emi-tui modifies the root filesystem of an EMI")
         # Everything below is written from outside, as root: a folder linked out of the image would be followed.
@@ -179,9 +182,9 @@ def _stash(ctx: ModifyContext) -> None:
     for relative in STASHED if not ctx.dry_run else ():
         path = ctx.paths.root / relative
         if path.is_symlink():
-            ctx.stash[relative] = ("link", os.readlink(path))
+            ctx.stash[relative] = StashedLink(os.readlink(path))
         elif path.is_file():
-            ctx.stash[relative] = ("file", path.read_bytes(), path.stat().st_mode & 0o7777)
+            ctx.stash[relative] = StashedFile(path.read_bytes(), path.stat().st_mode & 0o7777)
         else:
             ctx.stash[relative] = None
 
@@ -212,7 +215,7 @@ def packages(ctx: ModifyContext) -> StepResult | str:
 def _choose_mirror(ctx: ModifyContext) -> None:
     """The stored answers' mirror, else this workstation's apt sources: the first that answers."""
     answers, recipe = ctx.answers, ctx.recipe
-    found = workstation_mirror([answers.release] + recipe.releases) if recipe.default_mirror == "apt-sources" else None
+    found = workstation_mirror([r for r in [answers.release] if r] + recipe.releases) if recipe.default_mirror == "apt-sources" else None
     candidates = [m for m in dict.fromkeys([answers.mirror, found]) if m]
     if not candidates:
         raise EmiError(f"no mirror serves the image's {answers.release} packages", hint="set `mirror:` in the image's answers, or add an apt source for it here")
@@ -258,7 +261,7 @@ def metadata(ctx: ModifyContext) -> StepResult | str:
 def stamp(ctx: ModifyContext) -> str:
     identity, image = ctx.identity, ctx.answers.image
     old = identity.fields
-    new = ImageId.stamped(name=image.name, version=image.version, arch=old.get("image_arch") or ctx.answers.arch, file=image.file,
+    new = ImageId.stamped(name=image.resolved_name, version=image.resolved_version, arch=old.get("image_arch") or ctx.answers.arch, file=image.resolved_file,
                           recipe=old.get("recipe_name") or ctx.recipe.name, epoch_seconds=ctx.epoch)
     if identity.image_id.strip():
         path = ctx.paths.root / HISTORY
@@ -338,7 +341,7 @@ def zerofree(ctx: ModifyContext) -> StepResult | str:
 
 
 def package(ctx: ModifyContext) -> str:
-    survey, names, new_file = ctx.survey, ctx.names, ctx.answers.image.file
+    survey, names, new_file = ctx.survey, ctx.names, ctx.answers.image.resolved_file
     partial = partial_name(names["tarball"])
     ctx.facts["partials"] = [partial_name(p) for p in names.values()]
     if not ctx.dry_run:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from emi_tui.engine.build import customize
-from emi_tui.engine.modify.context import ModifyContext
+from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink
 from emi_tui.engine.run.cleanup import loops_under
 from emi_tui.engine.run.runner import run_captured
 
@@ -38,12 +38,12 @@ def restore_stashed(ctx: ModifyContext) -> None:
             ctx.note(f"kept /{relative}: the script or the shell changed it")
             continue
         ctx.remove(relative)
-        if saved and saved[0] == "link":
-            ctx.symlink(relative, saved[1])
-        elif saved:
-            path.write_bytes(saved[1])
-            os.chmod(path, saved[2])
-            ctx.note(f"put back /{relative} ({len(saved[1])} bytes)")
+        if isinstance(saved, StashedLink):
+            ctx.symlink(relative, saved.target)
+        elif isinstance(saved, StashedFile):
+            path.write_bytes(saved.content)
+            os.chmod(path, saved.mode)
+            ctx.note(f"put back /{relative} ({len(saved.content)} bytes)")
 
 
 def release_loops(work: Path, wait: float = 10.0) -> list[str]:

@@ -19,14 +19,16 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from emi_tui.engine.answers.model import Answers
-from emi_tui.engine.run.events import EventSink, OutputLine
+from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.run.events import EventSink, JobFacts, OutputLine
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.run.mounts import MountStack
 from emi_tui.engine.answers.recipes import Recipe
-from emi_tui.engine.run.runner import CommandResult, describe_argv, run_command
+from emi_tui.engine.run.logtext import describe_argv
+from emi_tui.engine.run.runner import CommandResult, run_command
 
 CHROOT_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -91,10 +93,16 @@ class UndoStack:
 
 @dataclass(kw_only=True)
 class JobContext:
-    """Everything a step needs, and the only way a step touches the system."""
+    """Everything a step needs, and the only way a step touches the system.
 
-    answers: Answers
-    recipe: Recipe
+    A build knows its answers and recipe before the first step; a modify
+    learns them from the image, in its unpack step. Until then they are unset
+    (`settled_answers`, `settled_recipe` are None), and `answers` and `recipe`
+    raise an EmiError naming the step that used them too early.
+    """
+
+    settled_answers: Answers | None = None
+    settled_recipe: Recipe | None = None
     paths: JobPaths
     emit: EventSink
     cancel: threading.Event
@@ -104,16 +112,42 @@ class JobContext:
     step: str = ""
     mounts: MountStack | None = None
     undo: UndoStack = field(default_factory=UndoStack)
-    facts: dict[str, Any] = field(default_factory=dict)  # what steps learn and later steps use
+    facts: JobFacts = field(default_factory=JobFacts)  # what steps learn and later steps use
     track_pid: Callable[[int], None] = lambda _pid: None
 
     @property
+    def answers(self) -> Answers:
+        """The answers the job follows; an EmiError before they are settled."""
+        if self.settled_answers is None:
+            raise self._unsettled("answers")
+        return self.settled_answers
+
+    @answers.setter
+    def answers(self, answers: Answers) -> None:
+        self.settled_answers = answers
+
+    @property
+    def recipe(self) -> Recipe:
+        """The recipe the job follows; an EmiError before it is settled."""
+        if self.settled_recipe is None:
+            raise self._unsettled("recipe")
+        return self.settled_recipe
+
+    @recipe.setter
+    def recipe(self, recipe: Recipe) -> None:
+        self.settled_recipe = recipe
+
+    def _unsettled(self, what: str) -> EmiError:
+        return EmiError(f"internal error: step {self.step or '(none)'} needs the job's {what}, not settled yet",
+                        hint="a modify settles them in its unpack step, from the image", exit_code=ExitCode.FAILED)
+
+    @property
     def image_stem(self) -> str:
-        return self.answers.image.file.removesuffix(".img")
+        return self.answers.image.resolved_file.removesuffix(".img")
 
     @property
     def image_path(self) -> Path:
-        return self.paths.work / self.answers.image.file
+        return self.paths.work / self.answers.image.resolved_file
 
     def note(self, text: str) -> None:
         """A line of emi-tui's own in the step's log."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Callable, Literal, TypedDict, Union
 
 
 class JobKind(str, Enum):
@@ -34,6 +34,31 @@ class StepOutcome(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class JobFacts(TypedDict, total=False):
+    """What a job's steps learn and later steps (and the renderers) use: each key is set by the step that learns it.
+
+    A build sets the cache and estimate keys and `kernel_files`; a modify sets
+    `old_image_id`, `before`, `answers_text` and the package diff; both set the
+    image-id, the manifest and what packaging wrote.
+    """
+
+    cache_key: str  # the bootstrapped base's cache key (build)
+    cache: Literal["hit", "miss"]  # whether the base came from the cache (build)
+    estimate_bytes: int  # what the packages need, from the mirror's index (build)
+    kernel_files: list[Path]  # the kernel and ramdisk copied out of /boot
+    image_id: str  # the new /etc/image-id
+    manifest: dict[str, str]  # the installed packages: name -> version
+    partials: list[Path]  # the partial artifacts, before they are published
+    sha256: str  # the tarball's (or image's) checksum
+    artifact_bytes: int  # its size
+    old_image_id: str  # the image's /etc/image-id before the modify
+    before: dict[str, str]  # the packages installed before the modify: name -> version
+    answers_text: str  # the stored answers the modified image carries, lineage included
+    added: dict[str, str]  # the modify's package diff: name -> version
+    removed: dict[str, str]
+    upgraded: dict[str, tuple[str, str]]  # name -> (old version, new version)
 
 
 @dataclass(frozen=True)
@@ -94,7 +119,7 @@ class JobDone:
     artifacts: tuple[Path, ...]
     image_id: str
     seconds: float
-    details: dict[str, Any]
+    details: JobFacts
     kind: JobKind
 
 

@@ -30,7 +30,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import Callable, Generic, Sequence, TypedDict, TypeVar
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError
@@ -149,12 +149,24 @@ class LoggedSink:
         self.handle.close()
 
 
+class JobRecord(TypedDict):
+    """What the state file holds (emi_tui.engine.run.cleanup reads it back)."""
+
+    pid: int
+    started: str | None  # the process's start time, so a reused pid is not taken for the job
+    work: str
+    mounts: list[str]
+    output: str
+    log: str
+    children: list[int]  # the running command
+
+
 class StateFile:
     """The job's record for `emi-tui cleanup`: its pid, folders, mounts and running command, kept current."""
 
     def __init__(self, path: Path, work: Path, output: Path, log: Path):
         self.path = path
-        self.state: dict[str, Any] = {
+        self.state: JobRecord = {
             "pid": os.getpid(), "started": process_start_time(os.getpid()), "work": str(work), "mounts": [],
             "output": str(output), "log": str(log), "children": [],
         }
@@ -240,12 +252,12 @@ def run_job(job: Job[C], sink: EventSink, cancel: threading.Event | None = None)
                 logged(OutputLine(current.name, f"could not clean up: {', '.join(leftovers)}; run `emi-tui cleanup`"))
     result.seconds = time.monotonic() - started
     if result.ok:
-        logged(JobDone(tuple(result.artifacts), ctx.facts.get("image_id", ""), result.seconds, dict(ctx.facts), job.kind))
+        logged(JobDone(tuple(result.artifacts), ctx.facts.get("image_id", ""), result.seconds, ctx.facts.copy(), job.kind))
     logged.close()
     return result
 
 
-def run_step(ctx: JobContext, step: Step[Any], index: int) -> None:
+def run_step(ctx: C, step: Step[C], index: int) -> None:
     """Run one step as StepStarted … StepFinished; a cancel before or during it raises Cancelled."""
     if ctx.cancel.is_set():
         raise Cancelled(f"cancelled before {step.name}")

@@ -2,7 +2,7 @@
 
 Every command is an argv list (never a shell string), with an environment
 built from scratch (`command_env`), not the operator's whole environment.
-Three forms share that contract:
+Four forms share that contract:
 
 - `run_command` streams a long command's output line by line on a pty (the
   build's apt, debootstrap, mke2fs, tar): cancel and a timeout are honoured;
@@ -10,7 +10,9 @@ Three forms share that contract:
   tools) with pipes and returns its output, bounded in time and in size;
 - `start_process` starts a long-running child that the caller watches and
   stops itself (the QEMU guest of a boot test): a `Process` handle reads its
-  output pattern by pattern, and `stop()` ends its whole session and reaps it.
+  output pattern by pattern, and `stop()` ends its whole session and reaps it;
+- `run_interactive` hands the operator's terminal to a child (a modify's
+  `--shell`) and reports what was typed and shown, line by line, for the log.
 
 Tests that put fake tools first on the children's PATH change
 `BASE_ENV["PATH"]` (monkeypatch.setitem); `which` looks a program up on that
@@ -34,17 +36,17 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import IO, Callable, Sequence, TextIO
+from typing import IO, AnyStr, Callable, Sequence, TextIO
 
 import pexpect
 
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.logtext import TerminalLines, clean_line, describe_argv
 
 PTY_ROWS, PTY_COLUMNS = 50, 200
 #: How long an unfinished, question-like line may wait before we call it a prompt.
 PROMPT_SECONDS = 30.0
 _PROMPT = re.compile(r"(\?\s*$|\[[YyNn]/[YyNn]\]\s*$|\([yn]/[yn]\)\s*$|[Pp]assword[^:]*:\s*$|:\s*$|>\s*$)")
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 
 
 #: What every command gets, whatever the operator's shell has set: a known PATH and a UTF-8 C locale.
@@ -91,27 +93,6 @@ class CommandResult:
     exit_code: int
     seconds: float
     tail: list[str]
-
-
-def clean_line(text: str) -> str:
-    """A printable line: ANSI sequences gone, carriage-return overwrites resolved."""
-    text = _ANSI.sub("", text)
-    if "\r" in text:
-        parts = [p for p in text.split("\r") if p.strip()]
-        text = parts[-1] if parts else ""
-    return text.rstrip()
-
-
-def describe_argv(argv: Sequence[str]) -> str:
-    """How a command is shown in logs and the dry-run plan (quoted like a shell would need)."""
-    import shlex
-
-    def word(arg: str) -> str:
-        if any(ord(c) < 32 for c in arg):  # bash's $'…' keeps tabs and newlines on one line
-            return "$'" + arg.encode("unicode_escape").decode("ascii").replace("'", "\\'") + "'"
-        return shlex.quote(arg)
-
-    return " ".join(word(str(a)) for a in argv)
 
 
 def run_command(
@@ -196,7 +177,7 @@ def run_command(
     return result
 
 
-def _pid_of(child: pexpect.spawn[str]) -> int:
+def _pid_of(child: pexpect.spawn[AnyStr]) -> int:
     """The child's pid, which pexpect sets before `spawn` returns (its type allows None only for an unstarted one)."""
     assert child.pid is not None, "pexpect.spawn returned without a child"
     return child.pid
@@ -392,3 +373,54 @@ def start_process(
         raise CommandFailed(f"cannot start {argv[0]}: {exc}", hint=f"is {argv[0]} installed?") from None
     child.logfile_read = log
     return Process(child, argv)
+
+
+def run_interactive(
+    argv: Sequence[str],
+    *,
+    on_input_line: Callable[[str], None],
+    on_output_line: Callable[[str], None],
+    env: dict[str, str] | None = None,
+    cancel: threading.Event | None = None,
+    on_spawn: Callable[[int], None] | None = None,
+) -> int:
+    """Hand this process's terminal to `argv` on a pty until it exits; returns its exit status (128 + N after signal N).
+
+    For a person at the terminal (a modify's `--shell`): pexpect's interact()
+    passes every keystroke to the child and its output to the screen, through
+    `TerminalLines` filters that report each typed line to `on_input_line` and
+    each line shown to `on_output_line`. The pty takes the terminal's size;
+    `env` is added to `command_env()`. Setting `cancel` ends the child (from a
+    watcher thread: interact() itself waits on the terminal) and returns; what
+    a cancel means is the caller's to say. CommandFailed when it cannot start.
+    """
+    argv = [str(a) for a in argv]
+    size = shutil.get_terminal_size((PTY_COLUMNS, PTY_ROWS))
+    try:
+        child: pexpect.spawn[bytes] = pexpect.spawn(
+            argv[0], argv[1:], env=command_env(env), dimensions=(size.lines, size.columns), timeout=None,
+        )
+    except pexpect.ExceptionPexpect as exc:
+        raise CommandFailed(f"cannot start {argv[0]}: {exc}", hint=f"is {argv[0]} installed?") from None
+    if on_spawn:
+        on_spawn(_pid_of(child))
+    typed, shown = TerminalLines(on_input_line, keys=True), TerminalLines(on_output_line)
+    stop, finished = cancel or threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not finished.is_set():
+            if stop.wait(0.2):
+                child.terminate(force=True)  # interact() sees the end of the pty and returns
+                return
+
+    watcher = threading.Thread(target=watch, name="emi-interactive-watch", daemon=True)
+    watcher.start()
+    try:
+        child.interact(escape_character=None, input_filter=typed, output_filter=shown)
+    finally:
+        finished.set()
+        typed.flush()
+        shown.flush()
+        child.close(force=True)
+        watcher.join()
+    return child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0)

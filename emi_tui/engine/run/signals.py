@@ -21,9 +21,12 @@ import signal
 import threading
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, Iterator
+from typing import Callable, Iterator, Union
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: What `signal.signal` returns and takes back: a Python handler, SIG_DFL or SIG_IGN (ints),
+#: or None for a handler set outside Python.
+Handler = Union[Callable[[int, FrameType | None], object], int, None]
 
 
 class _Registry:
@@ -35,7 +38,7 @@ class _Registry:
         # on the main thread while that thread holds the condition's lock).
         self._jobs: tuple[threading.Event, ...] = ()
         self._holders = 0
-        self._previous: dict[int, Any] = {}
+        self._previous: dict[int, Handler] = {}
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         for cancel in self._jobs:
