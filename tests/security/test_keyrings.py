@@ -247,7 +247,7 @@ def _context(tmp_path: Path, dry_run: bool = False) -> tuple[BuildContext, list[
     answers = validate_bytes("version: 1\nrecipe: debian-based\nmirror: http://mirror.example/debian\n", "a.yaml", BOOK).answers
     (tmp_path / "work" / "root").mkdir(parents=True)
     ctx = BuildContext(
-        answers=answers, recipe=BOOK.recipes["debian-based"], paths=JobPaths(tmp_path / "work", tmp_path / "out", tmp_path / "log"),
+        settled_answers=answers, settled_recipe=BOOK.recipes["debian-based"], paths=JobPaths(tmp_path / "work", tmp_path / "out", tmp_path / "log"),
         emit=lambda event: lines.append(getattr(event, "text", "")), cancel=threading.Event(), dry_run=dry_run,
     )
     return ctx, lines
