@@ -12,7 +12,6 @@ import asyncio
 import functools
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -25,6 +24,7 @@ from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, O
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build import steps as build_steps_module
+from emi_tui.engine.build.job import BuildResult
 
 #: Sample output for the engine's steps; a step the engine adds later prints generic lines until it gets its own.
 OUTPUT = {
@@ -51,19 +51,8 @@ IMAGE_ID = ImageId.stamped(
 ).render()
 
 
-@dataclass
-class FakeResult:
-    """The engine's BuildResult, field for field."""
-
-    ok: bool
-    artifacts: list[Path] = field(default_factory=list)
-    image_id: str = ""
-    log_path: Path | None = None
-    failed_step: str | None = None
-    message: str = ""
-    hint: str = ""
-    seconds: float = 0.0
-    facts: dict = field(default_factory=dict)
+#: The fake returns what the engine returns.
+FakeResult = BuildResult
 
 
 class FakeBuild:

@@ -6,7 +6,6 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 
 from __future__ import annotations
 
-import os
 
 from emi_tui.engine.answers.keyrings import Keyring, KeyringError, read_keyring
 from emi_tui.engine.answers.model import Repository
@@ -177,17 +176,7 @@ def read_checked_keyring(key: str) -> Keyring:
 
 def install_keyring(ctx: JobContext, keyring: Keyring, relative: str) -> None:
     """Write the checked bytes of `keyring` at /`relative` in the root, mode 0644, through no link."""
-    ctx.note(f"write /{relative} ({len(keyring.data)} bytes, mode 644)")  # as JobContext.write says it, for the plan's readers
-    if ctx.dry_run:
-        return
-    target = ctx.paths.root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink():
-        target.unlink()  # never write through a link that could point out of the root
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(fd, 0o644)
-        out.write(keyring.data)
+    ctx.write_bytes(relative, keyring.data, 0o644)
 
 
 def query(ctx: JobContext, argv: list[str]) -> str:

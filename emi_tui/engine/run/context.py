@@ -170,16 +170,22 @@ class JobContext:
         return self.run(["chroot", str(self.paths.root), *argv], env=CHROOT_ENV, check=check)
 
     def write(self, relative: str, content: str, mode: int = 0o644) -> None:
-        """Write a file inside the image's root (or, in a dry run, say so)."""
-        self.note(f"write /{relative} ({len(content.encode())} bytes, mode {mode:o})")
+        """Write a text file inside the image's root (or, in a dry run, say so)."""
+        self.write_bytes(relative, content.encode("utf-8"), mode)
+
+    def write_bytes(self, relative: str, data: bytes, mode: int = 0o644) -> None:
+        """Write a file inside the image's root through no link, with exactly `mode` (or, in a dry run, say so)."""
+        self.note(f"write /{relative} ({len(data)} bytes, mode {mode:o})")
         if self.dry_run:
             return
         target = self.paths.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_symlink():
             target.unlink()  # never write through a link that could point out of the root
-        target.write_text(content, encoding="utf-8")
-        os.chmod(target, mode)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(fd, mode)  # the umask must not change what the image gets
+            out.write(data)
 
     def symlink(self, relative: str, points_to: str) -> None:
         self.note(f"link /{relative} -> {points_to}")

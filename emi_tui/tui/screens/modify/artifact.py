@@ -19,9 +19,9 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from emi_tui.engine.sizes import human
-from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState, artifact_problem
+from emi_tui.tui.state.modify_state import ArtifactLook, artifact_problem
 from emi_tui.tui.state.wizard_state import WizardState
-from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.modify.base import ModifyStepScreen
 
 #: Seconds of quiet typing before the artifact path is judged and read.
 TYPING_PAUSE = 0.3
@@ -75,7 +75,7 @@ def look_lines(look: ArtifactLook) -> list[Content]:
     return lines or [Content.styled("no image-id found", "$warning")]
 
 
-class ArtifactScreen(StepScreen):
+class ArtifactScreen(ModifyStepScreen):
     """The artifact field, what the artifact holds now, and an optional answer file for the metadata."""
 
     STEP = "artifact"
@@ -94,12 +94,6 @@ class ArtifactScreen(StepScreen):
         """`artifact_reader` surveys and reviews the artifact at a typed path (slow: called off the UI loop)."""
         super().__init__(wizard)
         self._artifact_reader = artifact_reader
-
-    @property
-    def modify(self) -> ModifyState:
-        state = self.wizard
-        assert isinstance(state, ModifyState)
-        return state
 
     def compose_body(self) -> ComposeResult:
         state = self.modify

@@ -20,8 +20,8 @@ from textual.widgets import Button, Input, Label, Static, Switch
 
 from emi_tui.engine.sizes import human
 from emi_tui.tui.workers.build_worker import terminal_handover
-from emi_tui.tui.state.modify_state import ModifyState
-from emi_tui.tui.screens.step import StepScreen, update_if_changed
+from emi_tui.tui.screens.modify.base import ModifyStepScreen
+from emi_tui.tui.screens.step import update_if_changed
 
 if TYPE_CHECKING:
     from emi_tui.engine.modify.job import ModifyRequest  # loaded with the modify engine, when Start is pressed
@@ -33,7 +33,7 @@ def can_hand_over_terminal(app: object) -> bool:
     return bool(driver is not None and driver.can_suspend and not getattr(app, "is_headless", True))
 
 
-class ChangesScreen(StepScreen):
+class ChangesScreen(ModifyStepScreen):
     """The rest of the changes, the plan in words, and Start."""
 
     STEP = "changes"
@@ -59,12 +59,6 @@ class ChangesScreen(StepScreen):
         def __init__(self, request: ModifyRequest) -> None:
             super().__init__()
             self.request = request
-
-    @property
-    def modify(self) -> ModifyState:
-        state = self.wizard
-        assert isinstance(state, ModifyState)
-        return state
 
     def compose_body(self) -> ComposeResult:
         changes = self.modify.changes
