@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
-from emi_tui.commands.console import err, out
+from emi_tui.commands.console import err, out, safe_text
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.recipes import RecipeBook, recipe_dirs
 
@@ -16,12 +17,14 @@ def run() -> ExitCode:
         table.add_column(column, overflow="fold")
     for name in book.names():
         recipe = book.recipes[name]
-        releases = ", ".join(f"[b]{r}[/]" if r == recipe.default_release else r for r in recipe.releases)
+        # A recipe may come from the operator's folders or elsewhere: its words are shown, never read as markup.
+        releases = Text(", ").join(safe_text((r, "bold" if r == recipe.default_release else "")) for r in recipe.releases)
         table.add_row(
-            name, recipe.description, releases, ", ".join(recipe.arches), recipe.bootstrap, recipe.min_size, str(book.sources[name])
+            safe_text(name), safe_text(recipe.description), releases, safe_text(", ".join(recipe.arches)),
+            safe_text(recipe.bootstrap), safe_text(recipe.min_size), safe_text(book.sources[name]),
         )
     out.print(table)
-    out.print(f"[dim]searched: {', '.join(str(d) for d in recipe_dirs())}[/]")
+    out.print(safe_text((f"searched: {', '.join(str(d) for d in recipe_dirs())}", "dim")))
     for problem in book.problems:
-        err.print(str(problem), markup=False)
+        err.print(safe_text(problem))
     return ExitCode.BAD_INPUT if book.problems else ExitCode.OK
