@@ -79,9 +79,10 @@ def qemu_argv(guest: GuestFiles, overlay: Path, ephemeral: Path, label: str, acc
     netdev = (
         # restrict=on: the guest may be hostile, and without it the user network lets it reach every service
         # listening on the host's loopback (the host's address in the guest's network maps to 127.0.0.1) and
-        # the outside. Only the two forwards below stay open, which QEMU keeps under restrict=on.
+        # the outside. Only the two forwards below stay open, which QEMU keeps under restrict=on. The test
+        # needs no IPv6 (ipv6=off): one address family less for the guest to try the host's loopback through.
         # The guestfwd address must lie inside the user network, so the guest's network is 169.254.169.0/24.
-        f"user,id=net0,restrict=on,net=169.254.169.0/24,guestfwd=tcp:169.254.169.254:80-cmd:{relay},"
+        f"user,id=net0,restrict=on,ipv6=off,net=169.254.169.0/24,guestfwd=tcp:169.254.169.254:80-cmd:{relay},"
         f"hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
     )
     return [
