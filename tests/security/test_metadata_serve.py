@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer, loopback_host
+from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 from emi_tui.engine.errors import EmiError
 
 from .hostile import SECURITY, assert_shown_safely, hostile_line, unsafe_characters
@@ -58,7 +58,7 @@ def test_any_other_address_is_refused_before_binding(address: ipaddress.IPv4Addr
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "example.invalid", "127.0.0.1.nip.example", "169.254.169.254"])
 def test_wildcards_and_names_are_refused(host: str) -> None:
     with pytest.raises(EmiError, match="loopback"):
-        loopback_host(host)
+        MetadataServer(InstanceData(), host=host)
 
 
 def test_what_the_service_answers_for(service) -> None:
