@@ -57,6 +57,23 @@ def test_console_checks_and_status_show_guest_text_literally(tmp_path_factory: A
     assert_shown_safely(shown, *lines)
 
 
-def test_an_artifact_named_like_markup_opens_the_screen() -> None:
-    console, shown = async_test(_show)(Path("/nonexistent/[/]\x1b[31m[bold].tgz"), ["[/]"])
-    assert "\x1b" not in shown and console == ["[/]"]
+async def _status_while_booting(artifact: Path) -> str:
+    def hold(artifact: Path, *, ssh_user: str, on_line: Any, on_check: Any, cancel: Any) -> BootReport:
+        cancel.wait(30)
+        return BootReport([], None, "tcg", 0.0, [])
+
+    app = ScreenApp(lambda: BootTestScreen(artifact, runner=hold))
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = app.screen_under_test
+        assert isinstance(screen, BootTestScreen)
+        await pilot.pause()
+        status = str(screen.query_one("#boot-status").render())
+        screen.stop_running()
+        await wait_for(pilot, lambda: screen.finished)
+        return status
+
+
+def test_an_artifact_named_like_markup_is_shown_as_named() -> None:
+    name = "[red][bold]x[@click=app.quit]\x1b[31m.tgz"  # a file name holds no "/", so no "[/]" here
+    status = async_test(_status_while_booting)(Path("/nonexistent") / name)
+    assert status == f"Booting {printable(name)}…"
