@@ -212,9 +212,10 @@ class BootTest:
         return False
 
     def _console(self, line: str) -> None:
-        # The guest writes what it likes to its console: escape sequences and control characters are made
-        # visible here, once, so no renderer (CLI, TUI, a message naming the last line) passes them on.
-        line = printable(line)
+        # The guest writes what it likes to its console: colours are dropped, and any other escape sequence
+        # or control character is made visible here, once, so no renderer (CLI, TUI, a message naming the
+        # last line) passes it on.
+        line = printable(line, drop_colours=True)
         self.last_line = line
         self.on_line(line)
         if "mounted filesystem" in line and ("vda" in line or "sda" in line):
