@@ -19,7 +19,8 @@ def printed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], str]]:
     """A function returning what the CLI printed so far (stdout then stderr), and clearing it."""
     buffers = {out: io.StringIO(), err: io.StringIO()}
     for console, buffer in buffers.items():
-        monkeypatch.setattr(console, "file", buffer)
+        # _file, not the file property: undoing the property would pin the stream pytest had at the time.
+        monkeypatch.setattr(console, "_file", buffer)
         monkeypatch.setattr(console, "_color_system", None)
         monkeypatch.setattr(console, "_width", 10_000)  # no folding: a value shows on one line, whole
 
