@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from emi_tui.commands.console import err, out
+from emi_tui.commands.console import err, out, safe_text
 from emi_tui.engine.boot.boottest import BootTest, Check, require_tools
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
@@ -24,7 +24,7 @@ def _read(path: Path | None, what: str) -> bytes:
 def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) -> ExitCode:
     data = InstanceData(public_key=_read(key, "key").decode(errors="replace"), user_data=_read(user_data, "user-data"), hostname=hostname)
     try:
-        server = MetadataServer(data, port=port, log=lambda line: out.print(line, markup=False))
+        server = MetadataServer(data, port=port, log=lambda line: out.print(safe_text(line)))
     except OSError as exc:
         raise EmiError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", hint="choose another --port") from None
     with server:
@@ -42,13 +42,14 @@ def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_use
     began = time.monotonic()
 
     def on_check(check: Check) -> None:
-        mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
+        mark = ("pass", "green") if check.passed else ("FAIL", "red")
         at = f"{check.seconds:5.1f}s" if check.seconds is not None else "     "
-        out.print(f"{mark} {at}  {check.name}  [dim]{check.detail}[/]")
+        # A check's detail may quote the guest (a console line, /etc/image-id): shown, never markup.
+        out.print(safe_text(mark, f" {at}  {check.name}  ", (check.detail, "dim")))
 
     def on_line(line: str) -> None:
         if verbose or line.startswith(("emi-rc.local", "KVM")):
-            out.print(f"[dim]{line}[/]", highlight=False)
+            out.print(safe_text((line, "dim")))  # the guest's words, never markup
 
     cancel = threading.Event()
     test = BootTest(artifact, kernel=kernel, ramdisk=ramdisk, ssh_user=ssh_user, timeout=timeout, accel=accel,
@@ -60,11 +61,12 @@ def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_use
         err.print("boot test interrupted; QEMU stopped and temporary files removed")
         return ExitCode.CANCELLED
     for note in report.notes:
-        out.print(f"note: {note}", markup=False)
+        out.print(safe_text(f"note: {note}"))
     for check in report.checks:
         if not check.passed and not check.detail:
             out.print(f"[red]FAIL[/]         {check.name}  [dim]not reached[/]")
     passed = sum(c.passed for c in report.checks)
     summary = f"{passed}/{len(report.checks)} checks passed under {report.accel.upper()} in {time.monotonic() - began:.0f}s; console log: {report.console_log}"
-    (out if report.ok else err).print(("[green]boot test passed[/]: " if report.ok else "[bold red]boot test failed[/]: ") + summary)
+    verdict = ("boot test passed", "green") if report.ok else ("boot test failed", "bold red")
+    (out if report.ok else err).print(safe_text(verdict, ": ", summary))
     return ExitCode.OK if report.ok else ExitCode.FAILED

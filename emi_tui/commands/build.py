@@ -17,12 +17,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from emi_tui.commands.console import err, out, report_error
+from emi_tui.commands.console import err, out, report_error, safe_text
 from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.text import printable
 
 STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}
 
@@ -43,7 +44,7 @@ class LiveView:
         elif isinstance(event, StepStarted):
             self.steps[event.step].update(state="running", began=time.monotonic())
         elif isinstance(event, OutputLine):
-            self.tail.append(f"[{event.step}] {event.text}")
+            self.tail.append(f"[{event.step}] {printable(event.text)}")
         elif isinstance(event, StepFinished):
             self.steps[event.step].update(state="done" if event.outcome is StepOutcome.DONE else "skipped", seconds=event.seconds, note=event.note)
             self.progress.advance(self.task)
@@ -56,7 +57,7 @@ class LiveView:
             seconds = info["seconds"] if info["seconds"] is not None else (time.monotonic() - info["began"] if info["state"] == "running" else None)
             table.add_row(
                 Text(info["state"], style=STATE_STYLE[info["state"]]), name,
-                f"{seconds:6.1f}s" if seconds is not None else "", Text(info["note"], style="dim"),
+                f"{seconds:6.1f}s" if seconds is not None else "", Text(printable(info["note"]), style="dim"),
             )
         log = Text("\n".join(self.tail), style="dim", no_wrap=True, overflow="ellipsis")
         return Group(table, self.progress, log)
@@ -65,19 +66,20 @@ class LiveView:
 def _plain(event) -> None:
     """One line per step event, for logs and CI."""
     if isinstance(event, JobStarted):
-        out.print(f"{event.kind}: {len(event.steps)} steps; log: {event.log_path}", markup=False)
+        out.print(safe_text(f"{event.kind}: {len(event.steps)} steps; log: {event.log_path}"))
     elif isinstance(event, StepStarted):
-        out.print(f"==> {event.step}: {event.description}", markup=False)
+        out.print(safe_text(f"==> {event.step}: {event.description}"))
     elif isinstance(event, StepFinished):
-        out.print(f"<== {event.step}: {'done' if event.outcome is StepOutcome.DONE else 'skipped'} in {event.seconds:.1f}s {event.note}", markup=False)
+        out.print(safe_text(f"<== {event.step}: {'done' if event.outcome is StepOutcome.DONE else 'skipped'} in {event.seconds:.1f}s {event.note}"))
 
 
 def _plan(event) -> None:
     """The dry-run plan: every step and every command with its argv."""
     if isinstance(event, StepStarted):
-        out.print(f"\n[bold]{event.index + 1}. {event.step}[/]: {event.description}")
+        # A description may name an artifact's members or an operator's paths: never markup.
+        out.print(safe_text("\n", (f"{event.index + 1}. {event.step}", "bold"), ": ", event.description, lines=True))
     elif isinstance(event, OutputLine):
-        out.print(f"   {event.text}", markup=False)
+        out.print(safe_text(f"   {event.text}"))
 
 
 def run(
@@ -98,21 +100,23 @@ def run(
         def sink(event):
             _plain(event)
             if verbose and isinstance(event, OutputLine):
-                out.print(f"[{event.step}] {event.text}", markup=False)
+                out.print(safe_text(f"[{event.step}] {event.text}"))
 
         build = run_build(result.answers, result.recipe, sink, options=options, answers_path=answers_file)
     if build.ok:
         if dry_run:
-            out.print(f"\n[green]plan complete[/]: nothing was run or written (log: {build.log_path})")
+            out.print(safe_text("\n", ("plan complete", "green"), f": nothing was run or written (log: {build.log_path})", lines=True))
             return ExitCode.OK
         out.print(f"[green]built[/] in {build.seconds:.0f}s:")
         for path in build.artifacts:
-            out.print(f"  {path}", markup=False)
-        out.print(build.image_id, markup=False, end="")
+            out.print(safe_text(f"  {path}"))
+        out.print(safe_text(build.image_id, lines=True), end="")
         return ExitCode.OK
-    err.print(f"[bold red]emi-tui: build {'cancelled' if build.cancelled else 'failed'}[/] in step [bold]{build.failed_step}[/]: {build.message}", markup=True, highlight=False)
+    # The message may quote a member name or a command's output: never markup.
+    err.print(safe_text((f"emi-tui: build {'cancelled' if build.cancelled else 'failed'}", "bold red"), " in step ",
+                        (build.failed_step, "bold"), ": ", build.message, lines=True))
     if build.hint:
-        err.print(f"  hint: {build.hint}", markup=False)
-    err.print(f"  log: {build.log_path}", markup=False)
-    err.print(f"  retry: emi-tui build --retry {answers_file}", markup=False)
+        err.print(safe_text(f"  hint: {build.hint}", lines=True))
+    err.print(safe_text(f"  log: {build.log_path}"))
+    err.print(safe_text(f"  retry: emi-tui build --retry {answers_file}"))
     return ExitCode.CANCELLED if build.cancelled else ExitCode.FAILED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from emi_tui.commands.console import err, out
+from emi_tui.commands.console import err, out, safe_text
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.run.cleanup import clean, find_dead_builds
 
@@ -15,9 +15,9 @@ def run(assume_yes: bool) -> ExitCode:
         out.print("nothing to clean up: no dead builds left anything behind")
         return ExitCode.OK
     for build in dead:
-        out.print(f"[bold]dead build {build.pid}[/] (work folder {build.work}):")
+        out.print(safe_text((f"dead build {build.pid}", "bold"), f" (work folder {build.work}):"))
         for action in build.actions():
-            out.print(f"  - {action}", markup=False)
+            out.print(safe_text(f"  - {action}"))
     if not assume_yes:
         if not sys.stdin.isatty():
             err.print("emi-tui: error: not a terminal, so nothing was done\n  hint: run `emi-tui cleanup --yes` to do the above")
@@ -27,7 +27,7 @@ def run(assume_yes: bool) -> ExitCode:
             return ExitCode.FAILED
     failures = []
     for build in dead:
-        failures += clean(build, say=lambda line: out.print(f"  {line}", markup=False))
+        failures += clean(build, say=lambda line: out.print(safe_text(f"  {line}")))
     for failure in failures:
-        err.print(f"emi-tui: could not clean up: {failure}", markup=False)
+        err.print(safe_text(f"emi-tui: could not clean up: {failure}"))
     return ExitCode.FAILED if failures else ExitCode.OK

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from rich.live import Live
 
     from emi_tui.commands.build import LiveView, _plain, _plan
-    from emi_tui.commands.console import err, out
+    from emi_tui.commands.console import err, out, safe_text
     from emi_tui.engine.answers.model import validate_file
     from emi_tui.engine.run.events import OutputLine
     from emi_tui.engine.modify.job import ModifyRequest, run_modify
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         if not in_shell:  # the shell's lines are already on the terminal, and in the log
             _plain(event)
             if args.verbose and isinstance(event, OutputLine):
-                out.print(f"[{event.step}] {event.text}", markup=False)
+                out.print(safe_text(f"[{event.step}] {event.text}"))
 
     request.shell_wrapper = step_aside
     if args.dry_run:
@@ -103,26 +103,29 @@ def run(args: argparse.Namespace) -> ExitCode:
     else:
         result = run_modify(request, sink)
     if result.ok and args.dry_run:
-        out.print(f"\n[green]plan complete[/]: nothing was run or written (log: {result.log_path})")
+        out.print(safe_text("\n", ("plan complete", "green"), f": nothing was run or written (log: {result.log_path})", lines=True))
         return ExitCode.OK
     if result.ok:
         out.print(f"[green]modified[/] in {result.seconds:.0f}s:")
         for path in result.artifacts:
-            out.print(f"  {path}", markup=False)
-        out.print("was:\n" + _indent(result.old_image_id or "(no /etc/image-id)") + "now:\n" + _indent(result.new_image_id), markup=False, end="")
+            out.print(safe_text(f"  {path}"))
+        ids = "was:\n" + _indent(result.old_image_id or "(no /etc/image-id)") + "now:\n" + _indent(result.new_image_id)
+        out.print(safe_text(ids, lines=True), end="")  # the old image-id is the image's own text
         changes = [f"{len(result.added)} added", f"{len(result.removed)} removed", f"{len(result.upgraded)} upgraded"]
-        out.print(f"packages: {', '.join(changes)}", markup=False)
+        out.print(safe_text(f"packages: {', '.join(changes)}"))
         for name, (old, new) in sorted(result.upgraded.items()):
-            out.print(f"  ~ {name} {old} -> {new}", markup=False)
+            out.print(safe_text(f"  ~ {name} {old} -> {new}"))
         for sign, found in (("+", result.added), ("-", result.removed)):
             for name, version in sorted(found.items()):
-                out.print(f"  {sign} {name} {version}", markup=False)
+                out.print(safe_text(f"  {sign} {name} {version}"))
         return ExitCode.OK
-    err.print(f"[bold red]emi-tui: modify {'cancelled' if result.cancelled else 'failed'}[/] in step [bold]{result.failed_step}[/]: {result.message}", highlight=False)
+    # The message may quote a member name or the image's own text: never markup.
+    err.print(safe_text((f"emi-tui: modify {'cancelled' if result.cancelled else 'failed'}", "bold red"), " in step ",
+                        (result.failed_step, "bold"), ": ", result.message, lines=True))
     if result.hint:
-        err.print(f"  hint: {result.hint}", markup=False)
-    err.print(f"  log: {result.log_path}", markup=False)
-    err.print(f"  the original is unchanged: {args.artifact}", markup=False)
+        err.print(safe_text(f"  hint: {result.hint}", lines=True))
+    err.print(safe_text(f"  log: {result.log_path}"))
+    err.print(safe_text(f"  the original is unchanged: {args.artifact}"))
     return ExitCode.CANCELLED if result.cancelled else ExitCode.BAD_INPUT if result.bad_artifact else ExitCode.FAILED
 
 

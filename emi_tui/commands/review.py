@@ -12,6 +12,7 @@ from rich.text import Text
 from emi_tui.commands.console import out
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.review.review import ReviewEntry, review_paths
+from emi_tui.engine.text import printable
 
 
 def render_review(entries: list[ReviewEntry]) -> Table:
@@ -20,18 +21,19 @@ def render_review(entries: list[ReviewEntry]) -> Table:
     for column in ("source / entry", "name", "version", "arch", "stamp check", "problems"):
         table.add_column(column, overflow="fold")
     for e in entries:
-        # Values come from untrusted files: Text, not markup, so "[red]" in a name stays literal.
+        # Values come from untrusted files: Text, not markup, so "[red]" in a name stays literal,
+        # and printable, so an escape sequence in a name is shown, not sent to the terminal.
         problems = Text()
         for p in e.problems:
-            problems.append(f"{p.severity}: {p.message}\n", style="red" if p.severity == "error" else "yellow")
+            problems.append(f"{p.severity}: {printable(p.message)}\n", style="red" if p.severity == "error" else "yellow")
         for h in e.hygiene or []:
             if not h.ok:
-                problems.append(f"hygiene: {h.name}: {h.detail}\n", style="red")
+                problems.append(f"hygiene: {h.name}: {printable(h.detail)}\n", style="red")
         problems.rstrip()
         table.add_row(
-            Text(e.source + (f"\n{e.entry}" if e.entry else "")),
-            *(Text(e.fields.get(k, "")) for k in ("image_name", "image_version", "image_arch")),
-            Text(e.stamp_check.describe(), style="green" if e.stamp_check.verified else "yellow"),
+            Text(printable(e.source) + (f"\n{printable(e.entry)}" if e.entry else "")),
+            *(Text(printable(e.fields.get(k, ""))) for k in ("image_name", "image_version", "image_arch")),
+            Text(printable(e.stamp_check.describe()), style="green" if e.stamp_check.verified else "yellow"),
             problems if problems.plain else Text("ok", style="green"),
         )
     return table
@@ -40,13 +42,13 @@ def render_review(entries: list[ReviewEntry]) -> Table:
 def _image_details(entry: ReviewEntry) -> None:
     """An image's hygiene checklist and the answers stored in it, below the table."""
     label = entry.entry or entry.source
-    out.print(Text(f"\n{label}", style="bold"))
+    out.print(Text(f"\n{printable(label)}", style="bold"))
     for check in entry.hygiene or []:
         mark = Text("  ok   ", style="green") if check.ok else Text("  FAIL ", style="bold red")
-        out.print(mark + Text(f"{check.name}: {check.detail}"))
+        out.print(mark + Text(printable(f"{check.name}: {check.detail}")))
     if entry.answers:
         out.print(Text("  answers stored in the image (/etc/emi-tui/answers.yaml):", style="dim"))
-        out.print(Syntax(entry.answers, "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
+        out.print(Syntax(printable(entry.answers, keep_newlines=True), "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
 
 
 def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> ExitCode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emi_tui.commands.console import err, out
+from emi_tui.commands.console import err, out, safe_text
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.model import json_schema, validate_file
 from emi_tui.engine.answers.storage import render_answers
@@ -20,19 +20,19 @@ def run(files: list[Path], schema: bool, quiet: bool, recipes_dir: Path | None =
         return ExitCode.OK
     book = RecipeBook.named(recipes_dir)
     for problem in book.problems:
-        err.print(str(problem), markup=False)
+        err.print(safe_text(problem))
     status = ExitCode.OK
     for path in files:
         result = validate_file(path, book)
         if result.ok:
-            out.print(f"{path}: ok", markup=False)
+            out.print(safe_text(f"{path}: ok"))
             for warning in trust_warnings(result.answers, result.recipe):
-                err.print(f"{path}: warning: {warning}", markup=False)
+                err.print(safe_text(f"{path}: warning: {warning}"))
             if not quiet:
-                out.print(render_answers(result.answers), markup=False, end="")
+                out.print(safe_text(render_answers(result.answers), lines=True), end="")
         else:
             status = ExitCode.BAD_INPUT
             for problem in result.problems:
-                err.print(str(problem), markup=False)
-            err.print(f"{path}: {len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}", markup=False)
+                err.print(safe_text(problem))
+            err.print(safe_text(f"{path}: {len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}"))
     return status

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,21 +29,74 @@ def _qemu():
         pytest.skip("needs qemu-system-x86 and openssh-client")
 
 
-def _boot(artifact, user: str, tmp_path):
+#: The host's address in the guest's user network (169.254.169.0/24): QEMU maps it to the host's 127.0.0.1.
+HOST_IN_GUEST_NETWORK = "169.254.169.2"
+#: A TCP connect from inside the guest, as the guest's bash does it; prints which way it went.
+GUEST_CONNECT = "timeout 10 bash -c 'exec 3<>/dev/tcp/{address}/{port}' 2>/dev/null && echo REACHED || echo BLOCKED"
+
+
+class ProbingBootTest(BootTest):
+    """The boot test, plus connects from inside the guest once it is up: to the metadata relay and to the host's loopback."""
+
+    probe_port = 0
+    answers: dict[str, str] = {}
+
+    def _inspect(self, child, key, ssh_port):
+        super()._inspect(child, key, ssh_port)
+        for name, address, port in (("metadata", "169.254.169.254", 80), ("host loopback", HOST_IN_GUEST_NETWORK, self.probe_port)):
+            self.answers[name] = self._ssh(self.ssh_user, GUEST_CONNECT.format(address=address, port=port), key, ssh_port).strip()
+
+
+@contextmanager
+def host_loopback_listener():
+    """A TCP listener on the host's 127.0.0.1 that counts the connections it accepts (it stops with the block)."""
+    accepted = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                connection, peer = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(peer)
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], accepted
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+def _boot(artifact, user: str, tmp_path, test_class=BootTest):
     lines, ticks = [], []
-    report = BootTest(artifact, ssh_user=user, timeout=240, on_line=lines.append, on_check=ticks.append,
-                      console_log=tmp_path / "console.log").run()
+    report = test_class(artifact, ssh_user=user, timeout=240, on_line=lines.append, on_check=ticks.append,
+                        console_log=tmp_path / "console.log").run()
     return report, lines, ticks
 
 
 def test_boot_test_passes_with_ssh_key_for_root(cold_build, tmp_path):
-    report, lines, ticks = _boot(cold_build.tarball, "root", tmp_path)
+    with host_loopback_listener() as (port, accepted):
+        probing = type("Probing", (ProbingBootTest,), {"probe_port": port, "answers": {}})
+        report, lines, ticks = _boot(cold_build.tarball, "root", tmp_path, probing)
     assert report.ok, [(c.name, c.detail) for c in report.checks if not c.passed]
+    # The guest is contained (restrict=on): the forward it needs works, the host's loopback does not answer.
+    assert probing.answers == {"metadata": "REACHED", "host loopback": "BLOCKED"}, probing.answers
+    assert accepted == []
     assert [c.name for c in report.checks] == list(CHECK_NAMES)
     assert [t.name for t in ticks if t.passed][0] == "kernel booted"  # ticked off live, in boot order
     assert all(c.seconds is not None and c.seconds < 240 for c in report.checks)
     assert any("emi-rc.local: ssh-key: installed for root" in line for line in lines)
-    assert (tmp_path / "console.log").read_text().count("Linux version") >= 1
+    console_log = (tmp_path / "console.log").read_bytes().decode()  # bytes: read_text would turn a CR into a newline
+    assert console_log.count("Linux version") >= 1
+    # The guest's console is its own text: systemd colours it, and none of its escape sequences reach the log raw.
+    assert "\x1b" not in console_log and "\r" not in console_log
 
 
 def test_boot_test_passes_with_ssh_key_for_ec2_user(cached_build, tmp_path):

@@ -23,11 +23,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TextIO, cast
 
 from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.kinds import stem as artifact_stem
 from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.text import PrintableWriter, printable
 from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
@@ -76,8 +77,12 @@ class BootReport:
 def qemu_argv(guest: GuestFiles, overlay: Path, ephemeral: Path, label: str, accel: str, ssh_port: int, metadata_port: int) -> list[str]:
     relay = f"{sys.executable} -m emi_tui.engine.boot.relay {metadata_port}"
     netdev = (
+        # restrict=on: the guest may be hostile, and without it the user network lets it reach every service
+        # listening on the host's loopback (the host's address in the guest's network maps to 127.0.0.1) and
+        # the outside. Only the two forwards below stay open, which QEMU keeps under restrict=on. The test
+        # needs no IPv6 (ipv6=off): one address family less for the guest to try the host's loopback through.
         # The guestfwd address must lie inside the user network, so the guest's network is 169.254.169.0/24.
-        f"user,id=net0,net=169.254.169.0/24,guestfwd=tcp:169.254.169.254:80-cmd:{relay},"
+        f"user,id=net0,restrict=on,ipv6=off,net=169.254.169.0/24,guestfwd=tcp:169.254.169.254:80-cmd:{relay},"
         f"hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
     )
     return [
@@ -161,7 +166,9 @@ class BootTest:
     def _boot(self, guest: GuestFiles, overlay: Path, ephemeral: Path, key: Path, metadata_port: int) -> str:
         ssh_port = free_port()
         accels = ["kvm", "tcg"] if self.accel == "auto" and os.access("/dev/kvm", os.R_OK | os.W_OK) else [self.accel if self.accel != "auto" else "tcg"]
-        with open(self.console_log, "w", encoding="utf-8", errors="replace") as log:
+        with open(self.console_log, "w", encoding="utf-8", errors="replace") as log_file:
+            # pexpect's log needs only write and flush; the guest's bytes reach the file escaped.
+            log = cast(TextIO, PrintableWriter(log_file))
             for accel in accels:
                 self.started = time.monotonic()
                 argv = qemu_argv(guest, overlay, ephemeral, guest.label, accel, ssh_port, metadata_port)
@@ -181,6 +188,7 @@ class BootTest:
                     return accel
                 finally:
                     child.stop()
+                    log.close()
         return accels[-1]
 
     def _remaining(self) -> float:
@@ -204,6 +212,10 @@ class BootTest:
         return False
 
     def _console(self, line: str) -> None:
+        # The guest writes what it likes to its console: colours are dropped, and any other escape sequence
+        # or control character is made visible here, once, so no renderer (CLI, TUI, a message naming the
+        # last line) passes it on.
+        line = printable(line, drop_colours=True)
         self.last_line = line
         self.on_line(line)
         if "mounted filesystem" in line and ("vda" in line or "sda" in line):
@@ -263,12 +275,12 @@ class BootTest:
         else:
             self._fail("SSH host keys regenerated", "no /etc/ssh/ssh_host_*_key")
         if "image_stamp=" in sections.get("image-id", ""):
-            self._pass("/etc/image-id readable", sections["image-id"].strip().splitlines()[0])
+            self._pass("/etc/image-id readable", printable(sections["image-id"].strip().splitlines()[0]))
         else:
             self._fail("/etc/image-id readable", "no image_stamp in /etc/image-id")
         if self.ssh_user == "ec2-user":
             root = self._ssh("root", "true", key, ssh_port)
-            self.notes.append(f"root login answers: {root.strip().splitlines()[0] if root.strip() else '(nothing)'}")
+            self.notes.append(f"root login answers: {printable(root.strip().splitlines()[0]) if root.strip() else '(nothing)'}")
             if "ec2-user" not in root:
                 self.checks["SSH key installed"].passed = False
                 self._fail("SSH key installed", "root does not answer with the 'login as ec2-user' message")

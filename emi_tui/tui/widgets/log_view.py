@@ -4,6 +4,12 @@ Following stops as soon as the view leaves the bottom (keys, wheel or
 scrollbar) and resumes when it gets back there (End, or `follow()`). While
 paused, the text in view stays put even when old lines are dropped at the
 line limit. The border subtitle says which mode the log is in.
+
+Its lines come from outside (a guest's console, a chroot's commands): they are
+shown as plain text (a Log reads no markup), colour sequences dropped and
+other control characters escaped by `printable` (Textual's Log passes an ESC
+on to the terminal), and a line is never split or overwritten by a control
+character inside it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Iterable
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Log
+
+from emi_tui.engine.text import printable
 
 FOLLOWING = "following"
 PAUSED = "paused · End to follow"
@@ -57,7 +65,7 @@ class LogView(Log):
 
     def add_lines(self, lines: Iterable[str]) -> None:
         """Append lines (one batch): the tail stays in view when following, the text in view when not."""
-        new = list(lines)
+        new = [printable(line, drop_colours=True) for line in lines]
         if not new:
             return
         self.lines_received += len(new)

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
 from emi_tui.engine.boot.boottest import CHECK_NAMES, Check
+from emi_tui.engine.text import printable
 from emi_tui.tui.workers.build_worker import EventBatcher
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.widgets.log_view import LogView
@@ -60,7 +61,7 @@ class BootTestScreen(Screen):
         self.report: Any = None
         self.error: str | None = None
         self.finished = False
-        self.sub_title = f"boot test · {self.artifact.name}"
+        self.sub_title = f"boot test · {printable(self.artifact.name)}"
 
     def stop_running(self) -> None:
         """Stop the boot test (the app is going away): QEMU and the metadata service are stopped."""
@@ -72,7 +73,8 @@ class BootTestScreen(Screen):
             checks = Static(id="checks")
             checks.border_title = "checks"
             yield checks
-            yield Static(f"Booting {self.artifact.name}…", id="boot-status")
+            # Content, not a markup string: an artifact's name is the operator's file, not our words.
+            yield Static(Content(f"Booting {printable(self.artifact.name)}…"), id="boot-status")
             console = LogView(id="console")
             console.border_title = "console"
             yield console
@@ -127,7 +129,7 @@ class BootTestScreen(Screen):
         self._render_checks()
         status = self.query_one("#boot-status", Static)
         if message.error:
-            status.update(Content.styled(f"✗ the boot test stopped: {message.error}", "$text-error"))
+            status.update(Content.styled(f"✗ the boot test stopped: {printable(message.error)}", "$text-error"))
         elif report is None:
             status.update(Content.styled("✗ the boot test returned nothing", "$text-error"))
         else:
@@ -139,9 +141,9 @@ class BootTestScreen(Screen):
                 words.append(f"{seconds:.0f}s")
             log = getattr(report, "console_log", None)
             if log:
-                words.append(f"console log {log}")
+                words.append(f"console log {printable(str(log))}")
             lines = [Content.styled(" · ".join(words), "$success" if ok else "$text-error")]
-            lines += [Content.styled(f"• {note}", "$warning") for note in getattr(report, "notes", ()) or ()]
+            lines += [Content.styled(f"• {printable(str(note))}", "$warning") for note in getattr(report, "notes", ()) or ()]
             status.update(Content("\n").join(lines))
         self.query_one("#cancel", Button).disabled = True
         self.query_one("#back", Button).disabled = False
@@ -154,7 +156,7 @@ class BootTestScreen(Screen):
                 rows.append(Content.assemble(("·  ", "$text-muted"), (name.ljust(28), "$text-muted"), ("pending", "$text-muted")))
                 continue
             seconds = f"  {check.seconds:.1f}s" if check.seconds is not None else ""
-            detail = f"  {check.detail}" if check.detail else ""
+            detail = f"  {printable(check.detail)}" if check.detail else ""  # may quote the guest
             if check.passed:
                 rows.append(Content.assemble(("✓  ", "$success"), name.ljust(28), ("pass", "$success"), seconds, (detail, "$text-muted")))
             else:
