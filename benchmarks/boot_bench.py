@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 from emi_tui.engine.answers.model import validate_bytes
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.boot.boottest import BootTest
 from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.answers.recipes import RecipeBook
 
 
 def _artifact(tmp: Path) -> Path:

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.artifact.compress import tar_argv
-from emi_tui.engine.run.events import StepFinished
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.artifact.compress import tar_argv
+from emi_tui.engine.build.job import BuildOptions, run_build
+from emi_tui.engine.run.events import StepFinished
 
 ANSWERS = "version: 1\nrecipe: debian-based\nimage: {{version: '{version}'}}\noutput: {{dir: {out}, compress: {compress}}}\n{extra}"
 

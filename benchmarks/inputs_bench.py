@@ -15,16 +15,16 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from emi_tui.engine import paths
-from emi_tui.engine.review import stampcheck
 from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.image.imageid import date_for, stamp_for
 from emi_tui.engine.answers.recipes import RecipeBook, load_recipe_file
-from emi_tui.engine.review.review import review_bytes
 from emi_tui.engine.answers.yamlload import MAX_BYTES
+from emi_tui.engine.image.imageid import date_for, stamp_for
+from emi_tui.engine.review import stampcheck
+from emi_tui.engine.review.review import review_bytes
 
 REPEATS = 5
 MUTANTS = 300  # seeded mutations of the good answer files: what the fuzz suite's typical file looks like
@@ -126,7 +126,7 @@ def main() -> list[tuple[str, str, str, str]]:
     book = RecipeBook([paths.shipped_dir("recipes")])
     rows = []
     good = {p.name: p.read_bytes() for p in sorted(GOOD_ANSWERS.glob("*.yaml"))}
-    rows.append(_worst("answer file, valid", {n: slowest(lambda raw=raw: validate_bytes(raw, n, book)) for n, raw in good.items()}, ANSWER_TARGET_S))
+    rows.append(_worst("answer file, valid", {n: slowest(lambda raw=raw, n=n: validate_bytes(raw, n, book)) for n, raw in good.items()}, ANSWER_TARGET_S))
     mutant_times = {n: slowest(lambda raw=raw: validate_bytes(raw, "x.yaml", book)) for n, raw in mutants(list(good.values()), MUTANTS).items()}
     rows.append(_row("answer file, fuzz-mutated (median)", statistics.median(mutant_times.values()), ANSWER_TARGET_S, f"{MUTANTS} seeded mutations of the valid files"))
     rows.append(_worst("answer file, fuzz-mutated (worst)", mutant_times, ANSWER_TARGET_S))

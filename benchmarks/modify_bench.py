@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.run.events import StepFinished
-from emi_tui.engine.modify.job import ModifyRequest, run_modify
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.build.job import BuildOptions, run_build
+from emi_tui.engine.modify.job import ModifyRequest, run_modify
+from emi_tui.engine.run.events import StepFinished
 
 ANSWERS = "version: 1\nrecipe: debian-based\nimage: {{version: '2026.01.01'}}\noutput: {{dir: {out}, compress: {compress}}}\n"
 SCRIPT = "#!/bin/sh\nset -e\necho benchmark >/etc/emi-bench\n"

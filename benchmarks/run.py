@@ -38,7 +38,7 @@ def main() -> int:
         import modify_bench
 
         suites.append(("modify", modify_bench.main))
-    for name, run in suites:
+    for _name, run in suites:
         for row in run():
             table.add_row(*row)
     Console().print(table)

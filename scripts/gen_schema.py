@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from emi_tui.engine.answers.model import json_schema
+from emi_tui.engine.answers.model import json_schema  # noqa: E402 (the checkout's package, found through sys.path above)
 
 SCHEMA_FILE = REPO / "answers.schema.json"
 

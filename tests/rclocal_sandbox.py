@@ -41,7 +41,7 @@ class MetadataService(BaseHTTPRequestHandler):
     routes: dict[str, bytes | int] = {}
     requests: list[str] = []
 
-    def do_GET(self):  # noqa: N802 (the stdlib's name)
+    def do_GET(self):
         self.requests.append(self.path)
         answer = self.routes.get(self.path, 404)
         if isinstance(answer, int):

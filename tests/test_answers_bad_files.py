@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine import paths
+from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers.model import validate_bytes, validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.answers.yamlload import MAX_BYTES, MAX_NODES

@@ -254,7 +254,7 @@ def test_every_shell_script_of_every_combination_passes_shellcheck(shellcheck, t
     assert len(scripts["sh"]) == 3 * 2**4 + 1
     for shell, texts in scripts.items():
         paths = []
-        for number, (text, origin) in enumerate(texts.items()):
+        for number, text in enumerate(texts):
             path = tmp_path / f"{shell}-{number}"
             path.write_text(text)
             paths.append(path)

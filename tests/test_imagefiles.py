@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.engine.image import layout, rclocal
 from emi_tui.engine.answers.model import Metadata
+from emi_tui.engine.image import layout, rclocal
 from emi_tui.engine.image.files import (
     RC_LOCAL_TIMEOUT,
     image_files,

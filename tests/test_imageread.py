@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from emi_tui.engine.artifact.read import ImageReadError, hygiene_checks, inspect_image, read_from_artifact, read_from_image
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import ImageId
-from emi_tui.engine.artifact.read import ImageReadError, hygiene_checks, inspect_image, read_from_artifact, read_from_image
 from emi_tui.engine.review.review import review_paths
 
 pytestmark = pytest.mark.skipif(

@@ -14,15 +14,17 @@ import shutil
 import subprocess
 import threading
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.engine.build import bootstrap as bootstrap_step, job as build_job, preflight as preflight_step
+from emi_tui.engine.build import bootstrap as bootstrap_step
+from emi_tui.engine.build import job as build_job
+from emi_tui.engine.build import preflight as preflight_step
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
 from emi_tui.engine.modify import job as modify_job

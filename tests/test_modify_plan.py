@@ -13,21 +13,21 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from emi_tui.cli import main
 from emi_tui.engine.image import layout
-from emi_tui.engine.run.events import JobStarted, StepStarted
 from emi_tui.engine.image.imageid import ImageId, utc_today
 from emi_tui.engine.modify.job import ModifyRequest, plan_lines, run_modify
 from emi_tui.engine.modify.naming import next_file, next_version
-from emi_tui.engine.run.logtext import TerminalLines
 from emi_tui.engine.modify.steps import modify_steps
 from emi_tui.engine.review.review import review_bytes
 from emi_tui.engine.review.stampcheck import parse_date
+from emi_tui.engine.run.events import JobStarted, StepStarted
+from emi_tui.engine.run.logtext import TerminalLines
 
 pytestmark = pytest.mark.skipif(not (shutil.which("mke2fs") and shutil.which("debugfs")), reason="needs e2fsprogs")
 
@@ -125,7 +125,7 @@ def test_dry_run_of_a_bare_image_keeps_it_bare(tmp_path, capsys):
 
 def test_the_default_version_is_the_utc_day_of_the_stamp(tarball, monkeypatch):
     """Not the host's local day: 00:30 UTC on a day far from today must give that day's version."""
-    instant = int(datetime(2030, 6, 15, 0, 30, tzinfo=timezone.utc).timestamp())
+    instant = int(datetime(2030, 6, 15, 0, 30, tzinfo=UTC).timestamp())
     monkeypatch.setattr("emi_tui.engine.modify.job.now_epoch", lambda: instant)
     result = run_modify(ModifyRequest(tarball, add=["htop"], dry_run=True), lambda _event: None, threading.Event())
     assert result.ok, result.message

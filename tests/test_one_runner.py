@@ -50,15 +50,15 @@ def _violations_in(source: str, name: str) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in os_names:
-            if FORBIDDEN_OS_CALL.match(func.attr):
-                found.append(f"{name}:{node.lineno}: os.{func.attr}()")
+        is_os_call = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in os_names
+        if is_os_call and FORBIDDEN_OS_CALL.match(func.attr):
+            found.append(f"{name}:{node.lineno}: os.{func.attr}()")
         dynamic = (isinstance(func, ast.Name) and func.id == "__import__") or (
             isinstance(func, ast.Attribute) and func.attr == "import_module"
         )
-        if dynamic and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-            if node.args[0].value.split(".")[0] in FORBIDDEN_MODULES:
-                found.append(f"{name}:{node.lineno}: imports {node.args[0].value} by name")
+        named = node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+        if dynamic and named and node.args[0].value.split(".")[0] in FORBIDDEN_MODULES:
+            found.append(f"{name}:{node.lineno}: imports {node.args[0].value} by name")
     return sorted(found, key=lambda line: int(line.split(":")[1]))
 
 

@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from rclocal_sandbox import (  # noqa: E402
+from rclocal_sandbox import (
     ALL_OFF,
     ECDSA,
     ED25519,
@@ -33,9 +33,9 @@ from rclocal_sandbox import (  # noqa: E402
     metadata_at,
 )
 
-from emi_tui.engine.image import rclocal  # noqa: E402
-from emi_tui.engine.answers.model import Metadata  # noqa: E402
-from emi_tui.engine.image.files import render_rc_local  # noqa: E402
+from emi_tui.engine.answers.model import Metadata
+from emi_tui.engine.image import rclocal
+from emi_tui.engine.image.files import render_rc_local
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from emi_tui.engine import paths
-from emi_tui.engine.errors import EmiError
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.answers.recipes import RecipeBook, load_recipe_file, recipe_dirs
+from emi_tui.engine.errors import EmiError
 from emi_tui.engine.sizes import parse_size
 
 DATA = Path(__file__).parent / "data" / "recipes"

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emi_tui.engine.image.imageid import FIELDS, ImageId, date_for, stamp_for
 from emi_tui.commands.review import render_review
+from emi_tui.engine.image.imageid import FIELDS, ImageId, date_for, stamp_for
 from emi_tui.engine.review.review import ReviewEntry, check_stamp, review_bytes, review_paths
 
 DATA = Path(__file__).parent / "data" / "review"

@@ -72,7 +72,7 @@ def _cancel_in_thread(cancel_after: float, guard: float) -> tuple[bool, list[Bas
     def run() -> None:
         try:
             run_command(SLEEPER, on_line, cancel=cancel)
-        except BaseException as exc:  # noqa: BLE001 - the test judges what came out
+        except BaseException as exc:
             raised.append(exc)
         finally:
             pid_seen.set()  # a runner that ended early must not leave the test waiting

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emi_tui.engine.errors import Problem
 from emi_tui.engine.answers.yamlload import (
     MAX_BYTES,
     MAX_NODES,
@@ -16,6 +15,7 @@ from emi_tui.engine.answers.yamlload import (
     load_located,
     load_located_file,
 )
+from emi_tui.engine.errors import Problem
 
 
 def messages(located: Located) -> list[str]:

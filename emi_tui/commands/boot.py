@@ -8,8 +8,8 @@ from pathlib import Path
 
 from emi_tui.commands.console import err, out, safe_text
 from emi_tui.engine.boot.boottest import BootTest, Check, require_tools
-from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
+from emi_tui.engine.errors import EmiError, ExitCode
 
 
 def _read(path: Path | None, what: str) -> bytes:

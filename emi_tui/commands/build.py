@@ -19,10 +19,10 @@ from rich.text import Text
 
 from emi_tui.commands.console import err, out, report_error, safe_text
 from emi_tui.engine.answers.model import validate_file
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
-from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.text import printable
 
 STATE_STYLE = {"pending": "dim", "running": "bold yellow", "done": "green", "skipped": "cyan", "failed": "bold red"}

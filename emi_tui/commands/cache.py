@@ -7,8 +7,8 @@ from datetime import datetime
 from rich.table import Table
 
 from emi_tui.commands.console import out, safe_text
-from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.build.cache import BaseCache
+from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.sizes import human
 
 

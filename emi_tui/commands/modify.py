@@ -56,9 +56,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     from emi_tui.commands.build import LiveView, _plain, _plan
     from emi_tui.commands.console import err, out, safe_text
     from emi_tui.engine.answers.model import validate_file
-    from emi_tui.engine.run.events import OutputLine
-    from emi_tui.engine.modify.job import ModifyRequest, run_modify
     from emi_tui.engine.answers.recipes import RecipeBook
+    from emi_tui.engine.modify.job import ModifyRequest, run_modify
+    from emi_tui.engine.run.events import OutputLine
 
     metadata = None
     if args.answers is not None:

@@ -8,9 +8,9 @@ from rich.table import Table
 from rich.text import Text
 
 from emi_tui.commands.console import err, out, safe_text
-from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.recipes import RecipeBook, recipe_dirs
 from emi_tui.engine.answers.trust import override_warnings
+from emi_tui.engine.errors import ExitCode
 
 
 def run(recipes_dir: Path | None = None) -> ExitCode:

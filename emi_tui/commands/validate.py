@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from emi_tui.commands.console import err, out, safe_text
-from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.answers.model import json_schema, validate_file
-from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.answers.trust import trust_warnings
+from emi_tui.engine.errors import ExitCode
 
 
 def run(files: list[Path], schema: bool, quiet: bool, recipes_dir: Path | None = None) -> ExitCode:

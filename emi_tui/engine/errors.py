@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Iterable, Literal
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 

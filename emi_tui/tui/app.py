@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -25,13 +25,11 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from emi_tui.engine.answers.model import Answers
-from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
-from emi_tui.tui.state.config import load_config, remember_theme
-from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState
-from emi_tui.tui.screens.step import StepScreen
+from emi_tui.engine.image.imageid import utc_today
 from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
 from emi_tui.tui.screens.modify.changes import ChangesScreen
+from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.screens.wizard.distro import DistroScreen
 from emi_tui.tui.screens.wizard.help import HelpScreen
 from emi_tui.tui.screens.wizard.home import HomeScreen
@@ -40,8 +38,8 @@ from emi_tui.tui.screens.wizard.metadata import MetadataScreen
 from emi_tui.tui.screens.wizard.packages import PackagesScreen
 from emi_tui.tui.screens.wizard.size import SizeScreen
 from emi_tui.tui.screens.wizard.summary import SummaryScreen
-from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
-from emi_tui.tui.widgets.path_prompt import PathPrompt
+from emi_tui.tui.state.config import load_config, remember_theme
+from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState
 from emi_tui.tui.state.wizard_state import (
     STEP_TITLES,
     PackageInfo,
@@ -50,6 +48,8 @@ from emi_tui.tui.state.wizard_state import (
     apt_package_info,
     open_answers,
 )
+from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
+from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 
 class EmiApp(App[int]):
@@ -281,8 +281,8 @@ class EmiApp(App[int]):
 
     def start_modify(self, request: object) -> None:
         """Run a modify (a core ModifyRequest) on the build screen, which ends on the Done screen's diff."""
-        from emi_tui.tui.workers.build_worker import modify_job
         from emi_tui.tui.screens.job.build import BuildScreen
+        from emi_tui.tui.workers.build_worker import modify_job
 
         name = getattr(getattr(request, "artifact", None), "name", "the image")
         self.push_screen(BuildScreen(None, None, Path("-"), job=modify_job(request, self.modify_runner), title=f"Modifying {name}"))

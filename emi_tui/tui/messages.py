@@ -8,8 +8,9 @@ so a slow UI sees the latest figure rather than a backlog.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from textual.message import Message
 

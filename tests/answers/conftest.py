@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from answers_support import fake_apt_root
 
-from emi_tui.engine.answers import model as answers_module
-from emi_tui.engine.answers import mirror as mirror_module
 from emi_tui.engine import paths
+from emi_tui.engine.answers import mirror as mirror_module
+from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers.recipes import RecipeBook
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 
 import pytest
 from answers_support import BASE, GOOD, GOOD_FILES, TODAY, WORKSTATION_MIRROR, check, fake_apt_root, ok, openpgp_keyring
 
-import re
-from datetime import date
-
-
-from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers import mirror as mirror_module
+from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers.model import CURRENT_VERSION, Answers, Metadata, Output, effective_packages, validate_file
 from emi_tui.engine.errors import EmiError
-
 
 # --- good files --------------------------------------------------------------------------
 

@@ -6,14 +6,12 @@ from pathlib import Path
 
 import pytest
 from answers_support import BASE, TODAY, check, ok
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import Answers, validate_bytes
 from emi_tui.engine.answers.recipes import RecipeBook
-
 
 # --- repository lines ---------------------------------------------------------------------------
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from answers_support import BASE, GOOD, GOOD_FILES, TODAY, check, ok, openpgp_keyring
-
 import yaml
+from answers_support import BASE, GOOD, GOOD_FILES, TODAY, check, ok, openpgp_keyring
 
 from emi_tui.engine.answers import storage as answers_io
 from emi_tui.engine.answers.model import Answers, validate_file
 from emi_tui.engine.answers.storage import HEADER, render_answers, save_answers
-
 
 # --- round trip and comments ----------------------------------------------------------------
 

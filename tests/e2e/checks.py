@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from emi_tui.engine.artifact.read import read_from_image
@@ -23,7 +23,7 @@ def sha256(path: Path) -> str:
 
 def utc_days_since(start: datetime) -> list[str]:
     """Every UTC day, as an image_version, from `start` to now: a run that crosses midnight may stamp either."""
-    days, day, last = [], start.astimezone(timezone.utc).date(), datetime.now(timezone.utc).date()
+    days, day, last = [], start.astimezone(UTC).date(), datetime.now(UTC).date()
     while day <= last:
         days.append(day.strftime("%Y.%m.%d"))
         day += timedelta(days=1)

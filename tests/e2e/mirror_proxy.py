@@ -32,10 +32,10 @@ def main() -> None:
             except (urllib.error.URLError, OSError):
                 self.send_error(502)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._forward(False)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._forward(True)
 
         def log_message(self, *args) -> None:

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from emi_tui.engine.image import layout
 from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.boot.boottest import CHECK_NAMES, BootTest
-from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.boot.boottest import CHECK_NAMES, BootTest
 from emi_tui.engine.build import customize
+from emi_tui.engine.build.job import BuildOptions, run_build
+from emi_tui.engine.image import layout
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 

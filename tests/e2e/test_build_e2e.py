@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.read import hygiene_checks
+from emi_tui.engine.image import layout
 from emi_tui.engine.review.review import check_stamp, review_paths
 from emi_tui.engine.sizes import parse_size
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.engine.run.cleanup import loops_under
 from emi_tui.engine.answers.mirror import workstation_mirror
-from emi_tui.engine.run.mounts import mounts_under
 from emi_tui.engine.build.steps import build_steps
+from emi_tui.engine.run.cleanup import loops_under
+from emi_tui.engine.run.mounts import mounts_under
 
 from .conftest import require_build_prerequisites
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from emi_tui.engine.image import layout
-from emi_tui.engine.boot.boottest import BootTest
 from emi_tui.engine.artifact.read import hygiene_checks, read_from_image
+from emi_tui.engine.boot.boottest import BootTest
+from emi_tui.engine.image import layout
 from emi_tui.engine.review.review import check_stamp, review_bytes
 from emi_tui.engine.sizes import parse_size
 

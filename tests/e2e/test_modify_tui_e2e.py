@@ -17,17 +17,17 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pexpect
 import pytest
 import yaml
 
-from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.read import read_from_image
-from emi_tui.engine.run.mounts import mounts_under
+from emi_tui.engine.image import layout
 from emi_tui.engine.review.review import check_stamp, review_bytes
+from emi_tui.engine.run.mounts import mounts_under
 
 from .checks import assert_nothing_left, fields_of, sha256, text_in, utc_days_since
 
@@ -328,7 +328,7 @@ def test_a_shell_opened_from_the_wizard_in_a_real_terminal(cold_build, build_env
     artifact = copy_artifact(cold_build, tmp_path / "artifacts")
     before = sha256(artifact)
     started = time.monotonic()
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     child, screen, env, argv = spawn_wizard(build_env, tmp_path)
     try:
         to_changes_step(child, screen, artifact)

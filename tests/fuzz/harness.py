@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -98,7 +97,7 @@ def run_bounded(fn: Callable[[], Any], timeout: float = HANG_GUARD_SECONDS) -> d
             started = time.perf_counter()
             value = fn()
             sender.send({"value": value, "seconds": time.perf_counter() - started})
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        except BaseException as exc:
             sender.send({"raised": f"{type(exc).__name__}: {str(exc)[:300]}", "traceback": traceback.format_exc()[-2000:]})
 
     process = ctx.Process(target=child, daemon=True)

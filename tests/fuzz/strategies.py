@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import Answers
-from emi_tui.engine.image.imageid import FIELDS, ImageId
 from emi_tui.engine.answers.recipes import Recipe
+from emi_tui.engine.image.imageid import FIELDS, ImageId
 
 TESTS = Path(__file__).resolve().parent.parent
 DATA = TESTS / "data"

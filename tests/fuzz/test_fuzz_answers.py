@@ -18,13 +18,13 @@ from collections import Counter
 import pytest
 from hypothesis import given
 
-from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine import paths
+from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers.model import Answers, Validation, validate_bytes
-from emi_tui.engine.answers.storage import render_answers
-from emi_tui.engine.errors import Problem
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.answers.yamlload import MAX_BYTES, MAX_NODES
+from emi_tui.engine.errors import Problem
 
 from .harness import (
     HANG_GUARD_SECONDS,

@@ -23,9 +23,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emi_tui.engine.review import stampcheck
-from emi_tui.engine.image.imageid import date_for, stamp_for
 from emi_tui.commands.review import render_review
+from emi_tui.engine.image.imageid import date_for, stamp_for
+from emi_tui.engine.review import stampcheck
 from emi_tui.engine.review.review import ReviewEntry, review_bytes, review_paths
 from emi_tui.engine.review.stampcheck import REVIEW_SEARCH_BUDGET, SKEW_WINDOW_S
 

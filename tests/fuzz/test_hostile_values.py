@@ -25,17 +25,17 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine import paths
+from emi_tui.engine.answers import model as answers_module
 from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.run.context import JobContext, JobPaths
-from emi_tui.engine.run.events import OutputLine
-from emi_tui.engine.image.files import image_files
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build import bootstrap as bootstrap_step
 from emi_tui.engine.build import preflight as preflight_step
+from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.build.package import artifact_names
+from emi_tui.engine.image.files import image_files
+from emi_tui.engine.run.context import JobContext, JobPaths
+from emi_tui.engine.run.events import OutputLine
 
 from .harness import problem_errors
 from .strategies import MIRROR

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from emi_tui.commands import boot
 from emi_tui.engine.boot.boottest import CHECK_NAMES, BootReport, BootTest
-from emi_tui.engine.text import PrintableWriter, printable
 from emi_tui.engine.errors import ExitCode
+from emi_tui.engine.text import PrintableWriter, printable
 
 from .hostile import SECURITY, assert_shown_safely, hostile_line, unsafe_characters
 

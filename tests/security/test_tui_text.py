@@ -22,7 +22,7 @@ from emi_tui.tui.widgets.log_view import LogView
 from .hostile import SECURITY, assert_shown_safely, hostile_line, unsafe_characters
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
-from fake_build import ScreenApp, async_test, wait_for  # noqa: E402
+from fake_build import ScreenApp, async_test, wait_for
 
 
 def _hostile_boot(lines: list[str]) -> Any:

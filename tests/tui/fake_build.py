@@ -12,19 +12,20 @@ import asyncio
 import functools
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
 
 from emi_tui.engine.answers.model import Answers, resolve
-from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
-from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build import steps as build_steps_module
 from emi_tui.engine.build.job import BuildResult
+from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 
 #: Sample output for the engine's steps; a step the engine adds later prints generic lines until it gets its own.
 OUTPUT = {

@@ -11,12 +11,12 @@ import threading
 import time
 from pathlib import Path
 
-from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.artifact.read import HygieneCheck
 from emi_tui.engine.modify import steps as modify_steps_module
 from emi_tui.engine.modify.job import ArtifactSurvey, ModifyResult
-from emi_tui.engine.artifact.read import HygieneCheck
 from emi_tui.engine.review.review import Finding, ReviewEntry
 from emi_tui.engine.review.stampcheck import StampCheck
+from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepStarted
 from emi_tui.tui.state.modify_state import ArtifactLook
 
 OLD_ID = 'image_name="euca-debian-emi"\nimage_version="2026.01.02"\nrecipe_name="debian-based"\n'

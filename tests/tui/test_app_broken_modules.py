@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from conftest import SIZE
+
 from emi_tui.tui.screens.job.build import BuildScreen
 from emi_tui.tui.screens.review.review import ReviewScreen
 from emi_tui.tui.screens.wizard.home import HomeScreen

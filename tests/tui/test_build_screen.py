@@ -9,15 +9,15 @@ from pathlib import Path
 # fake_build sits beside this file; importing it by folder keeps working whatever tests/ becomes.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import LOG_PATH, FakeBuild, ScreenApp, async_test, sample_answers, wait_for  # noqa: E402
-from textual.widgets import ProgressBar, Static  # noqa: E402
+from fake_build import LOG_PATH, FakeBuild, ScreenApp, async_test, sample_answers, wait_for
+from textual.widgets import ProgressBar, Static
 
-from emi_tui.engine.run.events import OutputLine  # noqa: E402
-from emi_tui.tui.workers.build_worker import EventBatcher  # noqa: E402
-from emi_tui.tui.screens.job.build import BuildScreen  # noqa: E402
-from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel  # noqa: E402
-from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
-from emi_tui.tui.widgets.log_view import FOLLOWING, PAUSED, LogView  # noqa: E402
+from emi_tui.engine.run.events import OutputLine
+from emi_tui.tui.screens.job.build import BuildScreen
+from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
+from emi_tui.tui.screens.job.done import DoneScreen
+from emi_tui.tui.widgets.log_view import FOLLOWING, PAUSED, LogView
+from emi_tui.tui.workers.build_worker import EventBatcher
 
 
 def make_app(fake: FakeBuild, **kwargs) -> ScreenApp:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import IMAGE_ID, FakeResult, ScreenApp, async_test, sample_answers, wait_for  # noqa: E402
-from textual.widgets import Static, TextArea  # noqa: E402
+from fake_build import IMAGE_ID, FakeResult, ScreenApp, async_test, sample_answers, wait_for
+from textual.widgets import Static, TextArea
 
-from emi_tui.engine.artifact import checksum  # noqa: E402
-from emi_tui.engine.artifact.checksum import read_sha256_file  # noqa: E402
-from emi_tui.engine.artifact.register import register_commands  # noqa: E402
-from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
+from emi_tui.engine.artifact import checksum
+from emi_tui.engine.artifact.checksum import read_sha256_file
+from emi_tui.engine.artifact.register import register_commands
+from emi_tui.tui.screens.job.done import DoneScreen
 
 KERNELS = {"kernel_files": [Path("/w/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/w/kvm-kernel/initrd.img-6.1.0-28-amd64")]}
 

@@ -16,12 +16,12 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import FakeBuild, sample_answers  # noqa: E402
-from modify_fakes import FakeModify  # noqa: E402
+from fake_build import FakeBuild, sample_answers
+from modify_fakes import FakeModify
 
-from emi_tui.engine.build import steps as build_steps_module  # noqa: E402
-from emi_tui.engine.modify import steps as modify_steps_module  # noqa: E402
-from emi_tui.engine.run.events import JobStarted, StepStarted  # noqa: E402
+from emi_tui.engine.build import steps as build_steps_module
+from emi_tui.engine.modify import steps as modify_steps_module
+from emi_tui.engine.run.events import JobStarted, StepStarted
 
 
 def announced(run) -> tuple[list[str], list[tuple[str, str]]]:

@@ -13,16 +13,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_build import wait_for
 from modify_fakes import FakeModify, fake_reader
+from textual.widgets import Checkbox, Input, SelectionList, Switch
 
-from emi_tui.tui.screens.modify.artifact import ArtifactScreen
 from emi_tui.tui.screens.job.build import BuildScreen
-from emi_tui.tui.screens.modify.changes import ChangesScreen
 from emi_tui.tui.screens.job.done import DoneScreen
+from emi_tui.tui.screens.modify.artifact import ArtifactScreen
+from emi_tui.tui.screens.modify.changes import ChangesScreen
 from emi_tui.tui.screens.wizard.home import HomeScreen
 from emi_tui.tui.screens.wizard.metadata import MetadataScreen
 from emi_tui.tui.screens.wizard.packages import PackagesScreen
 from emi_tui.tui.widgets.sidebar import StepSidebar
-from textual.widgets import Checkbox, Input, SelectionList, Switch
 
 SIZE = (120, 45)
 

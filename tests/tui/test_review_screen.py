@@ -8,12 +8,12 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import ScreenApp, async_test, wait_for  # noqa: E402
-from textual.widgets import DataTable, Input, Static  # noqa: E402
+from fake_build import ScreenApp, async_test, wait_for
+from textual.widgets import DataTable, Input, Static
 
-from emi_tui.engine.image.imageid import ImageId  # noqa: E402
-import emi_tui.engine.review.review  # noqa: E402,F401 (the screen imports it late; broken, it fails here)
-from emi_tui.tui.screens.review.review import ReviewScreen, compare_entries  # noqa: E402
+import emi_tui.engine.review.review  # noqa: F401 (the screen imports it late; broken, it fails here)
+from emi_tui.engine.image.imageid import ImageId
+from emi_tui.tui.screens.review.review import ReviewScreen, compare_entries
 
 DEBIAN = ImageId.stamped(
     name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",

@@ -14,14 +14,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answers, wait_for  # noqa: E402
-from textual.widgets import Input, TextArea  # noqa: E402
+from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answers, wait_for
+from textual.widgets import Input, TextArea
 
-from emi_tui.engine.image.imageid import ImageId  # noqa: E402
-import emi_tui.engine.review.review  # noqa: E402,F401 (the screen imports it late; broken, it fails here)
-from emi_tui.tui.screens.job.build import BuildScreen  # noqa: E402
-from emi_tui.tui.screens.job.done import DoneScreen  # noqa: E402
-from emi_tui.tui.screens.review.review import ReviewScreen  # noqa: E402
+import emi_tui.engine.review.review  # noqa: F401 (the screen imports it late; broken, it fails here)
+from emi_tui.engine.image.imageid import ImageId
+from emi_tui.tui.screens.job.build import BuildScreen
+from emi_tui.tui.screens.job.done import DoneScreen
+from emi_tui.tui.screens.review.review import ReviewScreen
 
 THEMES = pytest.mark.parametrize("theme", [None, "textual-light"], ids=["default", "light"])
 SIZE = (100, 30)

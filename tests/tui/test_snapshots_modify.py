@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import SIZE
 from fake_build import wait_for
 from modify_fakes import FakeModify, fake_reader
-
 from textual.widgets import Checkbox, Input
 
 ARTIFACT = "euca-debian-2026.01.02-x86_64.tgz"

@@ -8,7 +8,6 @@ Update with `pytest tests/tui/test_snapshots_wizard.py --snapshot-update`.
 from __future__ import annotations
 
 import pytest
-
 from conftest import SIZE, VALID_ANSWERS
 
 SCREENS = ["home", "distro", "size", "packages", "metadata", "image", "summary", "help"]

@@ -11,16 +11,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from textual import on  # noqa: E402
+from conftest import NOW, SIZE, TODAY, fake_package_info
+from fake_build import ScreenApp, wait_for
+from textual import on
 
-from conftest import NOW, SIZE, TODAY, fake_package_info  # noqa: E402
-from fake_build import ScreenApp, wait_for  # noqa: E402
-
-from emi_tui.engine.answers.recipes import RecipeBook  # noqa: E402
-from emi_tui.tui.screens.step import StepScreen  # noqa: E402
-from emi_tui.tui.screens.wizard.packages import PackagesScreen  # noqa: E402
-from emi_tui.tui.screens.wizard.summary import SummaryScreen  # noqa: E402
-from emi_tui.tui.state.wizard_state import PackageInfo, open_answers  # noqa: E402
+from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.packages import PackagesScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
+from emi_tui.tui.state.wizard_state import PackageInfo, open_answers
 
 
 class RecordingApp(ScreenApp):

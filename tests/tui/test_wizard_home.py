@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conftest import SIZE, VALID_ANSWERS
 from textual.widgets import OptionList, Static
 
-from conftest import SIZE, VALID_ANSWERS
 from emi_tui.tui.screens.review.review import ReviewScreen
 from emi_tui.tui.screens.wizard.distro import DistroScreen
 from emi_tui.tui.screens.wizard.help import HelpScreen

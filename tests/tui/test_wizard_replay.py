@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conftest import MIRROR, SIZE, VALID_ANSWERS
 from textual.widgets import Button, Select, Static
 
-from conftest import MIRROR, SIZE, VALID_ANSWERS
 from emi_tui.tui.screens.wizard.home import HomeScreen
 from emi_tui.tui.screens.wizard.metadata import MetadataScreen
 from emi_tui.tui.screens.wizard.size import SizeScreen

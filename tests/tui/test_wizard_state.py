@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import MIRROR, TODAY, VALID_ANSWERS
+
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.run import runner
 from emi_tui.tui.state.wizard_state import (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import MIRROR, SIZE
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
-from conftest import MIRROR, SIZE
 from emi_tui.engine.answers.model import effective_packages, validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.screens.job import build
@@ -28,7 +28,7 @@ async def open_step(pilot, step: str) -> None:
     order = ["distro", "size", "packages", "metadata", "image", "summary"]
     await pilot.press("home", *["down"] * order.index(step), "enter")
     await pilot.pause()
-    assert app.screen.STEP == step
+    assert step == app.screen.STEP
 
 
 async def test_distro_by_keyboard(make_app):

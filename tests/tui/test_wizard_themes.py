@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SIZE
+
 from emi_tui.engine.errors import EmiError
 from emi_tui.tui.state.config import config_path, load_config, remember_theme, save_config
 from emi_tui.tui.themes import DEFAULT_THEME, check_theme_name, load_theme_file, load_themes

@@ -8,24 +8,25 @@ raises on bad input. `render_answers` (answers_io) writes them back with comment
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from emi_tui.engine.artifact.kinds import CompressName
-from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
-from emi_tui.engine.image.imageid import utc_today
 from emi_tui.engine.answers.keyrings import keyring_problem
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.schema import validate_located
-from emi_tui.engine.sizes import STANDARD, SizeError, is_large, parse_size
 from emi_tui.engine.answers.sources import source_line_problem, unsigned_options
 from emi_tui.engine.answers.yamlload import Located, YamlMapping, load_located, load_located_file
+from emi_tui.engine.artifact.kinds import CompressName
+from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
+from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.sizes import STANDARD, SizeError, is_large, parse_size
 
 CURRENT_VERSION = 1
 

@@ -8,8 +8,8 @@ values ("curl; rm -rf /") before anything runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from emi_tui.engine.run.runner import CommandFailed, run_captured
 from emi_tui.engine.sizes import human

@@ -17,11 +17,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from emi_tui.engine import paths
-from emi_tui.engine.errors import EmiError, Problem, did_you_mean
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.answers.schema import validate_located
-from emi_tui.engine.sizes import SizeError, parse_size
 from emi_tui.engine.answers.yamlload import load_located_file
+from emi_tui.engine.errors import EmiError, Problem, did_you_mean
+from emi_tui.engine.sizes import SizeError, parse_size
 
 
 class KernelFiles(BaseModel):

@@ -13,8 +13,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from emi_tui.engine.errors import Problem, did_you_mean, one_of
 from emi_tui.engine.answers.yamlload import KeyPath, Located, YamlValue
+from emi_tui.engine.errors import Problem, did_you_mean, one_of
 
 M = TypeVar("M", bound=BaseModel)
 

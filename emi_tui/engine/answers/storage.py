@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+
 import yaml
 from pydantic import BaseModel
 

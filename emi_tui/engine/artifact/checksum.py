@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from hashlib import sha256
 from pathlib import Path
-from typing import Callable
 
 #: Read in blocks this big: large enough to be fast, small enough to report progress and notice a cancel.
 BLOCK = 4 * 1024 * 1024

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from emi_tui.engine.artifact.kinds import tar_read_args
 from emi_tui.engine.run.runner import Captured, run_captured

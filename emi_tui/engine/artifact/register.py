@@ -8,9 +8,9 @@ into a shell, every value quoted, so a hostile name stays one word.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from emi_tui.engine.artifact.kinds import IMAGE_SUFFIX, stem, tarball_kind
 from emi_tui.engine.run.logtext import describe_argv

@@ -21,17 +21,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO, cast
+from typing import TextIO, cast
 
-from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.kinds import stem as artifact_stem
-from emi_tui.engine.errors import EmiError, ExitCode
-from emi_tui.engine.text import PrintableWriter, printable
-from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
+from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.image import layout
+from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
+from emi_tui.engine.text import PrintableWriter, printable
 
 #: A working KVM prints the kernel banner in well under a second; a broken one prints nothing.
 KVM_PROBE_SECONDS = 6

@@ -21,9 +21,9 @@ import ipaddress
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.text import printable
@@ -104,7 +104,7 @@ def make_handler(data: InstanceData, log: Callable[[str], None], hosts: Callable
     class Handler(BaseHTTPRequestHandler):
         server_version = "emi-tui-metadata/1"
 
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             host = self.headers.get("Host")
             # No Host at all is an HTTP/1.0 client on this host; a browser always sends one.
             if host is not None and host.strip().lower() not in hosts():
@@ -167,7 +167,7 @@ class MetadataServer:
     def port(self) -> int:
         return self.httpd.server_address[1]
 
-    def __enter__(self) -> "MetadataServer":
+    def __enter__(self) -> MetadataServer:
         self.thread.start()
         return self
 

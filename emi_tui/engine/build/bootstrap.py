@@ -6,8 +6,8 @@ from contextlib import nullcontext
 
 from emi_tui.engine.build.cache import BaseCache, CacheInputs, cache_inputs, cache_key, extract_argv, store_argv, tool_version
 from emi_tui.engine.build.context import BuildContext
-from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import family_of
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.run.job import StepResult, from_cache
 
 # Masked before the kernel is installed, so the initramfs keeps the kernel's

@@ -13,10 +13,11 @@ import fcntl
 import hashlib
 import json
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, TypedDict
+from typing import TypedDict
 
 from emi_tui.engine import paths
 from emi_tui.engine.run.runner import CommandFailed, run_captured, which

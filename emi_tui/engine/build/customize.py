@@ -8,14 +8,14 @@ workstation that must not ship, then unmounts and proves nothing is left.
 
 from __future__ import annotations
 
-from emi_tui.engine.image import layout
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.answers.storage import render_answers
-from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.build.distro import family_of
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.image import layout
 from emi_tui.engine.image.files import image_files, image_symlinks
 from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.run.mounts import mounts_under
 
 POLICY_RC_D = "usr/sbin/policy-rc.d"

@@ -6,11 +6,10 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 
 from __future__ import annotations
 
-
 from emi_tui.engine.answers.keyrings import Keyring, KeyringError, read_keyring
 from emi_tui.engine.answers.model import Repository
-from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.run.runner import run_captured
 
 #: Listing the installed packages reads the package database: seconds, even for a big image.
@@ -135,7 +134,7 @@ class Rpm(Family):
     def configure_sources(self, ctx: JobContext) -> None:
         answers = ctx.answers
         stanzas = []
-        for index, component in enumerate(ctx.recipe.components):
+        for component in ctx.recipe.components:
             stanzas.append(
                 f"[emi-{component.lower()}]\nname={component}\nbaseurl={answers.mirror}/{answers.release}/{component}/{answers.arch}/os/\n"
                 f"gpgcheck=1\nenabled=1\n"

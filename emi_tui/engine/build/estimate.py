@@ -59,7 +59,7 @@ class PackageIndex:
     required: list[str] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, text: str) -> "PackageIndex":
+    def parse(cls, text: str) -> PackageIndex:
         index = cls()
         for block in text.split("\n\n"):
             fields: dict[str, str] = {}
@@ -87,7 +87,7 @@ class PackageIndex:
         return index
 
     @classmethod
-    def from_json(cls, data: object) -> "PackageIndex | None":
+    def from_json(cls, data: object) -> PackageIndex | None:
         """The index a `to_json` document describes, or None when the document is not of that shape."""
         if not isinstance(data, dict) or data.get("format") != PARSED_FORMAT:
             return None

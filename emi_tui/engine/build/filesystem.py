@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import shutil
 
+from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.context import JobContext
-from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.job import StepResult, skipped
 
 

@@ -58,7 +58,7 @@ def run(ctx: JobContext) -> str:
             shutil.copytree(ctx.paths.kernel_dir, folder / "kvm-kernel")
     ctx.run(tar_argv(str(ctx.paths.staging), stem, str(partial), program))
     if ctx.dry_run:
-        for what, final in names.items():
+        for final in names.values():
             ctx.note(f"write {partial_name(final).name}, then rename it to {final}")
         return "dry run"
     write_companions(ctx, names, partial)

@@ -7,13 +7,13 @@ import shutil
 import urllib.error
 import urllib.request
 
-from emi_tui.engine.artifact.compress import compressor, program_for
-from emi_tui.engine.build.context import BuildContext
-from emi_tui.engine.run.context import JobContext
-from emi_tui.engine.errors import EmiError
-from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.trust import trust_warnings
+from emi_tui.engine.artifact.compress import compressor, program_for
+from emi_tui.engine.build.context import BuildContext
+from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.sizes import human
 
 # tool -> the Debian package that provides it

@@ -7,7 +7,8 @@ each as events.
 
 from __future__ import annotations
 
-from emi_tui.engine.build import bootstrap, customize, filesystem as image, package, preflight
+from emi_tui.engine.build import bootstrap, customize, package, preflight
+from emi_tui.engine.build import filesystem as image
 from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.run.job import Step
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 FIELDS = ("image_name", "image_version", "image_arch", "image_file", "image_stamp", "image_date", "recipe_name")
 DATE_FORMAT = "%Y%m%d%H%M%S"
@@ -29,7 +29,7 @@ def stamp_for(epoch_seconds: int) -> str:
 
 def date_for(epoch_seconds: int) -> str:
     """The image_date of an instant, in UTC: YYYYmmddHHMMSS."""
-    return datetime.fromtimestamp(int(epoch_seconds), tz=timezone.utc).strftime(DATE_FORMAT)
+    return datetime.fromtimestamp(int(epoch_seconds), tz=UTC).strftime(DATE_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ImageId:
     recipe_name: str
 
     @classmethod
-    def stamped(cls, *, name: str, version: str, arch: str, file: str, recipe: str, epoch_seconds: int) -> "ImageId":
+    def stamped(cls, *, name: str, version: str, arch: str, file: str, recipe: str, epoch_seconds: int) -> ImageId:
         """An image-id whose stamp and date both come from `epoch_seconds`."""
         return cls(name, version, arch, file, stamp_for(epoch_seconds), date_for(epoch_seconds), recipe)
 
@@ -59,7 +59,7 @@ class ImageId:
 
 def utc_day(epoch_seconds: int) -> date:
     """The UTC day of an instant: the day a default image_version names, as image_date is in UTC too."""
-    return datetime.fromtimestamp(int(epoch_seconds), tz=timezone.utc).date()
+    return datetime.fromtimestamp(int(epoch_seconds), tz=UTC).date()
 
 
 def utc_today() -> date:
@@ -69,4 +69,4 @@ def utc_today() -> date:
 
 def now_epoch() -> int:
     """The current instant in whole seconds (one call, so stamp and date agree)."""
-    return int(datetime.now(tz=timezone.utc).timestamp())
+    return int(datetime.now(tz=UTC).timestamp())

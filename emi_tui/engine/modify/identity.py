@@ -12,12 +12,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from emi_tui.engine.image import layout
 from emi_tui.engine.artifact.extract import extract
-from emi_tui.engine.errors import EmiError
 from emi_tui.engine.artifact.read import ImageReadError, read_from_image, superblock
 from emi_tui.engine.artifact.survey import ArtifactSurvey
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.image import layout
 from emi_tui.engine.review.review import review_bytes
+
 
 class ArtifactError(EmiError):
     """The artifact cannot be modified as it is: bad input, found once it is open."""
@@ -52,7 +53,7 @@ def read_identity(img: Path, cancel: threading.Event | None = None) -> Identity:
     except ImageReadError as exc:
         raise ArtifactError(str(exc)) from None
     fields = review_bytes("image-id", image_id.encode())[0].fields if image_id.strip() else {}
-    os_release = {k.strip(): v.strip().strip("\"'") for k, v in (l.split("=", 1) for l in os_text.decode("utf-8", "replace").splitlines() if "=" in l)}
+    os_release = {k.strip(): v.strip().strip("\"'") for k, v in (line.split("=", 1) for line in os_text.decode("utf-8", "replace").splitlines() if "=" in line)}
     size = int(info["Block count"]) * int(info.get("Block size", "4096"))
     return Identity(fields, image_id, answers.decode("utf-8", "replace") if answers else None, os_release, fs_type, size)
 

@@ -34,6 +34,7 @@ from emi_tui.engine.run.job import Job, JobStart, choose_work_root, run_job
 from emi_tui.engine.run.lock import OutputLock
 from emi_tui.engine.sizes import SizeError, human, parse_size
 
+
 def request_problems(request: ModifyRequest, survey: ArtifactSurvey | None = None) -> list[tuple[str, EmiError]]:
     """Everything wrong with `request` as (field, error) pairs, in the order the CLI reports them.
 

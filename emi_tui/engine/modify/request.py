@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager
 
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.run.events import JobFacts
@@ -29,7 +30,7 @@ class ModifyRequest:
     zerofree: bool = True  # False only to measure what zerofree saves (--no-zerofree)
     work_root: Path | None = None
     #: Wrapped around the interactive shell, so that a renderer can step aside (the TUI suspends itself).
-    shell_wrapper: Callable[[], ContextManager[object]] | None = None
+    shell_wrapper: Callable[[], AbstractContextManager[object]] | None = None
 
     def changes(self) -> list[str]:
         """The changes as command-line words, for the log and the stored answers' lineage."""

@@ -17,29 +17,31 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from emi_tui.engine.image import layout
+from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
-from emi_tui.engine.build.distro import APT_OPTIONS, family_of
-from emi_tui.engine.errors import EmiError
-from emi_tui.engine.image.imageid import ImageId
-from emi_tui.engine.answers.mirror import workstation_mirror
-from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink, Unpacked
 from emi_tui.engine.artifact.kinds import tar_read_args
+from emi_tui.engine.build import customize
+from emi_tui.engine.build import filesystem as image_step
+from emi_tui.engine.build import preflight as build_preflight
+from emi_tui.engine.build.distro import APT_OPTIONS, family_of
+from emi_tui.engine.build.package import discard_partials, partial_name, write_companions
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.image import layout
+from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink, Unpacked
 from emi_tui.engine.modify.identity import ArtifactError, look, read_identity
 from emi_tui.engine.modify.naming import settle
 from emi_tui.engine.modify.shell import shell
 from emi_tui.engine.modify.teardown import STASHED, release_loops, restore_stashed, stop_chrooted
 from emi_tui.engine.run.job import Step, StepResult, skipped
-from emi_tui.engine.run.mounts import unmount_all_under
 from emi_tui.engine.run.logtext import describe_argv
+from emi_tui.engine.run.mounts import unmount_all_under
 from emi_tui.engine.run.runner import Cancelled
 from emi_tui.engine.sizes import human, parse_size
-from emi_tui.engine.build import customize, filesystem as image_step, preflight as build_preflight
-from emi_tui.engine.build.package import discard_partials, partial_name, write_companions
 
 SCRIPT_INSIDE = "tmp/emi-tui-run"
 #: The folders a modify mounts on or writes into from outside the chroot.
@@ -272,7 +274,7 @@ def stamp(ctx: ModifyContext) -> str:
         ctx.note("the image had no /etc/image-id: no history to keep")
     ctx.write(layout.IMAGE_ID, new.render())
     lineage = [line for line in (identity.answers or "").splitlines() if line.startswith(LINEAGE)]
-    when = datetime.fromtimestamp(ctx.epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = datetime.fromtimestamp(ctx.epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lineage.append(f"{LINEAGE}{when} {old.get('image_file') or ctx.survey.path.name} -> {image.file}: {'; '.join(ctx.request.changes())}")
     ctx.facts["answers_text"] = render_answers(ctx.answers) + "\n".join(lineage) + "\n"
     ctx.write(layout.ANSWERS, ctx.facts["answers_text"])

@@ -15,13 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
-from emi_tui.engine.image import layout
-from emi_tui.engine.errors import Severity, did_you_mean
-from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
-from emi_tui.engine.review import stampcheck
-from emi_tui.engine.review.stampcheck import SKEW_WINDOW_S, UTC_OFFSETS_MIN, StampCheck, StampCheckJson, check_stamp, parse_date, search_budget  # noqa: F401 (re-exported)
 from emi_tui.engine.artifact.kinds import ARTIFACT_SUFFIXES, LISTED_ONLY_SUFFIXES, is_artifact, is_tarball
 from emi_tui.engine.artifact.read import HygieneCheck, HygieneCheckJson, ImageFacts, ImageReadError, inspect_image, read_from_artifact
+from emi_tui.engine.errors import Severity, did_you_mean
+from emi_tui.engine.image import layout
+from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
+from emi_tui.engine.review import stampcheck
+from emi_tui.engine.review.stampcheck import (  # noqa: F401 (re-exported)
+    SKEW_WINDOW_S,
+    UTC_OFFSETS_MIN,
+    StampCheck,
+    StampCheckJson,
+    check_stamp,
+    parse_date,
+    search_budget,
+)
 
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
 # A text file bigger than this is not an image-id or a catalog; reading it all would only cost memory.

@@ -18,10 +18,11 @@ import calendar
 import contextlib
 import functools
 import hashlib
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, TypedDict
+from typing import TypedDict
 
 from emi_tui.engine.image.imageid import DATE_FORMAT, DATE_RE, STAMP_RE
 

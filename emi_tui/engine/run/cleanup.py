@@ -14,9 +14,9 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from emi_tui.engine import paths
 from emi_tui.engine.run.mounts import mounts_under, unmount

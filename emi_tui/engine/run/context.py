@@ -16,18 +16,18 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from emi_tui.engine.answers.model import Answers
-from emi_tui.engine.errors import EmiError, ExitCode
-from emi_tui.engine.run.events import EventSink, JobFacts, OutputLine
-from emi_tui.engine.image.imageid import utc_today
-from emi_tui.engine.run.mounts import MountStack
 from emi_tui.engine.answers.recipes import Recipe
+from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.run.events import EventSink, JobFacts, OutputLine
 from emi_tui.engine.run.logtext import describe_argv
+from emi_tui.engine.run.mounts import MountStack
 from emi_tui.engine.run.runner import CommandResult, run_command
 
 CHROOT_ENV = {

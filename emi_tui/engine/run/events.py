@@ -9,13 +9,14 @@ in the wording of a message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Callable, Literal, TypedDict, Union
+from typing import Literal, TypedDict
 
 
-class JobKind(str, Enum):
+class JobKind(StrEnum):
     """What a job makes: a new image from an answer file, or a new version of an existing one."""
 
     BUILD = "build"
@@ -25,7 +26,7 @@ class JobKind(str, Enum):
         return self.value
 
 
-class StepOutcome(str, Enum):
+class StepOutcome(StrEnum):
     """How a step ended: it did its work, had nothing to do, or took its result from the cache."""
 
     DONE = "done"
@@ -123,5 +124,5 @@ class JobDone:
     kind: JobKind
 
 
-JobEvent = Union[JobStarted, StepStarted, OutputLine, StepFinished, JobFailed, JobDone]
+JobEvent = JobStarted | StepStarted | OutputLine | StepFinished | JobFailed | JobDone
 EventSink = Callable[[JobEvent], None]

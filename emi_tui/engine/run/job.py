@@ -26,18 +26,28 @@ import shutil
 import threading
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Generic, Sequence, TypedDict, TypeVar
+from typing import Generic, TypedDict, TypeVar
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.cleanup import find_dead_builds, process_start_time
 from emi_tui.engine.run.context import JobContext, JobPaths
 from emi_tui.engine.run.events import (
-    EventSink, JobDone, JobEvent, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted,
+    EventSink,
+    JobDone,
+    JobEvent,
+    JobFailed,
+    JobKind,
+    JobStarted,
+    OutputLine,
+    StepFinished,
+    StepOutcome,
+    StepStarted,
 )
 from emi_tui.engine.run.lock import OutputLock, output_lock
 from emi_tui.engine.run.mounts import MountStack, unmount_all_under, write_json_atomic
@@ -203,7 +213,7 @@ _JOB_NUMBERS = itertools.count(1)
 
 def new_job_id() -> str:
     """The UTC time and the pid; a second job of the same process adds its number, so jobs at once never share a folder."""
-    stamp = datetime.now(tz=timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
     number = next(_JOB_NUMBERS)
     return f"{stamp}-{os.getpid()}" + (f"-{number}" if number > 1 else "")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.runner import CommandFailed, run_captured

@@ -35,8 +35,9 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, AnyStr, Callable, Sequence, TextIO
+from typing import IO, AnyStr, TextIO
 
 import pexpect
 
@@ -151,7 +152,7 @@ def run_command(
                     raise CommandFailed(
                         f"{argv[0]} is waiting on a prompt: {clean_line(pending)!r}",
                         hint="the command asked a question nobody can answer during a build; make it non-interactive",
-                    )
+                    ) from None
                 continue
             except pexpect.EOF:
                 break

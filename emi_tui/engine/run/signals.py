@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Callable, Iterator, Union
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: What `signal.signal` returns and takes back: a Python handler, SIG_DFL or SIG_IGN (ints),
 #: or None for a handler set outside Python.
-Handler = Union[Callable[[int, FrameType | None], object], int, None]
+Handler = Callable[[int, FrameType | None], object] | int | None
 
 
 class _Registry:

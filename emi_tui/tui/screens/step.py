@@ -10,7 +10,8 @@ list post a message (`StepScreen.Next`, `.Back`, `.Open`) that the App handles.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,8 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 
 from emi_tui.engine.errors import Problem
-from emi_tui.tui.widgets.sidebar import StepSidebar
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, key_matches
+from emi_tui.tui.widgets.sidebar import StepSidebar
 
 
 def steady_inputs(root: Widget | Screen) -> None:

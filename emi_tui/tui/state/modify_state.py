@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, validate_bytes, validate_file
+from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact
 from emi_tui.engine.errors import Problem
-from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.tui.state.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
 
 SOURCE = "modify"

@@ -28,11 +28,11 @@ from emi_tui.engine.answers.model import (
     validate_bytes,
     validate_file,
 )
+from emi_tui.engine.answers.packages import PackageInfo, PackageLookup, apt_package_info, package_name_problem  # noqa: F401
+from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.build.history import RecentBuild, history_dir, history_path, recent_builds  # noqa: F401 (used by the screens)
 from emi_tui.engine.errors import Problem
-from emi_tui.engine.answers.packages import PackageInfo, PackageLookup, apt_package_info, package_name_problem  # noqa: F401
-from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.sizes import STANDARD, SizeError, human, parse_size
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
@@ -80,7 +80,7 @@ def step_for_key(key: str) -> str:
 
 def key_matches(key: str, prefix: str) -> bool:
     """Whether the key path `key` is `prefix` or lies inside it."""
-    return key == prefix or key.startswith(prefix + ".") or key.startswith(prefix + "[")
+    return key == prefix or key.startswith((prefix + ".", prefix + "["))
 
 
 def new_answers(book: RecipeBook) -> Answers:
@@ -130,7 +130,7 @@ class Opened:
     """An answer file opened for the wizard: its state, or why it cannot be opened at all."""
 
     path: Path
-    state: "WizardState | None" = None
+    state: WizardState | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property

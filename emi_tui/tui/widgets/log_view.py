@@ -14,7 +14,7 @@ character inside it.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual.message import Message
 from textual.reactive import reactive
@@ -49,13 +49,13 @@ class LogView(Log):
     class FollowChanged(Message):
         """The log started or stopped following the tail."""
 
-        def __init__(self, log_view: "LogView", following: bool) -> None:
+        def __init__(self, log_view: LogView, following: bool) -> None:
             super().__init__()
             self.log_view = log_view
             self.following = following
 
         @property
-        def control(self) -> "LogView":
+        def control(self) -> LogView:
             return self.log_view
 
     def __init__(self, max_lines: int = 10_000, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:

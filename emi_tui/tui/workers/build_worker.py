@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any
 
 from textual.message import Message
 
@@ -89,7 +90,7 @@ class EventBatcher:
         self._closing = False
         self._thread = threading.Thread(target=self._flush_loop, name="emi-tui-batcher", daemon=True)
 
-    def start(self) -> "EventBatcher":
+    def start(self) -> EventBatcher:
         self._thread.start()
         return self
 
@@ -245,7 +246,7 @@ def _refused_or_run(run: Callable[..., Any], request: Any, sink: Any, cancel: th
         return ModifyResult(ok=False, failed_step="check", message=exc.message, hint=exc.hint, bad_artifact=True)
 
 
-def terminal_handover(app: Any) -> Callable[[], ContextManager[None]]:
+def terminal_handover(app: Any) -> Callable[[], AbstractContextManager[None]]:
     """A `ModifyRequest.shell_wrapper` for the TUI: the app suspends itself while the shell has the terminal.
 
     The shell step runs on the worker thread, but suspending and resuming the

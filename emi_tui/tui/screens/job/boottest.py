@@ -22,9 +22,9 @@ from textual.widgets import Button, Footer, Header, Static
 
 from emi_tui.engine.boot.boottest import CHECK_NAMES, Check
 from emi_tui.engine.text import printable
-from emi_tui.tui.workers.build_worker import EventBatcher
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.widgets.log_view import LogView
+from emi_tui.tui.workers.build_worker import EventBatcher
 
 #: runner(artifact, ssh_user=..., on_line=..., on_check=..., cancel=...) -> BootReport
 BootRunner = Callable[..., Any]
@@ -57,7 +57,7 @@ class BootTestScreen(Screen):
         self.ssh_user = ssh_user
         self.runner = runner or default_boot_runner
         self.cancel = threading.Event()
-        self.checks: dict[str, Check | None] = {name: None for name in CHECK_NAMES}
+        self.checks: dict[str, Check | None] = dict.fromkeys(CHECK_NAMES)
         self.report: Any = None
         self.error: str | None = None
         self.finished = False

@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,11 +29,11 @@ from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
-from emi_tui.tui.workers.build_worker import Job, Runner, build_options, run_build_job
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
 from emi_tui.tui.screens.job.done import DoneScreen
 from emi_tui.tui.widgets.log_view import LogView
+from emi_tui.tui.workers.build_worker import Job, Runner, build_options, run_build_job
 
 #: How a step's state is drawn: icon and theme colour.
 STATE_LOOK = {

@@ -139,7 +139,7 @@ class DoneScreen(Screen):
                     self.post_message(ChecksumDone(path, digest, "from .sha256"))
                     continue
                 digest = sha256_file(
-                    path, lambda done, total: self.post_message(ChecksumProgress(path, done, total)), lambda: worker.is_cancelled
+                    path, lambda done, total, path=path: self.post_message(ChecksumProgress(path, done, total)), lambda: worker.is_cancelled
                 )
                 self.post_message(ChecksumDone(path, digest, "computed"))
             except ChecksumCancelled:

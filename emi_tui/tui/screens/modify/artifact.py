@@ -8,8 +8,8 @@ Metadata steps (`ModifyState.load`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,9 +19,9 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from emi_tui.engine.sizes import human
+from emi_tui.tui.screens.modify.base import ModifyStepScreen
 from emi_tui.tui.state.modify_state import ArtifactLook, artifact_problem
 from emi_tui.tui.state.wizard_state import WizardState
-from emi_tui.tui.screens.modify.base import ModifyStepScreen
 
 #: Seconds of quiet typing before the artifact path is judged and read.
 TYPING_PAUSE = 0.3
@@ -37,8 +37,8 @@ class ArtifactRead(Message):
 
 def read_artifact(text: str) -> ArtifactLook:
     """Survey and review the artifact at `text` (slow: run it off the UI loop)."""
-    from emi_tui.engine.errors import EmiError
     from emi_tui.engine.artifact.survey import survey_artifact
+    from emi_tui.engine.errors import EmiError
     from emi_tui.engine.review.review import review_paths
 
     path = Path(text.strip()).expanduser()

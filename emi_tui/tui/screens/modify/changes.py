@@ -19,9 +19,9 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, Switch
 
 from emi_tui.engine.sizes import human
-from emi_tui.tui.workers.build_worker import terminal_handover
 from emi_tui.tui.screens.modify.base import ModifyStepScreen
 from emi_tui.tui.screens.step import update_if_changed
+from emi_tui.tui.workers.build_worker import terminal_handover
 
 if TYPE_CHECKING:
     from emi_tui.engine.modify.job import ModifyRequest  # loaded with the modify engine, when Start is pressed

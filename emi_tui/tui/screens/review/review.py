@@ -9,8 +9,9 @@ of the marked entry with whichever entry is highlighted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text

@@ -37,8 +37,8 @@ def _bindings(cls: type) -> list[Binding]:
 
 def key_table(app) -> Table:
     """Every key the wizard binds, grouped by where it works."""
-    from emi_tui.tui.screens.step import StepScreen
     from emi_tui.tui.screens.modify.changes import ChangesScreen
+    from emi_tui.tui.screens.step import StepScreen
     from emi_tui.tui.screens.wizard.home import HomeScreen
     from emi_tui.tui.screens.wizard.summary import SummaryScreen
 

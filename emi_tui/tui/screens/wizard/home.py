@@ -6,8 +6,8 @@ What the operator chooses here is posted as a message (`HomeScreen.NewBuild`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,8 +22,8 @@ from emi_tui.engine.answers.trust import recipe_override_warning, trust_warnings
 from emi_tui.engine.errors import Problem
 from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.screens.wizard.metadata import highlighted
-from emi_tui.tui.widgets.path_prompt import PathPrompt
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, history_dir, history_path, step_for_key, tilde
+from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 
 class SummaryScreen(StepScreen):
