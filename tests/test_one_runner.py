@@ -14,6 +14,8 @@ import io
 import re
 from pathlib import Path
 
+from processes import gone_or_zombie
+
 import emi_tui
 from emi_tui.engine.run import runner
 from emi_tui.engine.run.runner import ENDED, TIMED_OUT, run_captured, run_command, start_process
@@ -150,15 +152,7 @@ def test_a_started_process_is_stopped_with_its_whole_session():
     finally:
         process.stop()
     assert not process.is_alive()
-    assert _gone_or_zombie(grandchild), f"process {grandchild} survived stop()"
+    assert gone_or_zombie(grandchild), f"process {grandchild} survived stop()"
     process.stop()  # a second stop does nothing
 
-
-def _gone_or_zombie(pid: int) -> bool:
-    # A killed orphan may linger as a zombie until PID 1 reaps it; it runs no more.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 

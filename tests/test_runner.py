@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from processes import gone_or_zombie
 
 from emi_tui.engine.run import runner
 from emi_tui.engine.run.logtext import clean_line
@@ -101,7 +102,7 @@ def test_cancel_stops_the_whole_process_group():
     assert pids, "the child never printed its grandchild's pid"
     for pid in pids:
         # The grandchild sleep must die too: the runner kills the child's session.
-        assert _gone_or_zombie(pid), f"process {pid} survived the cancel"
+        assert gone_or_zombie(pid), f"process {pid} survived the cancel"
 
 
 def test_the_hang_guard_can_fail(monkeypatch):
@@ -110,14 +111,6 @@ def test_the_hang_guard_can_fail(monkeypatch):
     hung, _raised, pids = _cancel_in_thread(0.1, 1.0)
     assert hung and pids
 
-
-def _gone_or_zombie(pid: int) -> bool:
-    # A killed orphan may linger as a zombie until PID 1 reaps it; it runs no more.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 # ---- run_interactive: driven from a real pseudo-terminal, as a person would

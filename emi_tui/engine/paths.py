@@ -32,12 +32,14 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
+def _overridable(variable: str, default: str) -> Path:
+    """The folder `variable` names (tests and CI point it elsewhere), else `default`."""
+    return Path(os.environ.get(variable) or default)
+
+
 def cache_dir() -> Path:
     """The user's cache folder (~/.cache/emi-tui): base tarballs live here."""
-    override = os.environ.get("EMI_TUI_CACHE_DIR")
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    return _overridable("EMI_TUI_CACHE_DIR", platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def data_dir() -> Path:
@@ -47,7 +49,4 @@ def data_dir() -> Path:
 
 def state_dir() -> Path:
     """Work folders of running builds, so that `emi-tui cleanup` can find dead ones."""
-    override = os.environ.get("EMI_TUI_STATE_DIR")
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+    return _overridable("EMI_TUI_STATE_DIR", platformdirs.user_state_dir(APP_NAME, appauthor=False))
