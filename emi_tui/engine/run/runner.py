@@ -418,6 +418,7 @@ def run_interactive(
     watcher.start()
     try:
         child.interact(escape_character=None, input_filter=typed, output_filter=shown)
+        _drain_after_interact(child, shown)
     finally:
         finished.set()
         typed.flush()
@@ -425,3 +426,21 @@ def run_interactive(
         child.close(force=True)
         watcher.join()
     return child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0)
+
+
+def _drain_after_interact(child: pexpect.spawn[bytes], shown: Callable[[bytes], bytes]) -> None:
+    """Show (and report) what the child printed just before it exited.
+
+    interact() stops copying as soon as the child is no longer alive, so the
+    last lines of a child that prints and exits at once ("echo done; exit")
+    can still sit in the pty unread; they belong on the screen and in the log.
+    """
+    while True:
+        try:
+            data = child.read_nonblocking(size=65536, timeout=0.1)
+        except (pexpect.EOF, pexpect.TIMEOUT, OSError):
+            return
+        try:
+            os.write(child.STDOUT_FILENO, shown(data))
+        except OSError:
+            return
