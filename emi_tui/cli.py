@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     boot = commands.add_parser(
         "boot-test", help="boot an image under QEMU and check what rc.local did",
-        description="Boot an artifact under QEMU (KVM if it works, else TCG) with a local metadata service and an ephemeral disk, and check: kernel, root, rc.local, SSH key, ephemeral0, user-data, host keys, /etc/image-id.",
+        description="Boot an artifact under QEMU (KVM if it works, else TCG) with a local metadata service and an ephemeral disk, and check: kernel, root, rc.local, SSH key, ephemeral0, user-data, host keys, /etc/image-id. "
+                    "The guest's console is logged in the log folder with the job logs (~/.local/state/emi-tui/logs), never beside the artifact.",
     )
     boot.add_argument("artifact", type=Path, metavar="ARTIFACT", help=f"a built {BUILT_SUFFIXES}, or an .img with --kernel and --ramdisk")
     boot.add_argument("--kernel", type=Path, help="the kernel, for a bare .img")
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--user", default="root", choices=["root", "ec2-user"], help="who should receive the served SSH key (as the image's ssh_key)")
     boot.add_argument("--timeout", type=float, default=240, help="seconds before a hung boot fails (default 240)")
     boot.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"], help="auto tries KVM briefly, then TCG")
-    boot.add_argument("-v", "--verbose", action="store_true", help="print the whole console")
+    boot.add_argument("-v", "--verbose", action="store_true", help="print the whole console (it is logged in the log folder either way)")
 
     cleanup = commands.add_parser(
         "cleanup", help="undo what killed builds left behind",

@@ -44,6 +44,7 @@ def test_an_ssh_past_its_timeout_fails_the_boot_test_with_exit_1_naming_it(tmp_p
     monkeypatch.setitem(runner.BASE_ENV, "PATH", f"{tools}:{runner.BASE_ENV['PATH']}")
     monkeypatch.setenv("PATH", f"{tools}:/usr/sbin:/usr/bin:/sbin:/bin")
     monkeypatch.setattr(boottest, "SSH_SECONDS", 1.0, raising=False)
+    monkeypatch.setenv("EMI_TUI_STATE_DIR", str(tmp_path / "state"))
     image, kernel, ramdisk = (tmp_path / name for name in ("root.img", "vmlinuz", "initrd.img"))
     for path in (image, kernel, ramdisk):
         path.write_bytes(b"\0" * 4096)
@@ -54,4 +55,6 @@ def test_an_ssh_past_its_timeout_fails_the_boot_test_with_exit_1_naming_it(tmp_p
     assert code == 1, printed
     assert "boot test failed: ssh did not finish within 1 s" in printed.err, printed.err
     assert "Traceback" not in printed.out + printed.err
-    assert (tmp_path / "root.console.log").read_text().count("emi-rc.local: done") == 1
+    logs = list((tmp_path / "state" / "logs").glob("*-root.console.log"))  # the log folder, never beside the image
+    assert len(logs) == 1 and not (tmp_path / "root.console.log").exists(), logs
+    assert logs[0].read_text().count("emi-rc.local: done") == 1

@@ -50,3 +50,8 @@ def data_dir() -> Path:
 def state_dir() -> Path:
     """Work folders of running builds, so that `emi-tui cleanup` can find dead ones."""
     return _overridable("EMI_TUI_STATE_DIR", platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def logs_dir() -> Path:
+    """Every job's log and every boot test's console log (a private folder: emi_tui.engine.safefs)."""
+    return state_dir() / "logs"

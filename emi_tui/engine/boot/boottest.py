@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO, cast
 
+from emi_tui.engine import paths
 from emi_tui.engine.artifact.kinds import stem as artifact_stem
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
+from emi_tui.engine.safefs import create_new, private_folder
 from emi_tui.engine.text import PrintableWriter, printable
 
 #: A working KVM prints the kernel banner in well under a second; a broken one prints nothing.
@@ -108,7 +110,9 @@ class BootTest:
         self.ssh_user, self.timeout, self.accel = ssh_user, timeout, accel
         self.on_line, self.on_check = on_line, on_check
         self.cancel = cancel or threading.Event()
-        self.console_log = console_log or artifact.with_name(artifact_stem(artifact.name) + ".console.log")
+        # In the private log folder, never beside the artifact: the output folder may be anyone's to plant links in.
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        self.console_log = console_log or paths.logs_dir() / f"{stamp}-{os.getpid()}-{artifact_stem(artifact.name)}.console.log"
         self.checks = {name: Check(name) for name in CHECK_NAMES}
         self.marker = f"EMI-BOOT-TEST-{secrets.token_hex(6)}"
         self.notes: list[str] = []
@@ -167,7 +171,10 @@ class BootTest:
     def _boot(self, guest: GuestFiles, overlay: Path, ephemeral: Path, key: Path, metadata_port: int) -> str:
         ssh_port = free_port()
         accels = ["kvm", "tcg"] if self.accel == "auto" and os.access("/dev/kvm", os.R_OK | os.W_OK) else [self.accel if self.accel != "auto" else "tcg"]
-        with open(self.console_log, "w", encoding="utf-8", errors="replace") as log_file:
+        if self.console_log.parent == paths.logs_dir():
+            private_folder(self.console_log.parent)
+        # Always a new file, never through a symlink, wherever the caller put it.
+        with os.fdopen(create_new(self.console_log, 0o600), "w", encoding="utf-8", errors="replace") as log_file:
             # pexpect's log needs only write and flush; the guest's bytes reach the file escaped.
             log = cast(TextIO, PrintableWriter(log_file))
             for accel in accels:

@@ -21,6 +21,7 @@ from typing import TypedDict
 
 from emi_tui.engine import paths
 from emi_tui.engine.run.runner import CommandFailed, run_captured, which
+from emi_tui.engine.safefs import private_folder
 
 FORMAT = 1
 #: `--version` answers at once; a tool that does not is treated as of unknown version.
@@ -83,10 +84,20 @@ class BaseCache:
     def tarball(self, key: str) -> Path:
         return self.root / f"{key}.tar.zst"
 
+    def _checked(self) -> bool:
+        """Whether the cache folder exists; EmiError when another user could have changed what it holds.
+
+        A base is unpacked into every image as root, so one read from a folder others can write is never used.
+        """
+        if not self.root.exists() and not self.root.is_symlink():
+            return False
+        private_folder(self.root, create=False)
+        return True
+
     def lookup(self, key: str) -> CacheEntry | None:
         meta = self.root / f"{key}.json"
         tarball = self.tarball(key)
-        if not (meta.is_file() and tarball.is_file()):
+        if not self._checked() or not (meta.is_file() and tarball.is_file()):
             return None
         try:
             data = json.loads(meta.read_text())
@@ -107,13 +118,13 @@ class BaseCache:
         return f"closest cached base {newest.key} differs in: {', '.join(changed) or 'nothing (damaged?)'}"
 
     def entries(self) -> list[CacheEntry]:
-        if not self.root.is_dir():
+        if not self._checked():
             return []
         found = [self.lookup(p.stem) for p in sorted(self.root.glob("*.json"))]
         return [e for e in found if e is not None]
 
     def temporary_tarball(self, key: str) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_folder(self.root)
         return self.root / f".{key}.{time.time_ns()}.partial"
 
     def commit(self, key: str, partial: Path, inputs: CacheInputs) -> CacheEntry:
@@ -129,7 +140,7 @@ class BaseCache:
     @contextmanager
     def locked(self, key: str) -> Iterator[None]:
         """Hold the key's lock: one build at a time bootstraps or stores a given base."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_folder(self.root)
         with open(self.root / f".{key}.lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:

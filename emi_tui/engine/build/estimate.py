@@ -28,6 +28,7 @@ from typing import TypedDict
 
 from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError, did_you_mean
+from emi_tui.engine.safefs import private_folder, write_atomic
 
 INDEX_MAX_AGE = 24 * 3600
 _SPLIT_DEP = re.compile(r"\s*,\s*")
@@ -146,10 +147,8 @@ def fetch_index(url: str, timeout: float = 30.0) -> str:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise EmiError(f"cannot read the package index {url}: {reason}", hint="check that the mirror answers (mirror: in the answer file)") from None
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{time.time_ns()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(cached)
+        private_folder(cached.parent)
+        write_atomic(cached, data)
     try:
         return lzma.decompress(cached.read_bytes()).decode("utf-8", errors="replace")
     except lzma.LZMAError:

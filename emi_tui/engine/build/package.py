@@ -8,20 +8,28 @@
 
 Every file is written under a hidden partial name and renamed only when the
 whole build has succeeded (see `publish`), so the output folder never holds
-half an image.
+half an image. Other users may write to the output folder, so a partial's name
+holds a token no one can guess, and every partial is created new, never through
+a symlink (emi_tui.engine.safefs): a planted link is neither followed nor kept.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.checksum import sha256_file, sha256_line, sidecar_path
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
-from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, write_manifest
+from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, render_manifest
 from emi_tui.engine.run.context import JobContext
+from emi_tui.engine.safefs import copy_new, reserved, write_new
+
+#: Unguessable by other users, the same for every partial of this process; the pid stays last for `emi-tui cleanup`.
+_PARTIAL_TOKEN = secrets.token_hex(8)
 
 
 def artifact_names(ctx: JobContext) -> dict[str, Path]:
@@ -38,7 +46,8 @@ def artifact_names(ctx: JobContext) -> dict[str, Path]:
 
 
 def partial_name(final: Path) -> Path:
-    return final.with_name(f".{final.name}.partial-{os.getpid()}")
+    """The hidden name `final` is written under until the job has succeeded."""
+    return final.with_name(f".{final.name}.{_PARTIAL_TOKEN}.partial-{os.getpid()}")
 
 
 def run(ctx: JobContext) -> str:
@@ -56,7 +65,8 @@ def run(ctx: JobContext) -> str:
         os.replace(ctx.image_path, folder / ctx.answers.image.resolved_file)
         if ctx.answers.kernel and ctx.paths.kernel_dir.is_dir():
             shutil.copytree(ctx.paths.kernel_dir, folder / "kvm-kernel")
-    ctx.run(tar_argv(str(ctx.paths.staging), stem, str(partial), program))
+    with written_by_command(ctx, partial):
+        ctx.run(tar_argv(str(ctx.paths.staging), stem, str(partial), program))
     if ctx.dry_run:
         for final in names.values():
             ctx.note(f"write {partial_name(final).name}, then rename it to {final}")
@@ -65,12 +75,17 @@ def run(ctx: JobContext) -> str:
     return f"{partial.stat().st_size / 1024**2:,.0f} MB with {program or 'no compression'}"
 
 
+def written_by_command(ctx: JobContext, partial: Path) -> AbstractContextManager[None]:
+    """Around the command that writes `partial` by name: the file is made first, and checked to be ours after."""
+    return nullcontext() if ctx.dry_run else reserved(partial)
+
+
 def write_companions(ctx: JobContext, names: dict[str, Path], partial: Path, answers_text: str | None = None) -> str:
     """Write the .sha256, manifest and answers partials for the finished `partial`; returns its sha256."""
     digest = sha256_file(partial)
-    partial_name(names["sha256"]).write_text(sha256_line(digest, names["tarball"].name))
-    write_manifest(partial_name(names["manifest"]), ctx.facts.get("manifest", {}))
-    partial_name(names["answers"]).write_text(answers_text if answers_text is not None else render_answers(ctx.answers))
+    write_new(partial_name(names["sha256"]), sha256_line(digest, names["tarball"].name))
+    write_new(partial_name(names["manifest"]), render_manifest(ctx.facts.get("manifest", {})))
+    write_new(partial_name(names["answers"]), answers_text if answers_text is not None else render_answers(ctx.answers))
     ctx.facts["sha256"] = digest
     ctx.facts["artifact_bytes"] = partial.stat().st_size
     ctx.note(f"{names['tarball'].name}: {partial.stat().st_size:,} bytes, sha256 {digest}")
@@ -83,7 +98,7 @@ def publish(ctx: JobContext, log_path: Path, names: dict[str, Path] | None = Non
     `names` defaults to `artifact_names(ctx)`; modify passes its own (a bare .img in place of the tarball).
     """
     names = names or artifact_names(ctx)
-    shutil.copyfile(log_path, partial_name(names["log"]))
+    copy_new(log_path, partial_name(names["log"]))
     order = ["sha256", "manifest", "answers", "log", "tarball"]
     for what in order:
         os.replace(partial_name(names[what]), names[what])

@@ -28,7 +28,7 @@ from emi_tui.engine.build import customize
 from emi_tui.engine.build import filesystem as image_step
 from emi_tui.engine.build import preflight as build_preflight
 from emi_tui.engine.build.distro import APT_OPTIONS, family_of
-from emi_tui.engine.build.package import discard_partials, partial_name, write_companions
+from emi_tui.engine.build.package import discard_partials, partial_name, write_companions, written_by_command
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import ImageId
@@ -360,9 +360,11 @@ def package(ctx: ModifyContext) -> str:
             os.replace(ctx.image, ctx.image.with_name(new_file))
             if renamed_top != top:
                 os.replace(unpacked / top, unpacked / renamed_top)
-        ctx.run(tar_argv(str(unpacked), members[0], str(partial), program) + members[1:])
+        with written_by_command(ctx, partial):
+            ctx.run(tar_argv(str(unpacked), members[0], str(partial), program) + members[1:])
     else:
-        ctx.run(["cp", "--sparse=always", str(ctx.image), str(partial)])
+        with written_by_command(ctx, partial):
+            ctx.run(["cp", "--sparse=always", str(ctx.image), str(partial)])
     if ctx.dry_run:
         for final in names.values():
             ctx.note(f"write {partial_name(final).name}, then rename it to {final}")

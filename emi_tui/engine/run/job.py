@@ -53,6 +53,7 @@ from emi_tui.engine.run.lock import OutputLock, output_lock
 from emi_tui.engine.run.mounts import MountStack, unmount_all_under, write_json_atomic
 from emi_tui.engine.run.runner import Cancelled
 from emi_tui.engine.run.signals import cancelled_by_signals
+from emi_tui.engine.safefs import create_new, private_folder, private_subfolder
 
 C = TypeVar("C", bound=JobContext)
 
@@ -138,7 +139,8 @@ class LoggedSink:
 
     def __init__(self, sink: EventSink, log_path: Path):
         self.sink = sink
-        self.handle = open(log_path, "a", encoding="utf-8", buffering=1)
+        # A new file in the private log folder; a name that exists already is never appended to.
+        self.handle = os.fdopen(create_new(log_path, 0o600), "w", encoding="utf-8", buffering=1)
         self.tail: dict[str, list[str]] = {}
 
     def __call__(self, event: JobEvent) -> None:
@@ -182,7 +184,7 @@ class StateFile:
         }
 
     def write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         write_json_atomic(self.path, self.state)
 
     def mounts(self, mounted: list[str]) -> None:
@@ -198,7 +200,10 @@ class StateFile:
 
 
 def choose_work_root(size_bytes: int) -> Path:
-    """Where jobs work: tmpfs when it has room (fastest measured), else /var/tmp."""
+    """Where jobs work: tmpfs when it has room (fastest measured), else /var/tmp.
+
+    Only the name: `run_job` checks it is private (emi_tui.engine.safefs) and makes it 0700 when missing.
+    """
     override = os.environ.get("EMI_TUI_WORK_DIR")
     if override:
         return Path(override)
@@ -223,8 +228,7 @@ def run_job(job: Job[C], sink: EventSink, cancel: threading.Event | None = None)
     cancel = cancel or threading.Event()
     started = time.monotonic()
     job_id = new_job_id()
-    logs = paths.state_dir() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = logs_folder()
     log_path = logs / f"{job_id}-{job.name}{'-dry-run' if job.dry_run else ''}.log"
     logged = LoggedSink(sink, log_path)
     job_paths = JobPaths(work=job.work_root / job_id, output=job.output, log=log_path)
@@ -233,6 +237,7 @@ def run_job(job: Job[C], sink: EventSink, cancel: threading.Event | None = None)
     result: JobResult[C] = JobResult(ctx, log_path)
     current = job.steps[0]
     lock = ExitStack()
+    work_made = False  # until then, the work folder's name may be anyone's: teardown leaves it alone
     # The handlers stay until teardown is done: a second Ctrl-C must not cut the cleanup short.
     with cancelled_by_signals(cancel):
         try:
@@ -240,7 +245,8 @@ def run_job(job: Job[C], sink: EventSink, cancel: threading.Event | None = None)
                 if job.lock is not None:
                     lock.enter_context(output_lock(job.lock(ctx), str(job.kind)))
                 state.write()
-                job_paths.work.mkdir(parents=True)
+                private_subfolder(job.work_root, job_paths.work.name)  # 0700, new, in a checked parent
+                work_made = True
                 ctx.mounts = MountStack(record=state.mounts, log=ctx.note)
                 ctx.track_pid = state.child
             logged(JobStarted(tuple(s.name for s in job.steps), log_path, job.answers_path or Path("-"), job.kind))
@@ -256,7 +262,7 @@ def run_job(job: Job[C], sink: EventSink, cancel: threading.Event | None = None)
             result.failure = failure_event(exc, current.name, cancel, logged, log_path, job.kind)
             logged(result.failure)
         finally:
-            leftovers = teardown(ctx, state, job.dry_run)
+            leftovers = teardown(ctx, state, job.dry_run, work_made)
             lock.close()
             if leftovers:
                 logged(OutputLine(current.name, f"could not clean up: {', '.join(leftovers)}; run `emi-tui cleanup`"))
@@ -265,6 +271,11 @@ def run_job(job: Job[C], sink: EventSink, cancel: threading.Event | None = None)
         logged(JobDone(tuple(result.artifacts), ctx.facts.get("image_id", ""), result.seconds, ctx.facts.copy(), job.kind))
     logged.close()
     return result
+
+
+def logs_folder() -> Path:
+    """The private folder of job logs and boot test console logs (made when missing)."""
+    return private_folder(paths.logs_dir())
 
 
 def run_step(ctx: C, step: Step[C], index: int) -> None:
@@ -298,18 +309,24 @@ def failure_event(exc: BaseException, step: str, cancel: threading.Event, logged
     return JobFailed(step, message, hint, log_path, tuple(logged.tail.get(step, [])[-12:]), cancelled, kind)
 
 
-def teardown(ctx: JobContext, state: StateFile, dry_run: bool) -> list[str]:
+def teardown(ctx: JobContext, state: StateFile, dry_run: bool, work_made: bool = True) -> list[str]:
     """The one teardown of every job: the steps' undos, then the mounts, the work folder and the state file.
 
     Returns what remains (the work folder and state file are then kept, for `emi-tui cleanup`).
+    Without `work_made` (the job stopped before it made its work folder) nothing
+    under the work folder's name is touched: in a refused parent, another user
+    may have put a symlink there, and unmounting or removing through it would
+    act on whatever it names.
     """
     leftovers = ctx.undo.close(ctx.note)
     if dry_run:
         return leftovers
     leftovers += ctx.mounts.close() if ctx.mounts else []
-    leftovers += unmount_all_under(ctx.paths.work)
+    if work_made:
+        leftovers += unmount_all_under(ctx.paths.work)
     if not leftovers:
-        shutil.rmtree(ctx.paths.work, ignore_errors=True)
+        if work_made:
+            shutil.rmtree(ctx.paths.work, ignore_errors=True)
         state.remove()
     return leftovers
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.safefs import open_lock_file
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,13 @@ def output_lock(lock: OutputLock, kind: str = "build") -> Iterator[None]:
     made = [p for p in (folder, *folder.parents) if not p.exists()]
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        handle = open(lock.path, "a+")
+        # Never through a planted symlink, never a file of another user's (safefs.open_lock_file).
+        handle = os.fdopen(open_lock_file(lock.path), "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            owner = handle.read().strip() or "another process"
+            owner = handle.read(32).strip() or "another process"
             handle.close()
             raise EmiError(f"another {kind} (pid {owner}) is already {lock.purpose}", hint=lock.hint) from None
         handle.seek(0)

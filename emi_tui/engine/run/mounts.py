@@ -12,12 +12,12 @@ cancel event: undoing a mount is exactly what a cancelled build must still do.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.runner import CommandFailed, run_captured
+from emi_tui.engine.safefs import write_atomic
 
 CHROOT_BINDS = ("proc", "sys", "dev", "dev/pts")
 #: A mount or unmount is near instant; one that hangs (a stuck loop device) is given up on, not waited for forever.
@@ -108,6 +108,4 @@ def unmount_all_under(folder: Path) -> list[str]:
 
 def write_json_atomic(path: Path, data: Mapping[str, object]) -> None:
     """Small state files are replaced whole, so a reader never sees half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2))
