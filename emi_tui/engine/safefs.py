@@ -63,7 +63,7 @@ def _trusted(uid: int) -> bool:
 def _refuse(path: Path | str, st: os.stat_result, why: str) -> EmiError:
     return EmiError(
         f"refusing to use {describe(path, st)}: {why}",
-        hint=f"it must be owned by {_owner_name(os.geteuid())} (or root) and writable by no one else; "
+        hint=f"it must be owned by {' or '.join(sorted({_owner_name(os.geteuid()), 'root'}))} and writable by no one else; "
              f"check what it holds, then remove it (rm -rf -- {path}) or choose another folder",
     )
 
