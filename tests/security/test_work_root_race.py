@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.test_modify_plan import STEM, make_image, make_tarball
 
 pytestmark = [

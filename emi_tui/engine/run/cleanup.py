@@ -21,6 +21,7 @@ from pathlib import Path
 from emi_tui.engine import paths
 from emi_tui.engine.run.mounts import mounts_under, unmount
 from emi_tui.engine.run.runner import CommandFailed, run_captured
+from emi_tui.engine.safefs import private_folder
 
 #: losetup answers from the kernel at once; cleanup goes on without it rather than hang.
 LOSETUP_SECONDS = 30.0
@@ -80,6 +81,8 @@ def loops_under(folder: Path) -> list[str]:
 def find_dead_builds(state_dir: Path | None = None) -> list[DeadBuild]:
     """Builds whose state file remains but whose process is gone."""
     folder = (state_dir or paths.state_dir()) / "builds"
+    if folder.is_dir():  # a state file names what cleanup unmounts and removes as root: only ever our own
+        private_folder(folder, create=False)
     found = []
     for state_file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
@@ -101,8 +104,12 @@ def find_dead_builds(state_dir: Path | None = None) -> list[DeadBuild]:
 
 
 def _lock_owner(lock: Path) -> int | None:
-    try:
-        return int(lock.read_text().strip())
+    try:  # in the output folder: another user's link to a FIFO or a huge file is neither followed nor read whole
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            return int(os.read(fd, 32).decode().strip())
+        finally:
+            os.close(fd)
     except (OSError, ValueError):
         return None
 
