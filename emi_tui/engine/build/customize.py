@@ -8,6 +8,9 @@ workstation that must not ship, then unmounts and proves nothing is left.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.build.distro import family_of
@@ -96,6 +99,15 @@ def hygiene(ctx: JobContext) -> str:
     return f"{removed} files removed"
 
 
+def _empty(log: Path) -> None:
+    """Drop a log file's contents through no link (it was checked to lie inside the root)."""
+    fd = os.open(log, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
 def clean_root(ctx: JobContext, *, remove_host_keys: bool = True) -> int:
     """Hygiene inside the mounted root, short of resolv.conf and unmounting (shared with modify); returns files removed.
 
@@ -116,8 +128,8 @@ def clean_root(ctx: JobContext, *, remove_host_keys: bool = True) -> int:
                 ctx.remove(str(path.relative_to(root)))
                 removed += 1
         for log in root.glob("var/log/**/*"):
-            if log.is_file() and not log.is_symlink() and log.stat().st_size:
-                log.write_bytes(b"")  # keep the file (its owner and mode matter), drop the contents
+            if log.is_file() and not log.is_symlink() and ctx.leads_inside_root(log) and log.stat().st_size:
+                _empty(log)  # keep the file (its owner and mode matter), drop the contents
         ctx.note("emptied the files under /var/log")
     else:
         ctx.note("remove /etc/ssh/ssh_host_*, apt lists, /tmp/*, /var/tmp/*, rotated logs; empty /var/log files")

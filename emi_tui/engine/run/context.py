@@ -178,8 +178,9 @@ class JobContext:
         self.note(f"write /{relative} ({len(data)} bytes, mode {mode:o})")
         if self.dry_run:
             return
-        target = self.paths.root / relative
+        target = self._inside_root(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
+        self._inside_root(relative)  # a link the mkdir went through must still lead nowhere outside
         if target.is_symlink():
             target.unlink()  # never write through a link that could point out of the root
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
@@ -187,12 +188,30 @@ class JobContext:
             os.fchmod(fd, mode)  # the umask must not change what the image gets
             out.write(data)
 
+    def leads_inside_root(self, path: Path) -> bool:
+        """Whether the folder holding `path` is inside the image's root once every link on the way is followed.
+
+        An image's links are resolved on the host here (an absolute one names the
+        host's file), so a hostile image's `var -> /etc` must never lead a write
+        or a removal out.
+        """
+        return path.parent.resolve().is_relative_to(self.paths.root.resolve())
+
+    def _inside_root(self, relative: str) -> Path:
+        """`relative` under the root; EmiError when a link on its way leads out of the image."""
+        target = self.paths.root / relative
+        if not self.leads_inside_root(target):
+            raise EmiError(f"refusing to write /{relative}: a link on its way leads out of the image",
+                           hint="the image holds a symbolic link to a host path where emi-tui writes; only modify images you trust")
+        return target
+
     def symlink(self, relative: str, points_to: str) -> None:
         self.note(f"link /{relative} -> {points_to}")
         if self.dry_run:
             return
-        link = self.paths.root / relative
+        link = self._inside_root(relative)
         link.parent.mkdir(parents=True, exist_ok=True)
+        self._inside_root(relative)
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(points_to)
@@ -202,6 +221,9 @@ class JobContext:
         target = self.paths.root / relative
         if self.dry_run:
             self.note(f"remove /{relative}")
+            return
+        if not self.leads_inside_root(target):
+            self.note(f"left /{relative}: a link on its way leads out of the image")
             return
         if target.is_symlink() or target.is_file():
             target.unlink()
