@@ -41,8 +41,7 @@ def restore_stashed(ctx: ModifyContext) -> None:
         if isinstance(saved, StashedLink):
             ctx.symlink(relative, saved.target)
         elif isinstance(saved, StashedFile):
-            path.write_bytes(saved.content)
-            os.chmod(path, saved.mode)
+            ctx.write_bytes(relative, saved.content, saved.mode)  # through no link, and never out of the image
             ctx.note(f"put back /{relative} ({len(saved.content)} bytes)")
 
 
