@@ -93,15 +93,23 @@ def check_room(survey: Surveyed, into: Path, names: Sequence[str] = ()) -> int:
     return need
 
 
-def check_unpacked(survey: Surveyed, into: Path, declared: int) -> None:
+def present(into: Path) -> set[Path]:
+    """Everything under `into` now: what was there before an unpacking is not the artifact's."""
+    return {Path(folder, name) for folder, subfolders, files in os.walk(into) for name in subfolders + files}
+
+
+def check_unpacked(survey: Surveyed, into: Path, declared: int, before: set[Path] | None = None) -> None:
     """Refuse (UnsafeArtifact) what tar left in `into` that the survey would not have let through: a link, a device, more bytes.
 
-    The artifact is read twice (listed, then unpacked): this catches one that changed in between.
+    The artifact is read twice (listed, then unpacked): this catches one that
+    changed in between. Paths in `before` were there already and are skipped.
     """
     written = 0
     for folder, subfolders, files in os.walk(into):
         for name in subfolders + files:
             path = Path(folder, name)
+            if before and path in before:
+                continue
             mode = path.lstat()
             if stat.S_ISREG(mode.st_mode):
                 written += mode.st_size
@@ -127,7 +135,8 @@ def extract_surveyed(
     when what was unpacked is not what the survey listed.
     """
     declared = check_room(survey, into, names)
+    before = present(into)
     done = extract(survey.path, into, names, compress=survey.compress, timeout=timeout, cancel=cancel)
     if not done.ok:
         raise EmiError(f"cannot unpack {printable(survey.path.name)}: {printable(done.first_error_line())}", hint="check that it is a complete tarball")
-    check_unpacked(survey, into, declared)
+    check_unpacked(survey, into, declared, before)
