@@ -248,7 +248,7 @@ def script(ctx: ModifyContext) -> StepResult | str:
     if path is None:
         return skipped("skipped (no --run)")
     ctx.note(f"script {path} ({path.stat().st_size} bytes)")
-    ctx.run(["install", "-m", "0755", str(path), str(ctx.paths.root / SCRIPT_INSIDE)])
+    ctx.run(["install", "-m", "0755", "--", str(path), str(ctx.paths.root / SCRIPT_INSIDE)])
     has_shebang = path.read_bytes()[:2] == b"#!"
     ctx.chroot([f"/{SCRIPT_INSIDE}"] if has_shebang else ["/bin/sh", f"/{SCRIPT_INSIDE}"])
     ctx.remove(SCRIPT_INSIDE)
