@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.engine.artifact.read import ImageReadError, hygiene_checks, inspect_image, read_from_artifact, read_from_image
+from emi_tui.engine.artifact.read import ImageReadError, hygiene_checks, inspect_image, read_from_image
+from emi_tui.engine.artifact.tarball_read import read_from_artifact
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.review.review import review_paths
@@ -153,11 +154,11 @@ def test_an_artifact_without_an_image_or_broken_is_an_error(tmp_path):
     (tmp_path / "kvm-kernel" / "initrd.img-6.1").write_bytes(b"x")
     empty = tmp_path / "no-image.tgz"
     subprocess.run(["tar", "-czf", str(empty), "-C", str(tmp_path), "kvm-kernel"], check=True)
-    with pytest.raises(ImageReadError, match=r"holds no \*\.img"):
+    with pytest.raises(ImageReadError, match=r"holds no image \(\*\.img\)"):
         read_from_artifact(empty)
     broken = tmp_path / "broken.tgz"
     broken.write_bytes(empty.read_bytes()[:20])
-    with pytest.raises(ImageReadError, match="could not be unpacked"):
+    with pytest.raises(ImageReadError, match="could not be read"):
         read_from_artifact(broken)
 
 

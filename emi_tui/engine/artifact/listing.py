@@ -38,6 +38,14 @@ class ListingError(EmiError):
     """The tarball could not be listed, or holds too much to be an artifact."""
 
 
+class UnsafeArtifact(EmiError):
+    """The artifact holds what emi-tui never unpacks: a link, a device, an unsafe name, too much; bad input, refused before unpacking."""
+
+
+class TooManyMembers(ListingError, UnsafeArtifact):
+    """The listing went past its bound of members or bytes: no artifact holds that much."""
+
+
 @dataclass(frozen=True)
 class Member:
     """One entry of a tarball as tar lists it."""
@@ -131,9 +139,9 @@ def list_members(
     argv = ["tar", *(tar_read_args(compress) if compress else []), "--list", "--verbose", "--quoting-style=c",
             "--numeric-owner", "--full-time", "--force-local", "-f", os.path.abspath(path)]
     done = run_captured(argv, timeout=timeout, cancel=cancel, env=_C_LOCALE, limit=max_bytes)
-    too_many = ListingError(f"{path.name} holds more than {max_members:,} members", hint="an artifact holds an image, its kernel and ramdisk: this is not one")
+    too_many = TooManyMembers(f"{path.name} holds more than {max_members:,} members", hint="an artifact holds an image, its kernel and ramdisk: this is not one")
     if done.truncated:
-        raise ListingError(f"{path.name} lists more than {max_bytes:,} bytes of member names", hint=too_many.hint)
+        raise TooManyMembers(f"{path.name} lists more than {max_bytes:,} bytes of member names", hint=too_many.hint)
     if not done.ok:
         raise ListingError(f"{path.name} could not be read ({done.first_error_line()})", hint="check that it is a complete tarball")
     try:

@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
-from emi_tui.engine.artifact.extract import extract
 from emi_tui.engine.artifact.kinds import installed
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.runner import Captured, CommandFailed, run_captured
@@ -191,26 +189,3 @@ def inspect_image(img: Path, label: str | None = None) -> ImageFacts:
         hygiene=hygiene_checks(img),
     )
 
-
-def read_from_artifact(path: Path) -> list[ImageFacts]:
-    """Inspect every `*.img` inside an artifact tarball, one ImageFacts each (labelled by member path).
-
-    Only the image members are extracted, into a temporary folder that is gone
-    afterwards; GNU tar restores them sparse, so a 4.5G image costs what it holds.
-    """
-    with tempfile.TemporaryDirectory(prefix="emi-review-") as tmp:
-        if not installed("tar"):
-            raise ImageReadError(f"tar is not installed: install tar to review {path}")
-        try:
-            done = extract(path, Path(tmp), ["*.img"], wildcards=True)
-        except CommandFailed as exc:
-            raise ImageReadError(f"{exc.message} on {path}: is it a regular file on a local disk?") from None
-        if not done.ok:
-            if "Not found in archive" in done.stderr:
-                raise ImageReadError(f"{path} holds no *.img: an artifact carries NAME/NAME.img (or NAME.img)")
-            raise ImageReadError(f"{path} could not be unpacked ({done.first_error_line()}): check that it is a complete tarball")
-        # A member named *.img could be a link pointing outside the folder: only regular files count.
-        images = sorted(p for p in Path(tmp).rglob("*.img") if p.is_file() and not p.is_symlink())
-        if not images:
-            raise ImageReadError(f"{path} holds no regular *.img file: an artifact carries NAME/NAME.img")
-        return [inspect_image(p, label=p.relative_to(tmp).as_posix()) for p in images]

@@ -7,9 +7,10 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from emi_tui.engine.artifact.extract import extract
+from emi_tui.engine.artifact.extract import extract_surveyed
 from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES, SUFFIX_LIST, is_image, tarball_kind
 from emi_tui.engine.artifact.read import ImageReadError, superblock
+from emi_tui.engine.artifact.survey import survey_artifact
 from emi_tui.engine.errors import EmiError
 
 
@@ -34,9 +35,8 @@ def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path
         raise EmiError(f"no such artifact: {artifact}", hint=f"give a built {BUILT_SUFFIXES}, or an .img with --kernel and --ramdisk")
     kind = tarball_kind(artifact)
     if kind is not None:
-        done = extract(artifact, into, compress=kind.name)
-        if not done.ok:
-            raise EmiError(f"cannot unpack {artifact}: {done.stderr.strip()}", hint="is it a complete emi-tui artifact?")
+        # Surveyed first: links, devices, unsafe names and more than one image are refused before anything is unpacked.
+        extract_surveyed(survey_artifact(artifact), into)
         image = _newest([p for p in into.rglob("*.img") if not p.name.startswith("initrd")])
         kernel = kernel or _newest(list(into.rglob("vmlinuz-*")))
         ramdisk = ramdisk or _newest(list(into.rglob("initrd.img-*")) + list(into.rglob("initramfs-*.img")))

@@ -45,10 +45,10 @@ def filesystem(ctx: JobContext) -> str:
         image.unlink(missing_ok=True)
     # -d copies the root into the new filesystem: no loop device, no mount.
     ctx.run(["mke2fs", "-F", "-q", "-t", "ext3", "-L", layout.ROOT_LABEL, "-d", str(ctx.paths.root), str(image), f"{size_k}k"])
-    ctx.run(["e2fsck", "-fn", str(image)])
+    ctx.run(["e2fsck", "-fn", "--", str(image)])
     return f"{ctx.answers.size} ext3, label {layout.ROOT_LABEL}"
 
 
 def zerofree(ctx: JobContext) -> str:
-    ctx.run(["zerofree", "-v", str(ctx.image_path)])
+    ctx.run(["zerofree", "-v", "--", str(ctx.image_path)])
     return "free blocks zeroed"

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from emi_tui.engine.artifact.extract import extract
+from emi_tui.engine.artifact.extract import extract_surveyed
 from emi_tui.engine.artifact.read import ImageReadError, read_from_image, superblock
 from emi_tui.engine.artifact.survey import ArtifactSurvey
 from emi_tui.engine.errors import EmiError
@@ -63,7 +63,6 @@ def look(survey: ArtifactSurvey, cancel: threading.Event | None = None) -> Ident
     if survey.kind == "image":
         return read_identity(survey.path, cancel)
     with tempfile.TemporaryDirectory(prefix="emi-modify-look-") as tmp:
-        done = extract(survey.path, Path(tmp), [survey.image_member], compress=survey.compress, cancel=cancel)
-        if not done.ok:
-            raise ArtifactError(f"{survey.path.name}: cannot extract {survey.image_member}: {done.stderr.strip()}")
+        # The surveyed image member alone, after `--`, bounded by the free space of the private temporary folder.
+        extract_surveyed(survey, Path(tmp), [survey.image_member], cancel=cancel)
         return read_identity(Path(tmp) / survey.image_member, cancel)

@@ -23,7 +23,7 @@ from pathlib import Path
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
-from emi_tui.engine.artifact.kinds import tar_read_args
+from emi_tui.engine.artifact.extract import check_room, check_unpacked, extract_argv
 from emi_tui.engine.build import customize
 from emi_tui.engine.build import filesystem as image_step
 from emi_tui.engine.build import preflight as build_preflight
@@ -32,6 +32,7 @@ from emi_tui.engine.build.package import discard_partials, partial_name, write_c
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.modify.beside import private_folder, replace_files
 from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink, Unpacked
 from emi_tui.engine.modify.identity import ArtifactError, look, read_identity
 from emi_tui.engine.modify.naming import settle
@@ -105,14 +106,19 @@ def unpack(ctx: ModifyContext) -> str:
     if survey.kind == "tarball":
         unpacked = ctx.paths.work / "unpacked"
         image = unpacked / survey.image_member
+        declared = 0
         if not ctx.dry_run:
             unpacked.mkdir(parents=True)
-        ctx.run(["tar", *tar_read_args(survey.compress), "-xpf", str(survey.path), "-C", str(unpacked), "--numeric-owner"])
+            # The survey refused links, devices and unsafe names; what the members declare must fit where they go.
+            declared = check_room(survey, unpacked)
+        ctx.run(extract_argv(survey.path, unpacked, compress=survey.compress, preserve=True))
+        if not ctx.dry_run:
+            check_unpacked(survey, unpacked, declared)
     else:
         image = ctx.paths.work / survey.path.name
-        ctx.run(["cp", "--sparse=always", str(survey.path), str(image)])
+        ctx.run(["cp", "--sparse=always", "--", str(survey.path), str(image)])
     # Preen the copy: an image that was mounted since it was made may need its journal replayed.
-    fsck = ctx.run(["e2fsck", "-f", "-p", str(image)], check=False)
+    fsck = ctx.run(["e2fsck", "-f", "-p", "--", str(image)], check=False)
     if fsck.exit_code >= 4:
         raise ArtifactError(f"the image's filesystem has errors e2fsck -p cannot repair (exit {fsck.exit_code})", hint="repair a copy of it with e2fsck -fy first")
     identity = look(survey, ctx.cancel) if ctx.dry_run else read_identity(image, ctx.cancel)
@@ -135,8 +141,8 @@ def grow(ctx: ModifyContext) -> StepResult | str:
         raise ArtifactError(f"--grow {ctx.request.grow} would shrink the {human(current)} filesystem", hint="emi-tui only grows filesystems")
     if target == current:
         return skipped(f"skipped (already {human(current)})")
-    ctx.run(["truncate", "-s", f"{target // 1024}K", str(ctx.image)])
-    ctx.run(["resize2fs", str(ctx.image), f"{target // 1024}K"])
+    ctx.run(["truncate", "-s", f"{target // 1024}K", "--", str(ctx.image)])
+    ctx.run(["resize2fs", "--", str(ctx.image), f"{target // 1024}K"])
     ctx.identity.fs_bytes = target
     return f"{human(current)} -> {human(target)}"
 
@@ -242,7 +248,7 @@ def script(ctx: ModifyContext) -> StepResult | str:
     if path is None:
         return skipped("skipped (no --run)")
     ctx.note(f"script {path} ({path.stat().st_size} bytes)")
-    ctx.run(["install", "-m", "0755", str(path), str(ctx.paths.root / SCRIPT_INSIDE)])
+    ctx.run(["install", "-m", "0755", "--", str(path), str(ctx.paths.root / SCRIPT_INSIDE)])
     has_shebang = path.read_bytes()[:2] == b"#!"
     ctx.chroot([f"/{SCRIPT_INSIDE}"] if has_shebang else ["/bin/sh", f"/{SCRIPT_INSIDE}"])
     ctx.remove(SCRIPT_INSIDE)
@@ -295,18 +301,16 @@ def kernel(ctx: ModifyContext) -> StepResult | str:
     if ctx.dry_run:
         ctx.note(f"when the artifact has {beside.name}/: copy the newest /boot kernel and ramdisk there")
         return "dry run"
-    if not beside.is_dir():
+    if not os.path.lexists(beside):
         return skipped("skipped (no kvm-kernel/ in the artifact)")
+    private_folder(beside, ctx.paths.work / "unpacked")
     if not any(ctx.paths.root.glob(ctx.recipe.kernel_files.kernel)):
         return "kept: the image has no kernel in /boot"
     image_step.kernel(ctx)
-    fresh, old = sorted(ctx.paths.kernel_dir.iterdir()), sorted(p for p in beside.iterdir() if p.name.startswith(("vmlinuz", "initrd")))
+    fresh, old = sorted(ctx.paths.kernel_dir.iterdir()), sorted(p for p in beside.iterdir() if p.name.startswith(("vmlinuz", "initrd")) and not p.is_symlink())
     if [p.name for p in fresh] == [p.name for p in old] and all(filecmp.cmp(a, b, shallow=False) for a, b in zip(fresh, old)):
         return f"unchanged: {', '.join(p.name for p in old)}"
-    for path in old:
-        path.unlink()
-    for path in fresh:
-        shutil.copy2(path, beside / path.name)
+    replace_files(beside, old, fresh)
     return f"refreshed: {', '.join(p.name for p in fresh)}"
 
 
@@ -330,7 +334,7 @@ def hygiene(ctx: ModifyContext) -> str:
 
 
 def check(ctx: ModifyContext) -> str:
-    ctx.run(["e2fsck", "-fn", str(ctx.image)])
+    ctx.run(["e2fsck", "-fn", "--", str(ctx.image)])
     return f"clean {ctx.identity.fs_type}"
 
 
@@ -338,7 +342,7 @@ def zerofree(ctx: ModifyContext) -> StepResult | str:
     if not ctx.request.zerofree:
         ctx.note("zerofree skipped (--no-zerofree): only for measuring what it saves")
         return skipped("skipped (--no-zerofree)")
-    ctx.run(["zerofree", "-v", str(ctx.image)])
+    ctx.run(["zerofree", "-v", "--", str(ctx.image)])
     return "free blocks zeroed"
 
 

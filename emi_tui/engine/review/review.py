@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from emi_tui.engine.artifact.kinds import ARTIFACT_SUFFIXES, LISTED_ONLY_SUFFIXES, is_artifact, is_tarball
-from emi_tui.engine.artifact.read import HygieneCheck, HygieneCheckJson, ImageFacts, ImageReadError, inspect_image, read_from_artifact
+from emi_tui.engine.artifact.read import HygieneCheck, HygieneCheckJson, ImageFacts, ImageReadError, inspect_image
+from emi_tui.engine.artifact.tarball_read import read_from_artifact
 from emi_tui.engine.errors import Severity, did_you_mean
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE

@@ -23,6 +23,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from emi_tui.engine.errors import EmiError
 from emi_tui.tui.messages import ReviewLoaded
 
 Reviewer = Callable[[list[Path]], list[Any]]
@@ -140,7 +141,10 @@ class ReviewScreen(Screen):
     def _load(self, paths: list[Path]) -> None:
         try:
             entries = (self._reviewer or default_reviewer())(paths)
-        except Exception as exc:  # review_paths reports bad input as entries; this is a bug, shown not lost
+        except EmiError as exc:  # an artifact refused by its survey (a link, an unsafe name, several images): bad input
+            self.post_message(ReviewLoaded(paths, [], f"{exc.message}: {exc.hint}" if exc.hint else exc.message))
+            return
+        except Exception as exc:  # review_paths reports other bad input as entries; this is a bug, shown not lost
             self.post_message(ReviewLoaded(paths, [], f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(ReviewLoaded(paths, entries))
@@ -148,7 +152,7 @@ class ReviewScreen(Screen):
     @on(ReviewLoaded)
     def _loaded(self, message: ReviewLoaded) -> None:
         if message.error:
-            self.notify(message.error, title="review failed", severity="error")
+            self.notify(message.error, title="review failed", severity="error", markup=False)  # names from artifacts: never markup
             return
         self.entries.extend(message.entries)
         self._fill_table()
