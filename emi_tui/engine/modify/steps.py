@@ -50,6 +50,8 @@ TOUCHED = ("proc", "sys", "dev", "dev/pts", "etc", "etc/apt", "etc/emi-tui", "et
            "usr", "usr/sbin", "sbin", "root", "tmp", "var", "var/lib", "var/log", "var/tmp", "boot")
 #: The previous image-ids, as a catalog `emi-tui review` reads (one file, whatever layout's name says).
 HISTORY = layout.HISTORY_DIR
+#: The files a modify puts aside and puts back (resolv.conf, apt sources, policy-rc.d) are a few KiB.
+STASH_LIMIT = 1 << 20
 #: The history grows by one short entry per modify; an image whose history is bigger is not read, it is started again.
 HISTORY_LIMIT = 1 << 20
 HISTORY_HEADER = "# The image-ids this image had before, oldest first, written by `emi-tui modify`.\n"
@@ -189,7 +191,9 @@ def _stash(ctx: ModifyContext) -> None:
         if path.is_symlink():
             ctx.stash[relative] = StashedLink(os.readlink(path))
         elif path.is_file():
-            ctx.stash[relative] = StashedFile(path.read_bytes(), path.stat().st_mode & 0o7777)
+            # Read inside the root and bounded: the image's file may be a sparse giant (InRootError says so and stops the modify).
+            content = read_in_root(ctx.paths.root, relative, STASH_LIMIT)
+            ctx.stash[relative] = StashedFile(content or b"", path.stat().st_mode & 0o7777)
         else:
             ctx.stash[relative] = None
 
@@ -207,8 +211,9 @@ def packages(ctx: ModifyContext) -> StepResult | str:
     _choose_mirror(ctx)
     family.configure_sources(ctx)
     for relative in ("etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo"):
-        if not ctx.dry_run and (ctx.paths.root / relative).is_file():
-            ctx.ours[relative] = (ctx.paths.root / relative).read_bytes()
+        written = None if ctx.dry_run else read_in_root(ctx.paths.root, relative, STASH_LIMIT)
+        if written is not None:
+            ctx.ours[relative] = written
     family.refresh(ctx)
     if request.upgrade:
         ctx.chroot(["apt-get", *APT_OPTIONS, "full-upgrade", "-y"] if ctx.recipe.family == "deb" else [ctx.recipe.bootstrap, "-y", "update"])
