@@ -392,3 +392,18 @@ def test_review_full_stamp_search_on_the_command_line(tmp_path):
 
     assert cut_entries() == 90 - 1_000_000 // 12_705
     assert cut_entries("--full-stamp-search") == 0
+
+
+def test_a_link_named_on_the_command_line_is_followed_but_not_one_found_in_a_folder(tmp_path):
+    """The operator chose a path they name (a link there is theirs); a link found inside a folder is not followed."""
+    real = tmp_path / "elsewhere" / "image-id"
+    real.parent.mkdir()
+    real.write_text('image_name="euca-debian-emi"\n')
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "image-id").symlink_to(real)
+    named = review_paths([folder / "image-id"])
+    assert named[0].fields.get("image_name") == "euca-debian-emi"
+    found = review_paths([folder])
+    assert [(e.source, e.problems[0].severity) for e in found] == [(str(folder / "image-id"), "warning")]
+    assert found[0].problems[0].message.startswith("a link: not followed")

@@ -18,7 +18,7 @@ from typing import TypedDict
 
 from emi_tui.engine.artifact.kinds import installed
 from emi_tui.engine.image import layout
-from emi_tui.engine.run.runner import Captured, CommandFailed, run_captured
+from emi_tui.engine.run.runner import CAPTURE_LIMIT, Captured, CommandFailed, run_captured
 
 #: debugfs prints its version on stderr every time; it is not an error.
 _BANNER = re.compile(r"^debugfs \S+ \(.*\)\s*$")
@@ -28,8 +28,19 @@ _TIMEOUT_S = 300
 _PACKAGES = {"debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs"}
 
 
+#: The most read of any one text file in an image (image-id, stored answers, os-release are a few KiB each).
+TEXT_FILE_LIMIT = 64 << 10
+# debugfs `stat`: "Inode: 12   Type: regular ..." and "User: 0   Group: 0 ...   Size: 1234".
+_STAT_TYPE = re.compile(r"^Inode:\s*\d+\s+Type:\s*(\S+)", re.MULTILINE)
+_STAT_SIZE = re.compile(r"^User:.*\bSize:\s*(\d+)", re.MULTILINE)
+
+
 class ImageReadError(Exception):
     """The image (or artifact) could not be opened at all; the message says why and what to do."""
+
+
+class UnsafeImageFile(ImageReadError):
+    """A file in the image is there but is not read: a link, not a regular file, or bigger than emi-tui reads."""
 
 
 class HygieneCheckJson(TypedDict):
@@ -60,13 +71,16 @@ class ImageFacts:
     image_id: bytes | None
     answers: bytes | None
     hygiene: list[HygieneCheck] = field(default_factory=list)
+    #: Files that are there but were not read (UnsafeImageFile's messages), for the review to report.
+    unread: list[str] = field(default_factory=list)
 
 
-def _run(argv: list[str], what: str, stdin: bytes | None = None, timeout: float = _TIMEOUT_S) -> Captured:
+def _run(argv: list[str], what: str, stdin: bytes | None = None, timeout: float = _TIMEOUT_S, limit: int = CAPTURE_LIMIT) -> Captured:
     if not installed(argv[0]):
         raise ImageReadError(f"{argv[0]} is not installed: install {_PACKAGES.get(argv[0], argv[0])} to review {what}")
     try:
-        done = run_captured(argv, timeout=timeout, input=stdin)
+        # The runner keeps at most `limit` bytes and stops the command past them: a hostile image costs no more.
+        done = run_captured(argv, timeout=timeout, input=stdin, limit=limit)
     except CommandFailed as exc:  # it is installed, so it ran too long
         raise ImageReadError(f"{exc.message} on {what}: is it a regular file on a local disk?") from None
     if done.truncated:
@@ -84,13 +98,13 @@ def superblock(img: Path) -> dict[str, str] | None:
     return fields if done.ok and "Block count" in fields else None
 
 
-def _debugfs(img: Path, *, request: str | None = None, script: str | None = None) -> tuple[bytes, list[str]]:
+def _debugfs(img: Path, *, request: str | None = None, script: str | None = None, limit: int = CAPTURE_LIMIT) -> tuple[bytes, list[str]]:
     """Run one debugfs request (-R) or a script of them (-f -): stdout, and stderr minus the banner.
 
     debugfs exits 0 even when a file is missing, so errors are read from stderr.
     """
     argv = ["debugfs", *(["-R", request] if request is not None else ["-f", "-"]), "--", os.path.abspath(img)]
-    done = _run(argv, str(img), stdin=script.encode() if script is not None else None)
+    done = _run(argv, str(img), stdin=script.encode() if script is not None else None, limit=limit)
     errors = [line.strip() for line in done.stderr.splitlines() if line.strip() and not _BANNER.match(line)]
     if any("while trying to open" in e or "Filesystem not open" in e for e in errors):
         why = next((e for e in errors if "while trying to open" in e), errors[0])
@@ -104,12 +118,29 @@ def _quoted(inner_path: str) -> str:
     return '"/' + inner_path.lstrip("/").replace('"', "") + '"'
 
 
-def read_from_image(img: Path, inner_path: str) -> bytes | None:
-    """The bytes of `inner_path` inside the file system image `img`, or None when it is absent.
+def read_from_image(img: Path, inner_path: str, limit: int = TEXT_FILE_LIMIT) -> bytes | None:
+    """The bytes of the regular file `inner_path` inside the file system image `img`, or None when it is absent.
 
-    Raises ImageReadError when `img` is not an ext2/3/4 image or debugfs is missing.
+    debugfs reads the image's own blocks, so nothing outside the image is ever
+    reached; a link in a folder on the way is resolved by debugfs inside the
+    image. The file itself is looked at first (`stat`) and read only when it is
+    a regular file of at most `limit` bytes, and the read stops at `limit`: a
+    sparse file claiming gigabytes costs nothing. Raises UnsafeImageFile when
+    it is a link (not followed), a FIFO, a device, a folder or too big, and
+    ImageReadError when `img` is not an ext2/3/4 image or debugfs is missing.
     """
-    data, errors = _debugfs(img, request=f"cat {_quoted(inner_path)}")
+    quoted = _quoted(inner_path)
+    # stat prints a few lines, and one line per extent of a fragmented file: a small bound is plenty.
+    info, errors = _debugfs(img, request=f"stat {quoted}", limit=1 << 20)
+    kind, size = _STAT_TYPE.search(info.decode("utf-8", "replace")), _STAT_SIZE.search(info.decode("utf-8", "replace"))
+    if errors or kind is None or size is None:
+        return None
+    if kind.group(1) != "regular":
+        what = "a link (emi-tui follows no link in an image)" if kind.group(1) == "symlink" else f"not a regular file ({kind.group(1)})"
+        raise UnsafeImageFile(f"/{inner_path.lstrip('/')} in the image is {what}: not read")
+    if int(size.group(1)) > limit:
+        raise UnsafeImageFile(f"/{inner_path.lstrip('/')} in the image claims {int(size.group(1)):,} bytes, over the {limit:,} emi-tui reads of it: not read")
+    data, errors = _debugfs(img, request=f"cat {quoted}", limit=limit)
     return None if errors else data
 
 
@@ -182,10 +213,14 @@ def hygiene_checks(img: Path) -> list[HygieneCheck]:
 
 def inspect_image(img: Path, label: str | None = None) -> ImageFacts:
     """Everything a review reads from one .img: /etc/image-id, the stored answers, the hygiene checks."""
-    return ImageFacts(
-        label=label or img.name,
-        image_id=read_from_image(img, layout.IMAGE_ID),
-        answers=read_from_image(img, layout.ANSWERS),
-        hygiene=hygiene_checks(img),
-    )
+    unread: list[str] = []
+
+    def read(inner: str) -> bytes | None:
+        try:
+            return read_from_image(img, inner)
+        except UnsafeImageFile as exc:
+            unread.append(str(exc))
+            return None
+
+    return ImageFacts(label=label or img.name, image_id=read(layout.IMAGE_ID), answers=read(layout.ANSWERS), hygiene=hygiene_checks(img), unread=unread)
 

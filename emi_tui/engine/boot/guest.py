@@ -29,6 +29,10 @@ def _newest(paths: list[Path]) -> Path | None:
     return sorted(paths, key=key)[-1] if paths else None
 
 
+def _regular(folder: Path, pattern: str) -> list[Path]:
+    return [p for p in folder.rglob(pattern) if not p.is_symlink() and p.is_file()]
+
+
 def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path | None) -> GuestFiles:
     """The image, kernel and ramdisk of `artifact` (a tarball, or an .img with --kernel/--ramdisk)."""
     if not artifact.is_file():
@@ -37,9 +41,10 @@ def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path
     if kind is not None:
         # Surveyed first: links, devices, unsafe names and more than one image are refused before anything is unpacked.
         extract_surveyed(survey_artifact(artifact), into)
-        image = _newest([p for p in into.rglob("*.img") if not p.name.startswith("initrd")])
-        kernel = kernel or _newest(list(into.rglob("vmlinuz-*")))
-        ramdisk = ramdisk or _newest(list(into.rglob("initrd.img-*")) + list(into.rglob("initramfs-*.img")))
+        # And checked after: only the artifact's own regular files boot, a member that is a link could lead to any host file.
+        image = _newest([p for p in _regular(into, "*.img") if not p.name.startswith("initrd")])
+        kernel = kernel or _newest(_regular(into, "vmlinuz-*"))
+        ramdisk = ramdisk or _newest(_regular(into, "initrd.img-*") + _regular(into, "initramfs-*.img"))
     elif is_image(artifact):
         image = artifact
         if kernel is None or ramdisk is None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
-import shutil
 
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
+from emi_tui.engine.image.inroot import copy_from_root, regular_matches
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.run.job import StepResult, skipped
 
@@ -24,18 +25,21 @@ def kernel(ctx: JobContext) -> StepResult | str:
     if ctx.dry_run:
         ctx.note(f"copy the newest /{files.kernel} and /{files.ramdisk} to kvm-kernel/")
         return "dry run"
-    found = {}
+    # The tree is a build's own, but a modify hands this step a hostile image's root: only regular files
+    # found inside the root are copied, never a link, and never more than a kernel may weigh.
+    root, found = ctx.paths.root, {}
     for what, pattern in (("kernel", files.kernel), ("ramdisk", files.ramdisk)):
-        candidates = sorted((p for p in ctx.paths.root.glob(pattern) if p.is_file()), key=lambda p: _version_key(p.name))
+        candidates = sorted(regular_matches(root, pattern), key=lambda inner: _version_key(posixpath.basename(inner)))
         if not candidates:
-            raise EmiError(f"no {what} matching /{pattern} in the image", hint="the recipe's kernel package did not install one")
+            raise EmiError(f"no {what} matching /{pattern} in the image", hint="the recipe's kernel package did not install one (a link is not followed)")
         found[what] = candidates[-1]
     ctx.paths.kernel_dir.mkdir(parents=True, exist_ok=True)
-    for source in found.values():
-        shutil.copy2(source, ctx.paths.kernel_dir / source.name)
-        ctx.note(f"copied /{source.relative_to(ctx.paths.root)} ({source.stat().st_size:,} bytes)")
-    ctx.facts["kernel_files"] = [ctx.paths.kernel_dir / p.name for p in found.values()]
-    return ", ".join(p.name for p in found.values())
+    copied = [ctx.paths.kernel_dir / posixpath.basename(inner) for inner in found.values()]
+    for inner, dest in zip(found.values(), copied, strict=True):
+        size = copy_from_root(root, inner, dest)
+        ctx.note(f"copied /{inner} ({size:,} bytes)")
+    ctx.facts["kernel_files"] = copied
+    return ", ".join(p.name for p in copied)
 
 
 def filesystem(ctx: JobContext) -> str:

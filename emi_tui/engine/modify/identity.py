@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emi_tui.engine.artifact.extract import extract_surveyed
-from emi_tui.engine.artifact.read import ImageReadError, read_from_image, superblock
+from emi_tui.engine.artifact.read import ImageReadError, UnsafeImageFile, read_from_image, superblock
 from emi_tui.engine.artifact.survey import ArtifactSurvey
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
@@ -36,6 +36,14 @@ class Identity:
     fs_bytes: int
 
 
+def _os_release(img: Path, inner: str) -> bytes | None:
+    # /etc/os-release is often a link to ../usr/lib/os-release: links are not followed, the other name is tried.
+    try:
+        return read_from_image(img, inner)
+    except UnsafeImageFile:
+        return None
+
+
 def read_identity(img: Path, cancel: threading.Event | None = None) -> Identity:
     """Read an image's identity without mounting it (debugfs); ArtifactError when it is no ext2/3/4 image."""
     try:
@@ -49,7 +57,7 @@ def read_identity(img: Path, cancel: threading.Event | None = None) -> Identity:
     try:
         image_id = (read_from_image(img, layout.IMAGE_ID) or b"").decode("utf-8", "replace")
         answers = read_from_image(img, layout.ANSWERS)
-        os_text = next((t for t in (read_from_image(img, p) for p in ("usr/lib/os-release", "etc/os-release")) if t and b"=" in t), b"")
+        os_text = next((t for t in (_os_release(img, p) for p in ("usr/lib/os-release", "etc/os-release")) if t and b"=" in t), b"")
     except ImageReadError as exc:
         raise ArtifactError(str(exc)) from None
     fields = review_bytes("image-id", image_id.encode())[0].fields if image_id.strip() else {}

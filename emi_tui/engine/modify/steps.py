@@ -32,6 +32,7 @@ from emi_tui.engine.build.package import discard_partials, partial_name, write_c
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import ImageId
+from emi_tui.engine.image.inroot import InRootError, read_in_root, regular_matches
 from emi_tui.engine.modify.beside import private_folder, replace_files
 from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink, Unpacked
 from emi_tui.engine.modify.identity import ArtifactError, look, read_identity
@@ -50,6 +51,10 @@ TOUCHED = ("proc", "sys", "dev", "dev/pts", "etc", "etc/apt", "etc/emi-tui", "et
            "usr", "usr/sbin", "sbin", "root", "tmp", "var", "var/lib", "var/log", "var/tmp", "boot")
 #: The previous image-ids, as a catalog `emi-tui review` reads (one file, whatever layout's name says).
 HISTORY = layout.HISTORY_DIR
+#: The files a modify puts aside and puts back (resolv.conf, apt sources, policy-rc.d) are a few KiB.
+STASH_LIMIT = 1 << 20
+#: The history grows by one short entry per modify; an image whose history is bigger is not read, it is started again.
+HISTORY_LIMIT = 1 << 20
 HISTORY_HEADER = "# The image-ids this image had before, oldest first, written by `emi-tui modify`.\n"
 LINEAGE = "# modify: "
 TOOLS = {**build_preflight.TOOLS, "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "resize2fs": "e2fsprogs", "losetup": "mount", "cp": "coreutils", "truncate": "coreutils"}
@@ -192,7 +197,9 @@ def _stash(ctx: ModifyContext) -> None:
         if path.is_symlink():
             ctx.stash[relative] = StashedLink(os.readlink(path))
         elif path.is_file():
-            ctx.stash[relative] = StashedFile(path.read_bytes(), path.stat().st_mode & 0o7777)
+            # Read inside the root and bounded: the image's file may be a sparse giant (InRootError says so and stops the modify).
+            content = read_in_root(ctx.paths.root, relative, STASH_LIMIT)
+            ctx.stash[relative] = StashedFile(content or b"", path.stat().st_mode & 0o7777)
         else:
             ctx.stash[relative] = None
 
@@ -210,8 +217,9 @@ def packages(ctx: ModifyContext) -> StepResult | str:
     _choose_mirror(ctx)
     family.configure_sources(ctx)
     for relative in ("etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo"):
-        if not ctx.dry_run and (ctx.paths.root / relative).is_file():
-            ctx.ours[relative] = (ctx.paths.root / relative).read_bytes()
+        written = None if ctx.dry_run else read_in_root(ctx.paths.root, relative, STASH_LIMIT)
+        if written is not None:
+            ctx.ours[relative] = written
     family.refresh(ctx)
     if request.upgrade:
         ctx.chroot(["apt-get", *APT_OPTIONS, "full-upgrade", "-y"] if ctx.recipe.family == "deb" else [ctx.recipe.bootstrap, "-y", "update"])
@@ -272,8 +280,7 @@ def stamp(ctx: ModifyContext) -> str:
     new = ImageId.stamped(name=image.resolved_name, version=image.resolved_version, arch=old.get("image_arch") or ctx.answers.arch, file=image.resolved_file,
                           recipe=old.get("recipe_name") or ctx.recipe.name, epoch_seconds=ctx.epoch)
     if identity.image_id.strip():
-        path = ctx.paths.root / HISTORY
-        history = path.read_text() if not ctx.dry_run and path.is_file() and not path.is_symlink() else HISTORY_HEADER
+        history = HISTORY_HEADER if ctx.dry_run else _history(ctx)
         entry = f"{old.get('image_file') or 'image'}:\n" + "".join(f"  {line.strip()}\n" for line in identity.image_id.splitlines() if line.strip())
         ctx.write(HISTORY, history + ("" if history.endswith("\n") else "\n") + entry)
     else:
@@ -294,6 +301,17 @@ def stamp(ctx: ModifyContext) -> str:
     return f"{old.get('image_version', '-')} -> {image.version}, stamp {new.image_stamp}" + (f"; packages: {diff}" if after else "")
 
 
+def _history(ctx: ModifyContext) -> str:
+    """The image's own history of image-ids, read inside its root and bounded; a fresh header when it has none or it is unsafe."""
+    try:
+        # A link is resolved inside the image (never to a host file); a FIFO, a device or a giant file is not read.
+        data = read_in_root(ctx.paths.root, HISTORY, HISTORY_LIMIT)
+    except InRootError as exc:
+        ctx.note(f"{exc}: the history starts again")
+        return HISTORY_HEADER
+    return HISTORY_HEADER if data is None else data.decode("utf-8", "replace")
+
+
 def kernel(ctx: ModifyContext) -> StepResult | str:
     if ctx.survey.kind != "tarball":
         return skipped("skipped (a bare image carries no kernel beside it)")
@@ -304,8 +322,8 @@ def kernel(ctx: ModifyContext) -> StepResult | str:
     if not os.path.lexists(beside):
         return skipped("skipped (no kvm-kernel/ in the artifact)")
     private_folder(beside, ctx.paths.work / "unpacked")
-    if not any(ctx.paths.root.glob(ctx.recipe.kernel_files.kernel)):
-        return "kept: the image has no kernel in /boot"
+    if not regular_matches(ctx.paths.root, ctx.recipe.kernel_files.kernel):  # a link named like a kernel is not one
+        return "kept: the image has no kernel in /boot (a link is not followed)"
     image_step.kernel(ctx)
     fresh, old = sorted(ctx.paths.kernel_dir.iterdir()), sorted(p for p in beside.iterdir() if p.name.startswith(("vmlinuz", "initrd")) and not p.is_symlink())
     if [p.name for p in fresh] == [p.name for p in old] and all(filecmp.cmp(a, b, shallow=False) for a, b in zip(fresh, old)):

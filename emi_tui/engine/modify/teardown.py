@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from emi_tui.engine.build import customize
+from emi_tui.engine.image.inroot import InRootError, read_in_root
 from emi_tui.engine.modify.context import ModifyContext, StashedFile, StashedLink
 from emi_tui.engine.run.cleanup import loops_under
 from emi_tui.engine.run.runner import run_captured
@@ -25,6 +26,14 @@ DETACH_SECONDS = 30.0
 STASHED = ("etc/resolv.conf", "etc/apt/sources.list", "etc/yum.repos.d/emi-tui.repo", customize.POLICY_RC_D)
 
 
+def _current(ctx: ModifyContext, relative: str) -> bytes | None:
+    """What the image holds at `relative` now, read inside its root and bounded (None when it cannot be read safely)."""
+    try:
+        return read_in_root(ctx.paths.root, relative, 1 << 20)
+    except InRootError:
+        return None
+
+
 def restore_stashed(ctx: ModifyContext) -> None:
     """Put back the files of STASHED the modify wrote (and an image's own policy-rc.d), unless the script or shell changed them."""
     if ctx.dry_run:
@@ -33,7 +42,7 @@ def restore_stashed(ctx: ModifyContext) -> None:
         if relative not in ctx.ours and relative != customize.POLICY_RC_D:  # hygiene removes an image's own policy-rc.d
             continue
         path = ctx.paths.root / relative
-        current = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        current = _current(ctx, relative) if path.is_file() and not path.is_symlink() else None
         if relative in ctx.ours and current != ctx.ours[relative] and current is not None:
             ctx.note(f"kept /{relative}: the script or the shell changed it")
             continue

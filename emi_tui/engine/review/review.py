@@ -9,7 +9,6 @@ lines, or in older entries `date …`, `stamp …` and bare tarball names.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from emi_tui.engine.errors import Severity, did_you_mean
 from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
 from emi_tui.engine.review import stampcheck
+from emi_tui.engine.review.folder import MAX_TEXT_BYTES, TooBig, read_named, scan_folder
 from emi_tui.engine.review.stampcheck import (  # noqa: F401 (re-exported)
     SKEW_WINDOW_S,
     UTC_OFFSETS_MIN,
@@ -33,9 +33,6 @@ from emi_tui.engine.review.stampcheck import (  # noqa: F401 (re-exported)
 )
 
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
-# A text file bigger than this is not an image-id or a catalog; reading it all would only cost memory.
-_MAX_TEXT_BYTES = 4 << 20
-_SNIFF_BYTES = 64 << 10
 # Past this many unreadable lines the file is surely not an image-id; one summary says so.
 _MAX_LINE_FINDINGS = 10
 
@@ -51,7 +48,6 @@ _FILE = re.compile(rf"^(?P<stem>.+)-(?P<version>[^-]+)-(?P<arch>[^-]+)\.(?P<ext>
 _STEM = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*)$")
 _RECIPE = re.compile(rf"^({_WORD})(?:-{_WORD})*-based$")
 _DAY_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
-_SNIFF = re.compile(rb"^[ \t]*(?:image_(?:name|version|arch|file|stamp|date)[ \t]*=|(?:date|stamp)[ \t]+\S+[ \t]*$)", re.MULTILINE)
 
 
 class FindingJson(TypedDict):
@@ -318,14 +314,16 @@ def review_bytes(source: str, data: bytes) -> list[ReviewEntry]:
 def _image_entry(source: str, facts: ImageFacts, in_artifact: bool) -> ReviewEntry:
     label = facts.label if in_artifact else None
     answers = facts.answers.decode("utf-8", "replace") if facts.answers is not None else None
+    unread_id = [why for why in facts.unread if why.startswith(f"/{layout.IMAGE_ID} ")]
     if facts.image_id is None:
-        entry = _failed(source, f"the image has no /{layout.IMAGE_ID}: it is not an EMI, or it was built without one", label)
+        entry = _failed(source, unread_id[0] if unread_id else f"the image has no /{layout.IMAGE_ID}: it is not an EMI, or it was built without one", label)
     else:
         _, draft = _drafts(facts.image_id, catalog_allowed=False)[0]
         entry = _finish(source, label, draft)
         actual = Path(facts.label).name
         if entry.fields.get("image_file") not in (None, "", actual):
             entry.problems.append(Finding("image_file", "warning", f"image_file is {entry.fields['image_file']!r} but the image is named {actual!r}: rename the file or fix image_file"))
+    entry.problems += [Finding("", "error", why) for why in facts.unread if why not in unread_id]
     entry.hygiene, entry.answers = facts.hygiene, answers
     return entry
 
@@ -340,41 +338,24 @@ def _review_image(path: Path) -> list[ReviewEntry]:
 
 
 def _review_file(path: Path) -> list[ReviewEntry]:
-    with path.open("rb") as handle:
-        data = handle.read(_MAX_TEXT_BYTES + 1)
-    if len(data) > _MAX_TEXT_BYTES:
-        return [_failed(str(path), f"over {_MAX_TEXT_BYTES >> 20} MiB: too big for an image-id file or catalog; point the review at the image instead")]
+    try:
+        data = read_named(path)
+    except TooBig:
+        return [_too_big(path)]
     return review_bytes(str(path), data)
 
 
-def _looks_like_ids(path: Path) -> bool:
-    """True when a file's start has image-id lines (key="value" or the old date/stamp lines)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except OSError:
-        return False
-    return b"\0" not in head and _SNIFF.search(head) is not None
-
-
-def _wanted(path: Path) -> bool:
-    name = path.name.lower()
-    if not path.is_file():
-        return False
-    if is_artifact(name) or name == "image-id" or name.endswith(".image-id"):
-        return True
-    # Catalogs have no fixed name (EMI-IDs, images.txt…), so likely candidates are sniffed.
-    return (name.endswith(".txt") or "." not in name or "emi-id" in name) and _looks_like_ids(path)
+def _too_big(path: Path) -> ReviewEntry:
+    return _failed(str(path), f"over {MAX_TEXT_BYTES >> 20} MiB: too big for an image-id file or catalog; point the review at the image instead")
 
 
 def _review_folder(folder: Path) -> list[ReviewEntry]:
-    unreadable: list[OSError] = []
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # .git and friends hold no images
-        found += [Path(root, name) for name in sorted(files) if _wanted(Path(root, name))]
-    entries = [e for path in found for e in _review_path(path)]
-    entries += [_failed(str(err.filename or folder), f"cannot read this folder ({err.strerror}): check its permissions") for err in unreadable]
+    scan = scan_folder(folder)
+    entries = [e for path, data in scan.found for e in (_review_path(path) if data is None else review_bytes(str(path), data))]
+    entries += [_too_big(path) for path in scan.too_big]
+    entries += [_failed(str(path), "a link: not followed (a folder review reads only what is in the folder; name it on the command line to review where it points)",
+                        severity="warning") for path in scan.links]
+    entries += [_failed(str(err.filename or folder), f"cannot read this folder ({err.strerror}): check its permissions") for err in scan.unreadable]
     if not entries:
         entries.append(_failed(str(folder), "no image-id files, catalogs or images (*.img, *.tgz, *.tar.*) found in this folder", severity="warning"))
     return entries
