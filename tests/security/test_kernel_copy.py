@@ -42,13 +42,13 @@ def host_secret(where: Path) -> tuple[Path, bytes]:
 
 def job(root: Path, work: Path) -> SimpleNamespace:
     """What the kernel steps use of a build's or a modify's context."""
-    artifact = work / "artifact"
+    artifact = work / "unpacked" / "artifact"  # where a modify unpacks it
     (artifact / "kvm-kernel").mkdir(parents=True)
     (artifact / "kvm-kernel" / "vmlinuz-old").write_bytes(b"OLD\n")
     notes: list[str] = []
     return SimpleNamespace(
         answers=SimpleNamespace(kernel=True), recipe=SimpleNamespace(kernel_files=KernelFiles()), dry_run=False,
-        paths=SimpleNamespace(root=root, kernel_dir=work / "kernel"), facts={}, note=notes.append, notes=notes,
+        paths=SimpleNamespace(root=root, work=work, kernel_dir=work / "kernel"), facts={}, note=notes.append, notes=notes,
         survey=SimpleNamespace(kind="tarball"), image=artifact / "x.img",
     )
 
