@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STRACE_OPTIONS = ("-f", "-qq", "--seccomp-bpf", "-y", "-e", "trace=%file,openat2,fchdir,%process", "-e", "signal=none")
+STRACE_OPTIONS = ("-f", "-q", "--seccomp-bpf", "-y", "-e", "trace=%file,openat2,fchdir,%process", "-e", "signal=none")
 
 READ, WRITE = "read", "write"
 #: Flags of open() that change the file (O_RDONLY with none of them only reads).
@@ -157,22 +157,34 @@ def _fd_path(argument: str) -> str | None:
 
 
 class _Resolver:
-    """Per-pid cwd and root, and the joining of a path as the kernel would."""
+    """Per-pid cwd and root, and the joining of a path as the kernel would.
+
+    Pids are reused during a build (debootstrap and dpkg start tens of
+    thousands of processes): a pid's state ends at its exit_group, and each new
+    life of a pid takes its state from the parent whose clone returned it,
+    the n-th life from the n-th such clone.
+    """
 
     def __init__(self, cwd: str) -> None:
         self.start = cwd
         self.processes: dict[int, _Process] = {}
-        self.parents: dict[int, int] = {}
+        self.births: dict[int, list[int]] = {}  # child pid -> the parent of each of its lives, in order
+        self.lives: dict[int, int] = {}
 
     def process(self, pid: int) -> _Process:
         if pid not in self.processes:
-            parent = self.parents.get(pid)
-            if parent is not None:
-                source = self.process(parent)
+            life = self.lives.get(pid, 0)
+            self.lives[pid] = life + 1
+            parents = self.births.get(pid, [])
+            if life < len(parents) and parents[life] in self.processes:
+                source = self.processes[parents[life]]
                 self.processes[pid] = _Process(source.cwd, source.root)
-            else:
+            else:  # the first process, or one whose parent was never seen: where the trace started
                 self.processes[pid] = _Process(self.start)
         return self.processes[pid]
+
+    def exited(self, pid: int) -> None:
+        self.processes.pop(pid, None)
 
     def resolve(self, pid: int, path: str, base: str | None = None) -> str:
         process = self.process(pid)
@@ -210,10 +222,14 @@ def parse(text: str, cwd: str) -> list[Access]:
     resolver = _Resolver(cwd)
     for pid, rest in calls:  # who forked whom, first: a child's calls may be logged before its parent's clone returns
         call = _CALL.match(rest)
-        if call and call.group("name") in ("clone", "clone3", "fork", "vfork") and re.match(r"^\d+", call.group("result")):
-            resolver.parents[int(re.match(r"^\d+", call.group("result")).group(0))] = pid  # type: ignore[union-attr]
+        child = re.match(r"^\d+", call.group("result")) if call else None
+        if call and child and call.group("name") in ("clone", "clone3", "fork", "vfork"):
+            resolver.births.setdefault(int(child.group(0)), []).append(pid)
     accesses: list[Access] = []
     for pid, rest in calls:
+        if rest.startswith(("exit_group(", "exit(", "+++ exited", "+++ killed")):
+            resolver.exited(pid)
+            continue
         call = _CALL.match(rest)
         if call is None:
             continue
@@ -223,9 +239,14 @@ def parse(text: str, cwd: str) -> list[Access]:
 
 def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], result: str, line: str) -> list[Access]:
     failed = result.startswith("-1 ")
+    if any(re.match(r'^"/proc/(self|thread-self|\d+)/fd/\d+"$', argument) for argument in args):
+        return []  # chmod through an O_PATH fd: the file was judged when it was opened
     if failed and any(f" {errno} " in f"{result} " for errno in NOT_THERE):
         return []
     process = resolver.process(pid)
+    for argument in args:  # strace -y names the cwd the kernel used: the truth, whatever the lineage said
+        if argument.startswith("AT_FDCWD</"):
+            process.cwd = _fd_path(argument) or process.cwd
 
     def at(dirfd_index: int, mode: str, *, private: bool = False) -> Access | None:
         path = unquote(args[dirfd_index + 1]) if dirfd_index + 1 < len(args) else None
@@ -366,6 +387,9 @@ def table(places: Places) -> list[Place]:
               "emi-tui's code, shipped recipes and themes, and the Python running it: read only (bytecode writing is off)"),
         Place("system", ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc"), False,
               "the workstation's programs, libraries and configuration (trusted): read only, no /etc file is written"),
+        Place("host package database", ("/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt", "/var/cache/debconf"), False,
+              "apt-cache reads the workstation's package facts (the mirror in its sources, package sizes): read only"),
+        Place("mount table", ("/run/mount",), True, "mount(8) keeps its own table of user-space mount options in /run/mount/utab"),
         Place("container markers", ("/.dockerenv", "/run/.containerenv"), False,
               "debootstrap and systemd-detect-virt look for them to tell whether they run in a container"),
         Place("kernel interfaces", ("/proc", "/sys"), False, "process, mount and device facts the tools read"),
@@ -382,6 +406,17 @@ def table(places: Places) -> list[Place]:
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _under_any(path: str, folders: set[str]) -> bool:
+    """Whether `path` is one of `folders` or inside one (a walk up its parents: a build makes thousands of folders)."""
+    while True:
+        if path in folders:
+            return True
+        parent = os.path.dirname(path)
+        if parent == path:
+            return False
+        path = parent
 
 
 @dataclass(frozen=True)
@@ -403,15 +438,18 @@ def judge(accesses: Sequence[Access], places: Places) -> list[Violation]:
     """
     rows = table(places)
     roots = _folders(*places.work_roots, places.temp)
-    private = [a.path for a in accesses if a.private and a.mode == WRITE and any(_inside(a.path, root) for root in roots)]
+    private = {a.path for a in accesses if a.private and a.mode == WRITE and any(_inside(a.path, root) for root in roots)}
     ancestors = {os.path.dirname(folder) for row in rows for folder in row.folders}
     for folder in list(ancestors):
         while folder not in ("/", ""):
             folder = os.path.dirname(folder)
             ancestors.add(folder)
     violations = []
-    for access in accesses:
-        if any(_inside(access.path, folder) for folder in private):
+    unique: dict[tuple[str, str, str], Access] = {}
+    for access in accesses:  # a build makes a million accesses, mostly the same few thousand files
+        unique.setdefault((access.path, access.mode, access.syscall), access)
+    for access in unique.values():
+        if _under_any(access.path, private):
             continue
         if access.mode == READ and access.syscall in METADATA_READS and access.path in ancestors | {"/"}:
             continue  # realpath() and mkdir -p look at each folder on the way to a place
