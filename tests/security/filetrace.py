@@ -170,6 +170,7 @@ class _Resolver:
         self.processes: dict[int, _Process] = {}
         self.births: dict[int, list[int]] = {}  # child pid -> the parent of each of its lives, in order
         self.lives: dict[int, int] = {}
+        self.roots: set[str] = set()  # every folder a process chrooted into
 
     def process(self, pid: int) -> _Process:
         if pid not in self.processes:
@@ -266,10 +267,14 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
         index = 0 if name == "open" else 1
         flags = args[index + 1] if index + 1 < len(args) else ""
         mode = WRITE if any(flag in flags for flag in WRITE_FLAGS) else READ
-        found.append(one(0, mode) if name == "open" else at(0, mode))
         opened = _RETURNED_FD.match(result)
-        if opened is not None and found[-1] is not None and opened.group("path").startswith("/") and opened.group("path") != found[-1].path:
-            found.append(Access(opened.group("path"), mode, name, pid, line))  # the file a link led to
+        real = opened.group("path") if opened is not None and opened.group("path").startswith("/") else None
+        asked = unquote(args[index]) if index < len(args) else None
+        if real is not None and asked is not None and asked.startswith("/"):
+            _learn_root(resolver, process, asked, real)
+        found.append(one(0, mode) if name == "open" else at(0, mode))
+        if real is not None and found[-1] is not None and real != found[-1].path:
+            found.append(Access(real, mode, name, pid, line))  # the file a link led to
     elif name in ("rename", "link"):
         found += [one(0, WRITE), one(1, WRITE)]
     elif name in ("renameat", "renameat2", "linkat"):
@@ -304,6 +309,20 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
     return [access for access in found if access is not None]
 
 
+def _learn_root(resolver: _Resolver, process: _Process, asked: str, real: str) -> None:
+    """Correct the process's root from an open of an absolute path: the kernel opened `real`, so the root is what precedes `asked`.
+
+    Only a folder some process chrooted into (or "/") is taken: /lib/x.so opened as /usr/lib/x.so is a link, not a root.
+    """
+    if real == asked or not real.endswith(asked):
+        if real == asked and process.root != "/" and not _inside(asked, process.root):
+            process.root = "/"
+        return
+    candidate = real[: -len(asked)] or "/"
+    if candidate in resolver.roots:
+        process.root = candidate
+
+
 def _follow_cwd_and_root(resolver: _Resolver, process: _Process, pid: int, name: str, args: list[str]) -> None:
     path = unquote(args[0]) if args else None
     if path is None:
@@ -312,6 +331,7 @@ def _follow_cwd_and_root(resolver: _Resolver, process: _Process, pid: int, name:
         process.cwd = resolver.resolve(pid, path)
     elif name == "chroot":
         process.root = resolver.resolve(pid, path)
+        resolver.roots.add(process.root)
 
 
 def trace(argv: Sequence[str], log: Path, *, env: dict[str, str] | None = None, cwd: Path | None = None,

@@ -64,6 +64,23 @@ def test_paths_inside_a_chroot_are_the_chroots_files_and_forks_inherit_it() -> N
     ]
 
 
+def test_a_process_of_unknown_lineage_learns_its_root_from_what_the_kernel_opened() -> None:
+    # pid 300's clone was never seen (a reused pid whose old life ended unlogged): the fd strace printed tells its root.
+    log = """\
+100 chroot("/w/root") = 0
+300 openat(AT_FDCWD</w/root>, "/var/lib/dpkg/status", O_RDONLY) = 3</w/root/var/lib/dpkg/status>
+300 mkdir("/var/lib/dpkg/tmp.ci", 0755) = 0
+300 openat(AT_FDCWD</>, "/lib/x.so", O_RDONLY) = 4</w/root/usr/lib/x.so>
+400 openat(AT_FDCWD</>, "/lib/y.so", O_RDONLY) = 4</usr/lib/y.so>
+400 mkdir("/lib/z", 0755) = 0
+"""
+    assert _paths(log) == [
+        ("/w/root", READ), ("/w/root/var/lib/dpkg/status", READ), ("/w/root/var/lib/dpkg/tmp.ci", WRITE),
+        ("/w/root/lib/x.so", READ), ("/w/root/usr/lib/x.so", READ),
+        ("/lib/y.so", READ), ("/usr/lib/y.so", READ), ("/lib/z", WRITE),  # a link to /usr is not a chroot
+    ]
+
+
 def test_at_calls_resolve_against_their_dirfd_and_an_empty_path_is_the_fd() -> None:
     log = """\
 100 renameat2(5</out>, ".a.partial", 5</out>, "a.tgz", RENAME_NOREPLACE) = 0
