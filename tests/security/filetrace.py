@@ -56,7 +56,7 @@ READS_AT = {"newfstatat": 1, "fstatat64": 1, "statx": 1, "faccessat": 1, "facces
             "name_to_handle_at": 1, "open_tree": 1, "fsconfig": -1}
 #: Reads that look at a file's metadata, not its contents: allowed on the folders on the way to a place.
 METADATA_READS = ("stat", "lstat", "stat64", "lstat64", "newfstatat", "fstatat64", "statx", "access", "faccessat", "faccessat2",
-                  "readlink", "readlinkat", "statfs", "statfs64", "chdir")
+                  "readlink", "readlinkat", "statfs", "statfs64", "chdir", "openat(O_PATH)")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Access:
     syscall: str
     pid: int
     line: str
-    private: bool = False  # a folder made 0700 by this call (mkdir(..., 0700), as mkdtemp does)
+    private: bool = False  # made private by this call: a folder by mkdir(..., 0700) as mkdtemp does, a file as mkstemp does
 
 
 @dataclass
@@ -240,8 +240,8 @@ def parse(text: str, cwd: str) -> list[Access]:
 
 def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], result: str, line: str) -> list[Access]:
     failed = result.startswith("-1 ")
-    if any(re.match(r'^"/proc/(self|thread-self|\d+)/fd/\d+"$', argument) for argument in args):
-        return []  # chmod through an O_PATH fd: the file was judged when it was opened
+    if any(re.match(r'^"/proc/(self|thread-self|\d+)/fd/\d+[/"]', argument) for argument in args):
+        return []  # through an fd (chmod of an O_PATH fd, setxattr below one): the file was judged when it was opened
     if failed and any(f" {errno} " in f"{result} " for errno in NOT_THERE):
         return []
     process = resolver.process(pid)
@@ -267,12 +267,16 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
         index = 0 if name == "open" else 1
         flags = args[index + 1] if index + 1 < len(args) else ""
         mode = WRITE if any(flag in flags for flag in WRITE_FLAGS) else READ
+        if "O_PATH" in flags:
+            name = "openat(O_PATH)"  # a handle on the name, nothing read: judged as a look at metadata
+        # mkstemp's way: a new file only this user can open, never through a link: as private as a mkdtemp folder.
+        made_private = all(flag in flags for flag in ("O_CREAT", "O_EXCL", "O_NOFOLLOW")) and args[-1] == "0600"
         opened = _RETURNED_FD.match(result)
         real = opened.group("path") if opened is not None and opened.group("path").startswith("/") else None
         asked = unquote(args[index]) if index < len(args) else None
         if real is not None and asked is not None and asked.startswith("/"):
             _learn_root(resolver, process, asked, real)
-        found.append(one(0, mode) if name == "open" else at(0, mode))
+        found.append(one(0, mode, private=made_private) if name == "open" else at(0, mode, private=made_private))
         if real is not None and found[-1] is not None and real != found[-1].path:
             found.append(Access(real, mode, name, pid, line))  # the file a link led to
     elif name in ("rename", "link"):

@@ -157,6 +157,17 @@ def test_writes_go_only_to_writable_places_or_a_private_folder_the_run_made(tmp_
     ]
 
 
+def test_a_temp_file_made_as_mkstemp_does_is_private_and_o_path_is_a_look(tmp_path: Path) -> None:
+    log = """\
+100 openat(AT_FDCWD</>, "/tmp/8nq9i_2b", O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600) = 3</tmp/8nq9i_2b>
+100 unlink("/tmp/8nq9i_2b") = 0
+100 openat(AT_FDCWD</>, "/tmp/shared", O_RDWR|O_CREAT|O_EXCL, 0644) = 3</tmp/shared>
+100 openat(AT_FDCWD</>, "/", O_RDONLY|O_CLOEXEC|O_PATH|O_DIRECTORY) = 4</>
+100 setxattr("/proc/self/fd/4/./var/log/journal", "system.posix_acl_access", "", 44, 0) = 0
+"""
+    assert _judged(log, tmp_path) == ["/tmp/shared"]
+
+
 def test_a_folder_made_0700_outside_the_work_roots_does_not_make_writes_there_allowed(tmp_path: Path) -> None:
     log = '100 mkdir("/etc/emi", 0700) = 0\n100 openat(AT_FDCWD</>, "/etc/emi/x", O_WRONLY|O_CREAT, 0600) = 3\n'
     assert _judged(log, tmp_path) == ["/etc/emi", "/etc/emi/x"]
