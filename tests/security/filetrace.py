@@ -75,6 +75,7 @@ class Access:
 class _Process:
     cwd: str
     root: str = "/"
+    lineage_known: bool = True
 
 
 _LINE = re.compile(r"^(?P<pid>\d+)\s+(?P<rest>.*)$")
@@ -181,7 +182,7 @@ class _Resolver:
                 source = self.processes[parents[life]]
                 self.processes[pid] = _Process(source.cwd, source.root)
             else:  # the first process, or one whose parent was never seen: where the trace started
-                self.processes[pid] = _Process(self.start)
+                self.processes[pid] = _Process(self.start, lineage_known=not self.processes)
         return self.processes[pid]
 
     def exited(self, pid: int) -> None:
@@ -248,6 +249,10 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
     for argument in args:  # strace -y names the cwd the kernel used: the truth, whatever the lineage said
         if argument.startswith("AT_FDCWD</"):
             process.cwd = _fd_path(argument) or process.cwd
+            # A process whose parent was never seen, working inside a folder some process chrooted into, is in that chroot.
+            inside = [root for root in resolver.roots if _inside(process.cwd, root)]
+            if not process.lineage_known and process.root == "/" and inside:
+                process.root = max(inside, key=len)
 
     def at(dirfd_index: int, mode: str, *, private: bool = False) -> Access | None:
         path = unquote(args[dirfd_index + 1]) if dirfd_index + 1 < len(args) else None

@@ -73,11 +73,13 @@ def test_a_process_of_unknown_lineage_learns_its_root_from_what_the_kernel_opene
 300 openat(AT_FDCWD</>, "/lib/x.so", O_RDONLY) = 4</w/root/usr/lib/x.so>
 400 openat(AT_FDCWD</>, "/lib/y.so", O_RDONLY) = 4</usr/lib/y.so>
 400 mkdir("/lib/z", 0755) = 0
+500 newfstatat(AT_FDCWD</w/root/var/tmp>, "/var/tmp/mkinitramfs_x/lib", {st_mode=S_IFDIR|0755, ...}, 0) = 0
 """
     assert _paths(log) == [
         ("/w/root", READ), ("/w/root/var/lib/dpkg/status", READ), ("/w/root/var/lib/dpkg/tmp.ci", WRITE),
         ("/w/root/lib/x.so", READ), ("/w/root/usr/lib/x.so", READ),
         ("/lib/y.so", READ), ("/usr/lib/y.so", READ), ("/lib/z", WRITE),  # a link to /usr is not a chroot
+        ("/w/root/var/tmp/mkinitramfs_x/lib", READ),  # no open to learn from: its cwd is inside the chroot
     ]
 
 
