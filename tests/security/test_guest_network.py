@@ -43,7 +43,7 @@ def test_the_guest_network_is_restricted_with_exactly_the_needed_forwards(ssh_po
     # The forwards: ssh from the host's loopback only, and the metadata address to our relay; nothing else.
     assert [value for key, value in options if key == "hostfwd"] == [f"tcp:127.0.0.1:{ssh_port}-:22"]
     guestfwds = [value for key, value in options if key == "guestfwd"]
-    assert len(guestfwds) == 1 and re.fullmatch(rf"tcp:169\.254\.169\.254:80-cmd:\S+ -m emi_tui\.engine\.boot\.relay {metadata_port}", guestfwds[0])
+    assert len(guestfwds) == 1 and re.fullmatch(rf"tcp:169\.254\.169\.254:80-cmd:\S+ -B -m emi_tui\.engine\.boot\.relay {metadata_port}", guestfwds[0])
     assert not set(keys) & {"smb", "tftp", "bootfile", "ipv6-net", "ipv6-host"}, keys
     # No second way onto a network.
     assert not {"-net", "-nic"} & set(argv) and argv.count("-netdev") == 1

@@ -78,7 +78,8 @@ class BootReport:
 
 
 def qemu_argv(guest: GuestFiles, overlay: Path, ephemeral: Path, label: str, accel: str, ssh_port: int, metadata_port: int) -> list[str]:
-    relay = f"{sys.executable} -m emi_tui.engine.boot.relay {metadata_port}"
+    # -B: QEMU starts it as root for every request; it must write no bytecode into the installed package.
+    relay = f"{sys.executable} -B -m emi_tui.engine.boot.relay {metadata_port}"
     netdev = (
         # restrict=on: the guest may be hostile, and without it the user network lets it reach every service
         # listening on the host's loopback (the host's address in the guest's network maps to 127.0.0.1) and

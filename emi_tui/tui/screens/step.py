@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 
 from emi_tui.engine.errors import Problem
+from emi_tui.engine.text import printable
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, key_matches
 from emi_tui.tui.widgets.sidebar import StepSidebar
 
@@ -46,9 +47,10 @@ def problem_lines(problems: Iterable[Problem], *, notes: Iterable[Problem] = (),
     lines = []
     for problem in problems:
         where = f"{problem.key}: " if with_key and problem.key else ""
-        lines.append(Content.from_markup("[$text-error]✗[/] [b]$where[/b]$message", where=where, message=problem.message))
+        # Messages quote the answer file (or the image's stored answers): $-substitution reads no markup, printable escapes controls.
+        lines.append(Content.from_markup("[$text-error]✗[/] [b]$where[/b]$message", where=printable(where), message=printable(problem.message)))
     for note in notes:
-        lines.append(Content.from_markup("[$text-warning]•[/] from the file, dropped: $text", text=str(note)))
+        lines.append(Content.from_markup("[$text-warning]•[/] from the file, dropped: $text", text=printable(str(note))))
     return Content("\n").join(lines)
 
 

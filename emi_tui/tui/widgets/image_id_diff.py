@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from emi_tui.engine.image.imageid import FIELDS
+from emi_tui.engine.text import printable
 
 
 def image_id_fields(text: str) -> dict[str, str]:
@@ -25,7 +26,9 @@ def image_id_fields(text: str) -> dict[str, str]:
 
 def image_id_rows(old_text: str, new_text: str) -> list[Content]:
     """One row per field: its old value, its new one, changed fields marked and coloured."""
-    old, new = image_id_fields(old_text), image_id_fields(new_text)
+    # Both texts are the images' own files: printable before they are measured and shown.
+    old = {printable(key): printable(value) for key, value in image_id_fields(old_text).items()}
+    new = {printable(key): printable(value) for key, value in image_id_fields(new_text).items()}
     keys = [k for k in FIELDS if k in old or k in new] + [k for k in {**old, **new} if k not in FIELDS]
     if not keys:
         return [Content.styled("neither image has an /etc/image-id", "$warning")]
@@ -51,9 +54,11 @@ def package_rows(added: Mapping[str, str], removed: Mapping[str, str], upgraded:
         (f"{len(removed)} removed", "$text-error" if removed else "$text-muted"), ", ",
         (f"{len(upgraded)} upgraded", "$accent" if upgraded else "$text-muted"),
     )]
-    rows += [Content.assemble(("  + ", "$success"), (name, "bold"), f" {version}") for name, version in sorted(added.items())]
-    rows += [Content.assemble(("  - ", "$text-error"), (name, "bold"), f" {version}") for name, version in sorted(removed.items())]
-    rows += [Content.assemble(("  ↑ ", "$accent"), (name, "bold"), f" {old} → {new}") for name, (old, new) in sorted(upgraded.items())]
+    # Names and versions are what the image's package database says.
+    rows += [Content.assemble(("  + ", "$success"), (printable(name), "bold"), f" {printable(version)}") for name, version in sorted(added.items())]
+    rows += [Content.assemble(("  - ", "$text-error"), (printable(name), "bold"), f" {printable(version)}") for name, version in sorted(removed.items())]
+    rows += [Content.assemble(("  ↑ ", "$accent"), (printable(name), "bold"), f" {printable(old)} → {printable(new)}")
+             for name, (old, new) in sorted(upgraded.items())]
     return rows
 
 

@@ -9,8 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from emi_tui.engine.text import printable
 
 
 class PathPrompt(ModalScreen[Path | None]):
@@ -52,7 +55,7 @@ class PathPrompt(ModalScreen[Path | None]):
         path = Path(text).expanduser()
         why = self.act(path)
         if why:
-            error.update(why)
+            error.update(Content(printable(why)))  # names the path typed: a str would be read as markup
             return
         self.dismiss(path)
 

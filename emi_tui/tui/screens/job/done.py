@@ -24,6 +24,7 @@ from emi_tui.engine.artifact.checksum import ChecksumCancelled, read_sha256_file
 from emi_tui.engine.artifact.kinds import is_tarball
 from emi_tui.engine.artifact.register import register_commands
 from emi_tui.engine.sizes import human
+from emi_tui.engine.text import printable
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
 from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 
@@ -96,7 +97,7 @@ class DoneScreen(Screen):
             yield Static(self._headline(), id="headline")
             if self.modify_diff is not None:
                 yield ImageIdDiff(*self.modify_diff[:1], self.image_id, *self.modify_diff[1:], id="modify-diff")
-            image_id = Static(Content(self.image_id.rstrip("\n") or "(not written)"), id="image-id")
+            image_id = Static(Content(printable(self.image_id.rstrip("\n"), keep_newlines=True) or "(not written)"), id="image-id")
             image_id.border_title = "/etc/image-id"
             yield image_id
             artifacts = Static(id="artifacts")

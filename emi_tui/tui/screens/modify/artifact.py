@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from emi_tui.engine.sizes import human
+from emi_tui.engine.text import printable
 from emi_tui.tui.screens.modify.base import ModifyStepScreen
 from emi_tui.tui.state.modify_state import ArtifactLook, artifact_problem
 from emi_tui.tui.state.wizard_state import WizardState
@@ -50,26 +51,30 @@ def read_artifact(text: str) -> ArtifactLook:
 
 
 def look_lines(look: ArtifactLook) -> list[Content]:
-    """The artifact's layout, its image-id fields, the review's findings and failed hygiene checks."""
+    """The artifact's layout, its image-id fields, the review's findings and failed hygiene checks.
+
+    All of it is the artifact's own text (member names, image-id fields, findings quoting them):
+    made printable, and shown as Content, which reads no markup.
+    """
     survey = look.survey
     lines: list[Content] = []
     if survey is not None:
-        where = f"{survey.image_member} in a {survey.compress} tarball" if survey.kind == "tarball" else "a bare image"
+        where = f"{printable(str(survey.image_member))} in a {survey.compress} tarball" if survey.kind == "tarball" else "a bare image"
         lines.append(Content.styled(f"{where}, {human(survey.image_bytes)} filesystem", "$text-muted"))
     for entry in look.entries:
         for key, value in (getattr(entry, "fields", None) or {}).items():
-            lines.append(Content.assemble((key, "bold"), f" = {value}"))
+            lines.append(Content.assemble((printable(key), "bold"), f" = {printable(value)}"))
         check = getattr(entry, "stamp_check", None)
         if check is not None and getattr(entry, "fields", None):
-            lines.append(Content.styled(f"stamp {check.describe()}", "$success" if check.verified else "$warning"))
+            lines.append(Content.styled(f"stamp {printable(check.describe())}", "$success" if check.verified else "$warning"))
         for finding in getattr(entry, "problems", ()) or ():
             error = finding.severity == "error"
-            where = f"{finding.field}: " if finding.field else ""
-            lines.append(Content.styled(f"{'✗' if error else '•'} {where}{finding.message}", "$text-error" if error else "$warning"))
+            where = f"{printable(finding.field)}: " if finding.field else ""
+            lines.append(Content.styled(f"{'✗' if error else '•'} {where}{printable(finding.message)}", "$text-error" if error else "$warning"))
         hygiene = getattr(entry, "hygiene", None) or ()
         for item in hygiene:
             if not item.ok:
-                lines.append(Content.styled(f"• {item.name}: {item.detail}", "$warning"))
+                lines.append(Content.styled(f"• {printable(item.name)}: {printable(item.detail)}", "$warning"))
         if hygiene and all(item.ok for item in hygiene):
             lines.append(Content.styled(f"hygiene: all {len(hygiene)} checks pass", "$success"))
     return lines or [Content.styled("no image-id found", "$warning")]
@@ -154,18 +159,19 @@ class ArtifactScreen(ModifyStepScreen):
     def _show_look(self, look: ArtifactLook) -> None:
         current = self.query_one("#current", Static)
         if look.error:
-            current.update(Content.styled(f"cannot modify it: {look.error}", "$text-error"))
+            current.update(Content.styled(f"cannot modify it: {printable(look.error)}", "$text-error"))
             self.query_one("#prefill", Static).update("")
             return
         current.update(Content("\n").join(look_lines(look)))
-        self.query_one("#prefill", Static).update(f"The Packages and Metadata steps start from {self.modify.prefilled_from}.")
+        # The source names a file the operator chose: a str here would be read as markup.
+        self.query_one("#prefill", Static).update(Content(f"The Packages and Metadata steps start from {printable(self.modify.prefilled_from)}."))
 
     @on(Input.Changed, "#answers-file")
     def _answers_file_changed(self, event: Input.Changed) -> None:
         text = event.value.strip()
         path = Path(text).expanduser() if text else None
         if path is not None and not path.is_file():
-            self.query_one("#answers-file-problem", Static).update(Content.styled(f"no file at {path}", "$text-muted"))
+            self.query_one("#answers-file-problem", Static).update(Content.styled(f"no file at {printable(str(path))}", "$text-muted"))
             return
         if path != self.modify.metadata_file:
             self.modify.use_answer_file(path)

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, Switch
 
 from emi_tui.engine.sizes import human
+from emi_tui.engine.text import printable
 from emi_tui.tui.screens.modify.base import ModifyStepScreen
 from emi_tui.tui.screens.step import update_if_changed
 from emi_tui.tui.workers.build_worker import terminal_handover
@@ -115,7 +116,8 @@ class ChangesScreen(ModifyStepScreen):
             self.refresh_state()
 
     def state_refreshed(self) -> None:
-        lines = [Content.assemble(("• ", "$accent"), line) for line in self.modify.plan()]
+        # The plan names the artifact and packages, some read from the image's stored answers.
+        lines = [Content.assemble(("• ", "$accent"), printable(line)) for line in self.modify.plan()]
         update_if_changed(self.query_one("#plan", Static), Content("\n").join(lines))
 
     def action_next(self) -> None:

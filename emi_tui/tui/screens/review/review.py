@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.text import printable
 from emi_tui.tui.messages import ReviewLoaded
 
 Reviewer = Callable[[list[Path]], list[Any]]
@@ -38,7 +39,8 @@ def default_reviewer() -> Reviewer:
 
 
 def entry_label(entry: Any) -> str:
-    return f"{entry.source} · {entry.entry}" if entry.entry else str(entry.source)
+    """Where the entry came from (a path, and its entry in a catalog or image), made printable: both come from outside."""
+    return printable(f"{entry.source} · {entry.entry}" if entry.entry else str(entry.source))
 
 
 def problem_summary(entry: Any) -> tuple[str, str]:
@@ -57,7 +59,9 @@ def compare_entries(left: Any, right: Any) -> list[tuple[str, str, str, bool]]:
 
     names = [f for f in FIELDS if f in left.fields or f in right.fields]
     names += sorted((set(left.fields) | set(right.fields)) - set(names))
-    rows = [(n, left.fields.get(n, "—"), right.fields.get(n, "—"), left.fields.get(n) != right.fields.get(n)) for n in names]
+    # Names and values are the image-id's own text: made printable here, where every comparison row is made.
+    rows = [(printable(n), printable(left.fields.get(n, "—")), printable(right.fields.get(n, "—")), left.fields.get(n) != right.fields.get(n))
+            for n in names]
     stamp = ("stamp check", _stamp_word(left), _stamp_word(right))
     rows.append((*stamp, stamp[1] != stamp[2]))
     problems = ("problems", problem_summary(left)[0], problem_summary(right)[0])
@@ -152,7 +156,7 @@ class ReviewScreen(Screen):
     @on(ReviewLoaded)
     def _loaded(self, message: ReviewLoaded) -> None:
         if message.error:
-            self.notify(message.error, title="review failed", severity="error", markup=False)  # names from artifacts: never markup
+            self.notify(printable(message.error), title="review failed", severity="error", markup=False)  # names from artifacts: never markup
             return
         self.entries.extend(message.entries)
         self._fill_table()
@@ -175,7 +179,7 @@ class ReviewScreen(Screen):
                 Text(summary, style=colours[style.lstrip("$")]),
                 Text("verified" if verified else "not verified", style=colours["success" if verified else "error"]),
                 Text(entry_label(entry)),
-                Text(entry.fields.get("image_name", "—")),
+                Text(printable(entry.fields.get("image_name", "—"))),
             ))
         fit_columns(table, rows)
         for index, cells in enumerate(rows):
@@ -223,22 +227,25 @@ class ReviewScreen(Screen):
 
     def _render_entry(self, entry: Any) -> Content:
         parts: list[Content] = [Content.styled(entry_label(entry), "bold"), Content("")]
-        width = max((len(k) for k in entry.fields), default=0)
-        parts += [Content.assemble((f"{key:<{width}}  ", "$text-muted"), value) for key, value in entry.fields.items()]
+        # Every field, finding and hygiene detail quotes the image or file reviewed: printable, and Content reads no markup.
+        fields = {printable(key): printable(value) for key, value in entry.fields.items()}
+        width = max((len(k) for k in fields), default=0)
+        parts += [Content.assemble((f"{key:<{width}}  ", "$text-muted"), value) for key, value in fields.items()]
         check = entry.stamp_check
-        parts += [Content(""), Content.assemble(("stamp: ", "bold"), (check.describe(), "$success" if check.verified else "$error"))]
+        parts += [Content(""), Content.assemble(("stamp: ", "bold"), (printable(check.describe()), "$success" if check.verified else "$error"))]
         parts += [Content(""), Content.styled("problems", "bold")]
         if not entry.problems:
             parts.append(Content.styled("  none", "$success"))
         for problem in entry.problems:
-            where = f"{problem.field}: " if problem.field else ""
-            parts.append(Content.assemble((f"  {problem.severity} ", SEVERITY_STYLE.get(problem.severity, "")), where, problem.message))
+            where = f"{printable(problem.field)}: " if problem.field else ""
+            parts.append(Content.assemble((f"  {problem.severity} ", SEVERITY_STYLE.get(problem.severity, "")), where, printable(problem.message)))
         if entry.hygiene is not None:
             parts += [Content(""), Content.styled("hygiene", "bold")]
             for check in entry.hygiene:
-                parts.append(Content.assemble(("  ✓ " if check.ok else "  ✗ ", "$success" if check.ok else "$error"), check.name, ("  " + check.detail, "$text-muted")))
+                parts.append(Content.assemble(("  ✓ " if check.ok else "  ✗ ", "$success" if check.ok else "$error"), printable(check.name),
+                                              ("  " + printable(check.detail), "$text-muted")))
         if getattr(entry, "answers", None):
-            parts += [Content(""), Content.styled("stored answers", "bold"), Content(entry.answers.rstrip("\n"))]
+            parts += [Content(""), Content.styled("stored answers", "bold"), Content(printable(entry.answers.rstrip("\n"), keep_newlines=True))]
         return Content("\n").join(parts)
 
     def _render_compare(self, left: Any, right: Any) -> Content:

@@ -20,6 +20,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, OptionList, St
 from textual.widgets.option_list import Option
 
 from emi_tui.engine.errors import Problem
+from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import steady_inputs
 from emi_tui.tui.state.wizard_state import WizardState, history_dir, recent_builds, tilde
 
@@ -105,7 +106,7 @@ class HomeScreen(Screen):
         listing.clear_options()
         builds = recent_builds(history_dir())
         for build in builds:
-            label = Content.from_markup("[b]$name[/b]\n  [dim]$summary[/]", name=build.path.name, summary=build.summary)
+            label = Content.from_markup("[b]$name[/b]\n  [dim]$summary[/]", name=printable(build.path.name), summary=printable(build.summary))
             listing.add_option(Option(label, id=str(build.path)))
         listing.display = bool(builds)
         empty = self.query_one("#recent-empty", Static)
@@ -120,9 +121,9 @@ class HomeScreen(Screen):
     def show_open_problems(self, path: Path, problems: list[Problem]) -> None:
         """Explain why `path` cannot be opened in the wizard, problem by problem."""
         box = self.query_one("#open-problems", Static)
-        lines = [Content.from_markup("[$text-error b]Cannot open $path:[/] fix the file, then open it again.", path=str(path))]
+        lines = [Content.from_markup("[$text-error b]Cannot open $path:[/] fix the file, then open it again.", path=printable(str(path)))]
         for problem in problems:
-            lines.append(Content.from_markup("  [$text-error]✗[/] $problem", problem=str(problem)))
+            lines.append(Content.from_markup("  [$text-error]✗[/] $problem", problem=printable(str(problem))))
         box.update(Content("\n").join(lines))
         box.set_class(True, "-shown")
         self.query_one("#answers-path", Input).value = str(path)

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.sizes import human
+from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.state.wizard_state import PackageInfo, PackageLookup, WizardState
 
@@ -144,7 +145,7 @@ class PackagesScreen(StepScreen):
         check = self.query_one("#add-check", Static)
         problem = package_name_problem(name, self._family()) if name else None
         check.set_class(problem is not None, "-error")
-        check.update(problem or ("Enter adds it" if name else ""))
+        check.update(Content(printable(problem or ("Enter adds it" if name else ""))))
 
     @on(Input.Submitted, "#add-package")
     def _name_submitted(self, event: Input.Submitted) -> None:
@@ -160,7 +161,7 @@ class PackagesScreen(StepScreen):
         problem = package_name_problem(name, recipe.family)
         if problem:
             check.set_class(True, "-error")
-            check.update(problem)
+            check.update(Content(printable(problem)))
             return False
         field = self.query_one("#add-package", Input)
         self._cleared_after_add = bool(field.value)
@@ -170,15 +171,15 @@ class PackagesScreen(StepScreen):
         added = self.query_one("#added", SelectionList)
         if name in recipe.packages:
             defaults.select(name)
-            check.update(f"{name} is one of the recipe's defaults: checked again")
+            check.update(Content(f"{printable(name)} is one of the recipe's defaults: checked again"))
         elif name in self._extra:
             added.select(name)
-            check.update(f"{name} is already added")
+            check.update(Content(f"{printable(name)} is already added"))
         else:
             self._extra.append(name)
             added.add_option((self._label(name), name, True))
             self._store_added()
-            check.update(f"added {name}")
+            check.update(Content(f"added {printable(name)}"))
         return True
 
     @on(Input.Changed, "#filter")
@@ -199,13 +200,14 @@ class PackagesScreen(StepScreen):
         title = f"Resulting list: {len(packages)} packages on top of the base"
         if needle:
             title += f" ({len(shown)} match “{needle}”)"
-        self.query_one("#result-title", Label).update(title)
+        self.query_one("#result-title", Label).update(Content(printable(title)))
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
         table.add_column("package", ratio=2, no_wrap=True)
         table.add_column("from", ratio=1, no_wrap=True)
         table.add_column("apt says", ratio=3)
         for name in shown:
-            table.add_row(name, "added" if name in added else "recipe", self._apt_text(name))
+            # A rich Table reads a str cell as markup; names come from answer files and the image's stored answers.
+            table.add_row(Text(printable(name)), "added" if name in added else "recipe", self._apt_text(name))
         if not shown:
             table.add_row(Text("nothing matches" if packages else "no packages", style="dim"), "", "")
         self.query_one("#result", Static).update(table)

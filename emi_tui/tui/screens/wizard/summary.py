@@ -20,6 +20,7 @@ from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.storage import render_answers, save_answers
 from emi_tui.engine.answers.trust import recipe_override_warning, trust_warnings
 from emi_tui.engine.errors import Problem
+from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.screens.wizard.metadata import highlighted
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, history_dir, history_path, step_for_key, tilde
@@ -76,15 +77,15 @@ class SummaryScreen(StepScreen):
             step = step_for_key(problem.key)
             label = Content.from_markup(
                 "[$text-error]✗[/] [b]$key[/b]: $message [dim]→ $step[/]",
-                key=problem.key or "(file)",
-                message=problem.message,
+                key=printable(problem.key or "(file)"),
+                message=printable(problem.message),  # quotes the answer file's values
                 step=STEP_TITLES.get(step, step),
             )
             listing.add_option(Option(label, id=f"{index}:{step}"))
         for warning in self._trust_warnings():
-            listing.add_option(Option(Content.from_markup("[$text-warning]⚠ warning:[/] $w", w=warning), disabled=True))
+            listing.add_option(Option(Content.from_markup("[$text-warning]⚠ warning:[/] $w", w=printable(warning)), disabled=True))
         for note in notes:
-            listing.add_option(Option(Content.from_markup("[$text-warning]•[/] dropped from the file: $n", n=str(note)), disabled=True))
+            listing.add_option(Option(Content.from_markup("[$text-warning]•[/] dropped from the file: $n", n=printable(str(note))), disabled=True))
         if not problems and not notes:
             listing.add_option(Option(Content.from_markup("[$text-success]✓[/] No problems: ready to build."), disabled=True))
         self.query_one("#build", Button).disabled = bool(problems)
@@ -105,10 +106,11 @@ class SummaryScreen(StepScreen):
         text = render_answers(answers)
         if text != self._shown_yaml:
             self._shown_yaml = text
-            self.query_one("#yaml", Static).update(highlighted(text, "yaml"))
+            # YAML escapes control characters but leaves bidi overrides and separators as they are.
+            self.query_one("#yaml", Static).update(highlighted(printable(text, keep_newlines=True), "yaml"))
         note = self.query_one("#saved-note", Static)
         if self.wizard.saved and self.wizard.saved_path is not None:
-            note.update(Content.from_markup("Saved as [b]$path[/b].", path=tilde(self.wizard.saved_path)))
+            note.update(Content.from_markup("Saved as [b]$path[/b].", path=printable(tilde(self.wizard.saved_path))))
         else:
             note.update(Content.from_markup("Not saved yet: Build saves it in [b]$dir[/b].", dir=tilde(history_dir())))
 
@@ -151,7 +153,7 @@ class SummaryScreen(StepScreen):
 
     def _saved(self, path: Path | None) -> None:
         if path is not None:
-            self.notify(f"Saved the answers as {path}", title="Saved")
+            self.notify(f"Saved the answers as {printable(str(path))}", title="Saved", markup=False)
             self.refresh_state()
 
     def action_next(self) -> None:
@@ -166,7 +168,7 @@ class SummaryScreen(StepScreen):
             try:
                 save_answers(answers, path)
             except OSError as exc:
-                self.notify(f"Cannot save the answers before the build: {exc}", severity="error")
+                self.notify(f"Cannot save the answers before the build: {printable(str(exc))}", severity="error", markup=False)
                 return
             wizard.mark_saved(path)
         self.refresh_state()
