@@ -40,12 +40,9 @@ def image_id_for(ctx: JobContext) -> ImageId:
 
 
 def mount_chroot(ctx: JobContext) -> None:
-    """Bind /proc, /sys, /dev and /dev/pts into the root (recorded for cleanup)."""
-    for name in ("proc", "sys", "dev", "dev/pts"):
-        ctx.note(f"$ mount --bind /{name} {ctx.paths.root / name}")
-    if not ctx.dry_run:
-        assert ctx.mounts is not None, "a real job sets up its MountStack before any step runs"
-        ctx.mounts.bind_chroot(ctx.paths.root)
+    """Say how commands run inside the root: nothing of the host is bound in (run.chroot mounts in each command's namespace)."""
+    ctx.note("commands inside the root run contained: own mount and PID namespaces (unshare), the root pivoted in, "
+             "a fresh /proc, a minimal /dev, no /sys, no capability to mount or make devices; the host's /proc, /sys and /dev are not bound in")
 
 
 def run(ctx: JobContext) -> str:
@@ -129,9 +126,9 @@ def clean_root(ctx: JobContext, *, remove_host_keys: bool = True) -> int:
 
 
 def unmount_chroot(ctx: JobContext) -> None:
-    """Undo the bind mounts and prove from /proc/self/mountinfo that nothing of ours remains."""
+    """Undo the job's mounts (a modify's loop mount) and prove from /proc/self/mountinfo that nothing of ours remains."""
     if ctx.dry_run:
-        ctx.note("unmount /dev/pts, /dev, /sys, /proc; check /proc/self/mountinfo")
+        ctx.note("unmount what the build mounted; check /proc/self/mountinfo")
         return
     stuck = ctx.mounts.close() if ctx.mounts else []
     left = mounts_under(ctx.paths.work)

@@ -59,7 +59,7 @@ def modify_steps() -> list[Step[ModifyContext]]:
         Step("preflight", "check root, tools and free space", preflight),
         Step("unpack", "copy the image out of the artifact (the original is only read); read its image-id", unpack),
         Step("grow", "enlarge the filesystem with resize2fs", grow),
-        Step("mount", "loop-mount the copy; bind /proc, /sys, /dev and /dev/pts", mount),
+        Step("mount", "loop-mount the copy (its commands run contained: own namespaces, fresh /proc, minimal /dev)", mount),
         Step("packages", "upgrade, install and remove packages", packages),
         Step("script", "run the script inside the chroot", script),
         Step("metadata", "rewrite rc.local, the udev rules and the rest from the answers' metadata", metadata),
@@ -78,7 +78,7 @@ def preflight(ctx: ModifyContext) -> str:
     problems = []
     if os.geteuid() != 0 and not ctx.dry_run:
         problems.append(("emi-tui modify must run as root to loop-mount the image and chroot into it", "run it with sudo, or add --dry-run to see the plan"))
-    tools = ["tar", "cp", "e2fsck", "dumpe2fs", "debugfs", "mount", "umount", "losetup", "chroot"]
+    tools = ["tar", "cp", "e2fsck", "dumpe2fs", "debugfs", "mount", "umount", "losetup", "unshare"]
     tools += (["zerofree"] if request.zerofree else []) + (["resize2fs", "truncate"] if request.grow else [])
     problems += [(f"{t} is not installed", f"apt-get install {TOOLS.get(t, t)}") for t in tools if shutil.which(t) is None]
     chosen = compressor(survey.compress)
