@@ -108,7 +108,18 @@ def enter(root: str, argv: list[str]) -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _minimal_dev()
     _drop_capabilities()
-    os.execvp(argv[0], argv)
+    os.execv(_program(argv[0]), argv)
+
+
+def _program(name: str) -> str:
+    """`name` looked up in PATH inside the new root (os.execvp would import a module, and the host's stdlib is gone)."""
+    if "/" in name:
+        return name
+    for folder in os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"):
+        candidate = os.path.join(folder or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise FileNotFoundError(2, f"{name}: not found in the image's PATH")
 
 
 def main(args: list[str]) -> int:
