@@ -30,10 +30,10 @@ from emi_tui.engine.build import customize
 from emi_tui.engine.run.context import JobContext, JobPaths
 from emi_tui.engine.run.events import OutputLine
 from emi_tui.engine.run.mounts import MountStack, mounts_under
+from .tinyroot import busybox_root
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="runs the chroot as root, as emi-tui does"),
-    pytest.mark.skipif(shutil.which("busybox") is None, reason="needs busybox-static (scripts/install-system-tools.sh)"),
 ]
 
 #: What the hostile program prints when an attack worked; the test looks for these words only.
@@ -51,18 +51,7 @@ def _host_disk() -> tuple[str, int, int]:
 @pytest.fixture(scope="module")
 def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An image root of busybox alone: a static shell and its applets, with the usual empty /proc, /sys and /dev."""
-    work = tmp_path_factory.mktemp("containment") / "work"
-    root = work / "root"
-    for folder in ("bin", "proc", "sys", "dev", "tmp", "mnt", "etc"):
-        (root / folder).mkdir(parents=True)
-    busybox = shutil.which("busybox")
-    assert busybox is not None
-    shutil.copy2(busybox, root / "bin/busybox")
-    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
-    for applet in applets:
-        if applet != "busybox":
-            (root / "bin" / applet).symlink_to("busybox")
-    return work
+    return busybox_root(tmp_path_factory.mktemp("containment") / "work")
 
 
 @pytest.fixture(scope="module")
