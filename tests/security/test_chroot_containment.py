@@ -15,7 +15,6 @@ and all of them succeeded.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import threading
@@ -30,6 +29,7 @@ from emi_tui.engine.build import customize
 from emi_tui.engine.run.context import JobContext, JobPaths
 from emi_tui.engine.run.events import OutputLine
 from emi_tui.engine.run.mounts import MountStack, mounts_under
+
 from .tinyroot import busybox_root
 
 pytestmark = [

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +27,6 @@ from emi_tui.engine.build import customize, distro
 from emi_tui.engine.build.package import artifact_names, partial_name, write_companions
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.context import JobContext, JobPaths
-from emi_tui.engine.run.events import OutputLine
 from emi_tui.engine.run.job import LoggedSink
 
 from .test_keyrings import public_keyring
