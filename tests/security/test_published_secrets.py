@@ -36,12 +36,14 @@ URL_SAFE = "abcxyzABC019._~%+-"
 user_names = st.text(st.sampled_from(URL_SAFE), min_size=1, max_size=8).map(lambda s: f"u{s}")
 mirror_passwords = st.text(st.sampled_from(URL_SAFE + ":@"), min_size=4, max_size=16).map(lambda s: f"pw{s}")
 line_passwords = st.text(st.sampled_from(URL_SAFE + ":@éü中"), min_size=4, max_size=16).map(lambda s: f"pw{s}")
+#: A lone token in the userinfo (https://TOKEN@host/): with a colon it would be a user name and a password.
+tokens = st.text(st.sampled_from(URL_SAFE + "@éü中"), min_size=4, max_size=16).map(lambda s: f"tk{s}")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(user=user_names, mirror_password=mirror_passwords, line_user=user_names | st.just("a@b"), line_password=line_passwords)
+@given(user=user_names, mirror_password=mirror_passwords, line_user=user_names | st.just("a@b"), line_password=line_passwords, token=tokens)
 def test_no_password_nor_host_path_is_stored_or_published(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                                                         user: str, mirror_password: str, line_user: str, line_password: str) -> None:
+                                                         user: str, mirror_password: str, line_user: str, line_password: str, token: str) -> None:
     base = tmp_path_factory.mktemp("secrets")
     keyring = base / "operator-keys" / "extra.gpg"
     keyring.parent.mkdir()
@@ -51,7 +53,7 @@ def test_no_password_nor_host_path_is_stored_or_published(tmp_path_factory: pyte
     answers = Answers.model_validate({
         "version": 1, "recipe": "debian-based", "release": "bookworm", "mirror": f"http://{user}:{mirror_password}@mirror.example/debian",
         "repositories": [{"line": f"deb https://{line_user}:{line_password}@extra.example/debian bookworm main", "key": str(keyring)},
-                         {"line": f"deb https://{line_password}@token.example/debian bookworm main"}],
+                         {"line": f"deb https://{token}@token.example/debian bookworm main"}],
         "image": {"name": "euca-debian-emi", "version": "2026.01.01", "file": "euca-debian-2026.01.01-x86_64.img"},
         "output": {"dir": str(output)},
     })
@@ -89,7 +91,7 @@ def test_no_password_nor_host_path_is_stored_or_published(tmp_path_factory: pyte
         "events": "\n".join(repr(event) for event in shown),
     }
     for place, text in places.items():
-        for secret in (mirror_password, line_password):
+        for secret in (mirror_password, line_password, token):
             for written in {secret, json.dumps(secret)[1:-1]}:  # YAML may carry it as a JSON string, \u-escaped
                 assert written not in text, f"{secret!r} in the {place}:\n{text}"
     for place in ("stored answers", "published answers"):
