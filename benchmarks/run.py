@@ -38,6 +38,11 @@ def main() -> int:
         import modify_bench
 
         suites.append(("modify", modify_bench.main))
+    if "chroot" in only and os.geteuid() == 0:
+        # Only when named: two cold builds a round, side by side (`make bench BENCH=chroot`).
+        import chroot_bench
+
+        suites.append(("chroot", chroot_bench.main))
     for _name, run in suites:
         for row in run():
             table.add_row(*row)

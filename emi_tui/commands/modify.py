@@ -9,11 +9,13 @@ that building the command line stays cheap.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
 from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES
 from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.modify.trust import TRUST_STATEMENT
 
 DESCRIPTION = f"""\
 Modify an existing image (as root): a copy of it is loop-mounted and changed
@@ -23,6 +25,8 @@ layout. The original is never changed.
 
 ARTIFACT is a {BUILT_SUFFIXES} built by emi-tui or laid out like the
 Eucalyptus starter images (NAME/NAME.img, kvm-kernel/), or a bare ext2/3/4 .img.
+
+{textwrap.fill('Trust: ' + TRUST_STATEMENT, 78)}
 """
 
 
@@ -38,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--remove", nargs="+", action="extend", default=[], metavar="PKG", help="purge these packages")
     parser.add_argument("--run", type=Path, metavar="SCRIPT", help="copy SCRIPT into the image and run it in the chroot")
     parser.add_argument("--answers", type=Path, metavar="FILE", help="apply the metadata options of an answer file (regenerates rc.local, the udev rules and the rest)")
-    parser.add_argument("--shell", action="store_true", help="an interactive shell inside the image for hand fixes (everything typed is logged)")
+    parser.add_argument("--shell", action="store_true", help="an interactive shell inside the image for hand fixes (what is typed goes to a root-only log; the published log only counts the lines)")
     parser.add_argument("--grow", metavar="SIZE", help="enlarge the filesystem first, e.g. 4.5G (shrinking is refused)")
     parser.add_argument("--version", dest="image_version", metavar="V", help="the new image_version (default: today, YYYY.MM.DD)")
     parser.add_argument("--output", type=Path, metavar="DIR", help="where the new artifact goes (default: beside the original)")
@@ -94,6 +98,8 @@ def run(args: argparse.Namespace) -> ExitCode:
                 out.print(safe_text(f"[{event.step}] {event.text}"))
 
     request.shell_wrapper = step_aside
+    # Said before anything runs, so that an operator about to modify an image from elsewhere can still stop.
+    err.print(safe_text(("trust: ", "bold yellow"), TRUST_STATEMENT))
     if args.dry_run:
         result = run_modify(request, _plan)
     elif out.is_terminal and not args.verbose:

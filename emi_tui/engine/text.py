@@ -28,6 +28,10 @@ _INVISIBLE = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 #: The end of a line in a pty's stream: LF after any CRs.
 _LINE_END = re.compile(r"\r*\n")
+#: A URL's scheme and userinfo: everything of its authority (up to /, ?, # or a space) before the last @.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s]*)@")
+#: What stands for a password (or a token) in redacted text.
+REDACTED = "***"
 
 
 def _escape(char: str) -> str:
@@ -92,3 +96,19 @@ class PrintableWriter:
             self.file.write(printable(self._held, drop_colours=True))
             self._held = ""
         self.file.flush()
+
+
+def _redacted_userinfo(match: re.Match[str]) -> str:
+    user, colon, _secret = match["userinfo"].partition(":")
+    # Only a user name is kept: a lone name with no password may itself be a token (https://TOKEN@host/).
+    return f"{match['scheme']}{user}:{REDACTED}@" if colon else f"{match['scheme']}{REDACTED}@"
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with the password of every URL (`scheme://user:password@`) written as ***, and a lone token too.
+
+    For whatever is published or stored from a mirror URL or a repository line:
+    the image's stored answers and sources, the answers and the log beside the
+    artifact, and the events the CLI and the TUI show.
+    """
+    return _USERINFO.sub(_redacted_userinfo, text) if "@" in text else text

@@ -194,7 +194,7 @@ def test_a_shell_driven_by_pexpect_fixes_the_image_by_hand(unpacked, cold_build,
     before, work, output = sha256(original), tmp_path / "work", tmp_path / "out"
     child = pexpect.spawn(sys.executable, ["-m", "emi_tui", "modify", str(original), "--shell", "--grow", "2G", "--output", str(output)],
                           env=env_with_work(build_env, work), encoding="utf-8", timeout=300, dimensions=(40, 160))
-    child.expect("everything typed is logged")
+    child.expect("goes to a root-only log")
     child.expect(r"\(emi-modify\)\S*[#$] ")
     child.sendline("touch /root/hand-fix && exit")
     child.expect(pexpect.EOF)
@@ -205,7 +205,11 @@ def test_a_shell_driven_by_pexpect_fixes_the_image_by_hand(unpacked, cold_build,
     assert read_from_image(image, "root/hand-fix") == b"" and read_from_image(image, "root/.bash_history") is None
     assert image.stat().st_size == parse_size("2G")
     assert subprocess.run(["e2fsck", "-fn", str(image)], capture_output=True).returncode == 0
-    assert "typed: touch /root/hand-fix && exit" in (output / f"{stem}.build.log").read_text()
+    published = (output / f"{stem}.build.log").read_text()
+    assert "hand-fix" not in published and "interactive shell: 1 line typed" in published  # only counted where it is published
+    sessions = list((Path(build_env["EMI_TUI_STATE_DIR"]) / "logs").glob("*.shell.log"))
+    assert len(sessions) == 1 and str(sessions[0]) in published, sessions
+    assert "typed: touch /root/hand-fix && exit" in sessions[0].read_text() and sessions[0].stat().st_mode & 0o777 == 0o600
     assert fields_of(text_in(image, layout.IMAGE_ID))["image_file"] == f"{stem}.img"
     assert "size: 2G" in text_in(image, layout.ANSWERS)
     assert sha256(original) == before

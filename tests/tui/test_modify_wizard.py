@@ -201,3 +201,15 @@ async def test_a_failure_shows_the_step_and_retry_runs_it_again(make_app, tmp_pa
         assert "Back (esc)" in str(build.query_one("#back").label)
         await pilot.press("r")
         await wait_for(pilot, lambda: len(fake.requests) == 2 and build.status == "failed")
+
+
+async def test_the_changes_screen_says_what_a_modify_trusts(make_app, tmp_path: Path) -> None:
+    """Before Start: the modify runs the image's own programs as root, so only trusted images; review needs no such trust."""
+    app = make_app(artifact_reader=fake_reader(), modify_runner=FakeModify(), remember=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_changes(app, pilot, artifact_in(tmp_path))
+        note = app.screen.query_one("#trust-note")
+        said = " ".join(text_of(app.screen, "#trust-note").split())
+        assert "runs the image's own programs as root" in said and "only images from sources you trust" in said, said
+        assert "review" in said and "without mounting it" in said, said
+        assert note.region.height > 0 and app.screen.region.contains_region(note.region)  # on screen, not scrolled away

@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-from emi_tui.engine.answers.model import Answers
+from emi_tui.engine.answers.model import Answers, Output
+from emi_tui.engine.text import redact_secrets
 
 HEADER = """\
 # emi-tui answer file (format v1).
@@ -83,6 +84,26 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def stored_answers(answers: Answers) -> Answers:
+    """`answers` as an image (and the answers published beside it) may carry them: no secret, no host path.
+
+    A URL's password becomes ***; a repository's keyring is named by its base
+    name only (the image has its own copy); the output folder, a place on the
+    build's workstation, goes back to the default.
+    """
+    repositories = [r.model_copy(update={"line": redact_secrets(r.line), "key": Path(r.key).name if r.key else None}) for r in answers.repositories]
+    return answers.model_copy(update={
+        "mirror": redact_secrets(answers.mirror) if answers.mirror else answers.mirror,
+        "repositories": repositories,
+        "output": answers.output.model_copy(update={"dir": Output.model_fields["dir"].default}),
+    })
+
+
+def render_stored_answers(answers: Answers) -> str:
+    """The answers' text as the image stores them and the artifact's companion publishes them (`stored_answers`)."""
+    return render_answers(stored_answers(answers))
 
 
 def save_answers(answers: Answers, path: Path) -> None:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from emi_tui.engine.answers.model import Metadata
-from emi_tui.engine.answers.storage import render_answers
+from emi_tui.engine.answers.storage import render_stored_answers
 from emi_tui.engine.build.distro import family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
@@ -20,10 +20,13 @@ from emi_tui.engine.image.files import image_files, image_symlinks
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.run.mounts import mounts_under
+from emi_tui.engine.text import redact_secrets
 
 POLICY_RC_D = "usr/sbin/policy-rc.d"
 POLICY_RC_D_SCRIPT = "#!/bin/sh\n# emi-tui: no daemons during the image build\nexit 101\n"
 BUILD_ONLY_FILES = (POLICY_RC_D, "etc/dpkg/dpkg.cfg.d/emi-tui-unsafe-io", "etc/apt/apt.conf.d/90emi-tui")
+#: The package sources a build writes; a mirror URL in them may carry a password.
+SOURCES = ("etc/apt/sources.list", "etc/apt/sources.list.d/emi-tui-extra-*.list", "etc/yum.repos.d/emi-tui*.repo")
 NETWORK_INTERFACES = """\
 # Written by emi-tui: the cloud's DHCP server configures the one NIC.
 auto lo
@@ -43,12 +46,9 @@ def image_id_for(ctx: JobContext) -> ImageId:
 
 
 def mount_chroot(ctx: JobContext) -> None:
-    """Bind /proc, /sys, /dev and /dev/pts into the root (recorded for cleanup)."""
-    for name in ("proc", "sys", "dev", "dev/pts"):
-        ctx.note(f"$ mount --bind /{name} {ctx.paths.root / name}")
-    if not ctx.dry_run:
-        assert ctx.mounts is not None, "a real job sets up its MountStack before any step runs"
-        ctx.mounts.bind_chroot(ctx.paths.root)
+    """Say how commands run inside the root: nothing of the host is bound in (run.chroot mounts in each command's namespace)."""
+    ctx.note("commands inside the root run contained: own mount and PID namespaces (unshare), the root pivoted in, "
+             "a fresh /proc, a minimal /dev, no /sys, no capability to mount or make devices; the host's /proc, /sys and /dev are not bound in")
 
 
 def run(ctx: JobContext) -> str:
@@ -72,7 +72,7 @@ def run(ctx: JobContext) -> str:
     ctx.write("etc/hosts", "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n")
     image_id = image_id_for(ctx)
     ctx.write(layout.IMAGE_ID, image_id.render())
-    ctx.write(layout.ANSWERS, render_answers(answers))
+    ctx.write(layout.ANSWERS, render_stored_answers(answers))
     ctx.facts["image_id"] = image_id.render()
     manifest = family.installed(ctx)
     ctx.facts["manifest"] = manifest
@@ -94,6 +94,7 @@ def write_image_files(ctx: JobContext, metadata: Metadata) -> None:
 
 def hygiene(ctx: JobContext) -> str:
     removed = clean_root(ctx)
+    redact_sources(ctx)
     ctx.write("etc/resolv.conf", "")  # the build used the workstation's; DHCP writes the instance's
     unmount_chroot(ctx)
     return f"{removed} files removed"
@@ -140,10 +141,23 @@ def clean_root(ctx: JobContext, *, remove_host_keys: bool = True) -> int:
     return removed
 
 
-def unmount_chroot(ctx: JobContext) -> None:
-    """Undo the bind mounts and prove from /proc/self/mountinfo that nothing of ours remains."""
+def redact_sources(ctx: JobContext) -> None:
+    """Rewrite the package sources the build wrote with each URL's password as *** (the image is published)."""
     if ctx.dry_run:
-        ctx.note("unmount /dev/pts, /dev, /sys, /proc; check /proc/self/mountinfo")
+        ctx.note("write each URL's password in the package sources as ***")
+        return
+    for pattern in SOURCES:
+        for path in sorted(ctx.paths.root.glob(pattern)):
+            if path.is_file() and not path.is_symlink():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                if redact_secrets(text) != text:
+                    ctx.write(str(path.relative_to(ctx.paths.root)), redact_secrets(text), path.stat().st_mode & 0o7777)
+
+
+def unmount_chroot(ctx: JobContext) -> None:
+    """Undo the job's mounts (a modify's loop mount) and prove from /proc/self/mountinfo that nothing of ours remains."""
+    if ctx.dry_run:
+        ctx.note("unmount what the build mounted; check /proc/self/mountinfo")
         return
     stuck = ctx.mounts.close() if ctx.mounts else []
     left = mounts_under(ctx.paths.work)

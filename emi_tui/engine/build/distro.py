@@ -9,7 +9,8 @@ from __future__ import annotations
 from emi_tui.engine.answers.keyrings import Keyring, KeyringError, read_keyring
 from emi_tui.engine.answers.model import Repository
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.run.context import JobContext
+from emi_tui.engine.run.chroot import chroot_argv
+from emi_tui.engine.run.context import CHROOT_ENV, JobContext
 from emi_tui.engine.run.runner import run_captured
 
 #: Listing the installed packages reads the package database: seconds, even for a big image.
@@ -183,7 +184,7 @@ def query(ctx: JobContext, argv: list[str]) -> str:
     if ctx.dry_run:
         ctx.chroot(argv)
         return ""
-    done = run_captured(["chroot", "--", str(ctx.paths.root), *argv], timeout=QUERY_SECONDS, cancel=ctx.cancel)
+    done = run_captured(chroot_argv(ctx.paths.root, argv), env=CHROOT_ENV, timeout=QUERY_SECONDS, cancel=ctx.cancel)
     if not done.ok:
         raise EmiError(f"{argv[0]} failed inside the image: {(done.stderr or done.stdout).strip()[:300]}", hint="the image's package database may be damaged")
     return done.stdout

@@ -21,7 +21,7 @@ import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from emi_tui.engine.answers.storage import render_answers
+from emi_tui.engine.answers.storage import render_stored_answers
 from emi_tui.engine.artifact.checksum import sha256_file, sha256_line, sidecar_path
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
 from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, render_manifest
@@ -85,7 +85,7 @@ def write_companions(ctx: JobContext, names: dict[str, Path], partial: Path, ans
     digest = sha256_file(partial)
     write_new(partial_name(names["sha256"]), sha256_line(digest, names["tarball"].name))
     write_new(partial_name(names["manifest"]), render_manifest(ctx.facts.get("manifest", {})))
-    write_new(partial_name(names["answers"]), answers_text if answers_text is not None else render_answers(ctx.answers))
+    write_new(partial_name(names["answers"]), answers_text if answers_text is not None else render_stored_answers(ctx.answers))
     ctx.facts["sha256"] = digest
     ctx.facts["artifact_bytes"] = partial.stat().st_size
     ctx.note(f"{names['tarball'].name}: {partial.stat().st_size:,} bytes, sha256 {digest}")

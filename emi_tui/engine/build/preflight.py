@@ -19,12 +19,12 @@ from emi_tui.engine.sizes import human
 # tool -> the Debian package that provides it
 TOOLS = {
     "debootstrap": "debootstrap", "mke2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "zerofree": "zerofree",
-    "tar": "tar", "chroot": "coreutils", "mount": "mount", "umount": "mount", "dnf": "dnf", "yum": "yum",
+    "tar": "tar", "chroot": "coreutils", "unshare": "util-linux", "mount": "mount", "umount": "mount", "dnf": "dnf", "yum": "yum",
 }
 
 
 def required_tools(ctx: BuildContext) -> list[str]:
-    tools = [ctx.recipe.bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "chroot", "mount", "umount"]
+    tools = [ctx.recipe.bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "unshare", "mount", "umount"]
     if ctx.use_cache:
         tools.append("zstd")
     return tools

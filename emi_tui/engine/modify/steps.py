@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from emi_tui.engine.answers.mirror import workstation_mirror
-from emi_tui.engine.answers.storage import render_answers
+from emi_tui.engine.answers.storage import render_stored_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
 from emi_tui.engine.artifact.extract import check_room, check_unpacked, extract_argv
 from emi_tui.engine.build import customize
@@ -39,6 +39,7 @@ from emi_tui.engine.modify.identity import ArtifactError, look, read_identity
 from emi_tui.engine.modify.naming import settle
 from emi_tui.engine.modify.shell import shell
 from emi_tui.engine.modify.teardown import STASHED, release_loops, restore_stashed, stop_chrooted
+from emi_tui.engine.modify.trust import TRUST_STATEMENT
 from emi_tui.engine.run.job import Step, StepResult, skipped
 from emi_tui.engine.run.logtext import describe_argv
 from emi_tui.engine.run.mounts import unmount_all_under
@@ -65,7 +66,7 @@ def modify_steps() -> list[Step[ModifyContext]]:
         Step("preflight", "check root, tools and free space", preflight),
         Step("unpack", "copy the image out of the artifact (the original is only read); read its image-id", unpack),
         Step("grow", "enlarge the filesystem with resize2fs", grow),
-        Step("mount", "loop-mount the copy; bind /proc, /sys, /dev and /dev/pts", mount),
+        Step("mount", "loop-mount the copy (its commands run contained: own namespaces, fresh /proc, minimal /dev)", mount),
         Step("packages", "upgrade, install and remove packages", packages),
         Step("script", "run the script inside the chroot", script),
         Step("metadata", "rewrite rc.local, the udev rules and the rest from the answers' metadata", metadata),
@@ -84,7 +85,7 @@ def preflight(ctx: ModifyContext) -> str:
     problems = []
     if os.geteuid() != 0 and not ctx.dry_run:
         problems.append(("emi-tui modify must run as root to loop-mount the image and chroot into it", "run it with sudo, or add --dry-run to see the plan"))
-    tools = ["tar", "cp", "e2fsck", "dumpe2fs", "debugfs", "mount", "umount", "losetup", "chroot"]
+    tools = ["tar", "cp", "e2fsck", "dumpe2fs", "debugfs", "mount", "umount", "losetup", "unshare"]
     tools += (["zerofree"] if request.zerofree else []) + (["resize2fs", "truncate"] if request.grow else [])
     problems += [(f"{t} is not installed", f"apt-get install {TOOLS.get(t, t)}") for t in tools if shutil.which(t) is None]
     chosen = compressor(survey.compress)
@@ -95,6 +96,7 @@ def preflight(ctx: ModifyContext) -> str:
     ctx.note(f"modify {survey.path}: {'; '.join(request.changes())}")
     ctx.note(f"artifact: {survey.path} ({survey.kind}{', image ' + survey.image_member if survey.image_member else ''}, {human(survey.image_bytes)})")
     ctx.note(f"the original is only read: the work happens on a copy in {ctx.paths.work}")
+    ctx.note(f"trust: {TRUST_STATEMENT}")
     grown = parse_size(request.grow) if request.grow else survey.image_bytes
     artifact = survey.path.stat().st_size
     for folder, need, what in ((ctx.paths.work, grown + 256 * 1024**2, "work folder"), (ctx.paths.output, 2 * artifact + 256 * 1024**2, "output folder")):
@@ -289,7 +291,7 @@ def stamp(ctx: ModifyContext) -> str:
     lineage = [line for line in (identity.answers or "").splitlines() if line.startswith(LINEAGE)]
     when = datetime.fromtimestamp(ctx.epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lineage.append(f"{LINEAGE}{when} {old.get('image_file') or ctx.survey.path.name} -> {image.file}: {'; '.join(ctx.request.changes())}")
-    ctx.facts["answers_text"] = render_answers(ctx.answers) + "\n".join(lineage) + "\n"
+    ctx.facts["answers_text"] = render_stored_answers(ctx.answers) + "\n".join(lineage) + "\n"
     ctx.write(layout.ANSWERS, ctx.facts["answers_text"])
     ctx.facts["image_id"] = new.render()
     before, after = ctx.facts.get("before", {}), _installed(ctx)

@@ -68,7 +68,12 @@ def release_loops(work: Path, wait: float = 10.0) -> list[str]:
 
 
 def stop_chrooted(ctx: ModifyContext) -> None:
-    """Stop what the script or the shell left running inside the image: it would keep the image busy."""
+    """Stop what the script or the shell left running inside the image: it would keep the image busy.
+
+    A command run through run.chroot cannot leave anything behind: its PID
+    namespace ends with it, and every process in it is killed. This finds
+    what entered the root some other way (a bare chroot of the operator's).
+    """
     if ctx.dry_run:
         return
     root = str(ctx.paths.root.resolve())

@@ -25,6 +25,7 @@ from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.image.imageid import utc_today
+from emi_tui.engine.run.chroot import chroot_argv
 from emi_tui.engine.run.events import EventSink, JobFacts, OutputLine
 from emi_tui.engine.run.logtext import describe_argv
 from emi_tui.engine.run.mounts import MountStack
@@ -153,10 +154,10 @@ class JobContext:
         """A line of emi-tui's own in the step's log."""
         self.emit(OutputLine(self.step, text))
 
-    def run(self, argv: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> CommandResult:
-        """Run a host command (or, in a dry run, record it)."""
+    def run(self, argv: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True, shown: Sequence[str] | None = None) -> CommandResult:
+        """Run a host command (or, in a dry run, record it); the log shows `shown` instead of `argv` when given."""
         argv = [str(a) for a in argv]
-        self.note(f"$ {describe_argv(argv)}")
+        self.note(f"$ {describe_argv([str(a) for a in shown] if shown is not None else argv)}")
         if self.dry_run:
             return CommandResult(argv, 0, 0.0, [])
         full_env = {**CHROOT_ENV, **(env or {})}
@@ -166,8 +167,9 @@ class JobContext:
         )
 
     def chroot(self, argv: Sequence[str], *, check: bool = True) -> CommandResult:
-        """Run a command inside the image's root (bind mounts must be up)."""
-        return self.run(["chroot", str(self.paths.root), *argv], env=CHROOT_ENV, check=check)
+        """Run a command inside the image's root, contained in its own namespaces (run.chroot)."""
+        # The log shows the plain chroot it amounts to; the wrapper's own argv (a host python, a script path) says less.
+        return self.run(chroot_argv(self.paths.root, argv), env=CHROOT_ENV, check=check, shown=["chroot", str(self.paths.root), *argv])
 
     def write(self, relative: str, content: str, mode: int = 0o644) -> None:
         """Write a text file inside the image's root (or, in a dry run, say so)."""

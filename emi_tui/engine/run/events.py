@@ -10,10 +10,12 @@ in the wording of a message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, TypedDict
+
+from emi_tui.engine.text import redact_secrets
 
 
 class JobKind(StrEnum):
@@ -126,3 +128,14 @@ class JobDone:
 
 JobEvent = JobStarted | StepStarted | OutputLine | StepFinished | JobFailed | JobDone
 EventSink = Callable[[JobEvent], None]
+
+
+def without_secrets(event: JobEvent) -> JobEvent:
+    """`event` with every URL's password redacted from its text (the log and the renderers get this one)."""
+    if isinstance(event, OutputLine):
+        return replace(event, text=redact_secrets(event.text))
+    if isinstance(event, StepFinished):
+        return replace(event, note=redact_secrets(event.note))
+    if isinstance(event, JobFailed):
+        return replace(event, message=redact_secrets(event.message), hint=redact_secrets(event.hint))
+    return event

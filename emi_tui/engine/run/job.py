@@ -48,6 +48,7 @@ from emi_tui.engine.run.events import (
     StepFinished,
     StepOutcome,
     StepStarted,
+    without_secrets,
 )
 from emi_tui.engine.run.lock import OutputLock, output_lock
 from emi_tui.engine.run.mounts import MountStack, unmount_all_under, write_json_atomic
@@ -144,6 +145,7 @@ class LoggedSink:
         self.tail: dict[str, list[str]] = {}
 
     def __call__(self, event: JobEvent) -> None:
+        event = without_secrets(event)  # a mirror's password goes neither into the published log nor onto the screen
         if isinstance(event, OutputLine):
             self.handle.write(f"[{event.step}] {event.text}\n")
             lines = self.tail.setdefault(event.step, [])

@@ -19,7 +19,6 @@ from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.runner import CommandFailed, run_captured
 from emi_tui.engine.safefs import write_atomic
 
-CHROOT_BINDS = ("proc", "sys", "dev", "dev/pts")
 #: A mount or unmount is near instant; one that hangs (a stuck loop device) is given up on, not waited for forever.
 MOUNT_SECONDS = 120.0
 
@@ -64,11 +63,6 @@ class MountStack:
         self.mounted.append(str(target.resolve()))
         self._record(list(self.mounted))
         self._log(f"mounted {' '.join(argv_tail)} at {target}")
-
-    def bind_chroot(self, root: Path) -> None:
-        """Bind-mount /proc, /sys, /dev and /dev/pts into `root` for a chroot."""
-        for name in CHROOT_BINDS:
-            self.mount(["--bind", f"/{name}"], root / name)
 
     def close(self) -> list[str]:
         """Unmount everything, newest first; returns what could not be unmounted."""

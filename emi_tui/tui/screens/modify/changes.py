@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, Switch
 
+from emi_tui.engine.modify.trust import TRUST_STATEMENT
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.modify.base import ModifyStepScreen
@@ -52,6 +53,7 @@ class ChangesScreen(ModifyStepScreen):
     ChangesScreen .switch-row Label { padding: 1 1 0 1; }
     ChangesScreen #shell-note { color: $text-muted; height: auto; }
     ChangesScreen #plan-box { border: round $primary 50%; padding: 0 1; }
+    ChangesScreen #trust-note { margin-top: 1; height: auto; }
     """
 
     class Start(Message):
@@ -79,7 +81,7 @@ class ChangesScreen(ModifyStepScreen):
                     yield Switch(changes.shell and shell_ok, id="shell", disabled=not shell_ok)
                     yield Label("Open a shell in the image")
                 yield Static(
-                    "The wizard steps aside while the shell runs; everything typed is logged. `exit` seals the image, `exit 130` abandons."
+                    "The wizard steps aside while the shell runs; what is typed goes to a root-only log. `exit` seals the image, `exit 130` abandons."
                     if shell_ok else "A shell needs the wizard in a real terminal.", id="shell-note")
                 yield Label(f"Grow the filesystem to (it is {size} now)", classes="field-label")
                 yield Input(changes.grow, placeholder="4.5G", id="grow")
@@ -93,6 +95,7 @@ class ChangesScreen(ModifyStepScreen):
             with Vertical(id="plan-box", classes="column"):
                 yield Static(id="plan")
                 yield self.problem_line("plan")
+                yield Static(Content.assemble(("Trust: ", "bold $warning"), TRUST_STATEMENT), id="trust-note")
 
     def compose_nav(self) -> ComposeResult:
         yield Button("Back", id="back")
