@@ -13,7 +13,7 @@ import pytest
 from emi_tui.engine.artifact import checksum
 from emi_tui.engine.artifact.checksum import ChecksumCancelled, read_sha256_file, sha256_file, sha256_line, sidecar_path
 from emi_tui.engine.artifact.extract import extract
-from emi_tui.engine.artifact.manifest import parse_manifest, read_manifest, render_manifest, write_manifest
+from emi_tui.engine.artifact.manifest import parse_manifest, read_manifest, render_manifest
 from emi_tui.engine.artifact.register import register_commands, registration
 
 ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -72,7 +72,7 @@ def test_the_manifest_is_sorted_name_tab_version_and_reads_back(tmp_path):
     packages = {"zlib1g": "1:1.2.13", "bash": "5.2.15-2+b2", "a b": "1"}
     assert render_manifest(packages) == "a b\t1\nbash\t5.2.15-2+b2\nzlib1g\t1:1.2.13\n"
     path = tmp_path / "x.manifest"
-    write_manifest(path, packages)
+    path.write_text(render_manifest(packages), encoding="utf-8")
     assert read_manifest(path) == packages
     assert parse_manifest("junk line\n\tno-name\nok\t1\n") == {"ok": "1"}
     assert render_manifest({}) == "" and parse_manifest("") == {}

@@ -16,11 +16,6 @@ def render_manifest(packages: dict[str, str]) -> str:
     return "".join(f"{name}\t{version}\n" for name, version in sorted(packages.items()))
 
 
-def write_manifest(path: Path, packages: dict[str, str]) -> None:
-    """Write the manifest of `packages` to `path`."""
-    path.write_text(render_manifest(packages), encoding="utf-8")
-
-
 def parse_manifest(text: str) -> dict[str, str]:
     """name -> version from a manifest's text; lines that are not `name<TAB>version` are skipped."""
     packages: dict[str, str] = {}
