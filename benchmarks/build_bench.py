@@ -10,34 +10,19 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.answers.recipes import RecipeBook
+from timed_build import timed_build
+
 from emi_tui.engine.artifact.compress import tar_argv
-from emi_tui.engine.build.job import BuildOptions, run_build
-from emi_tui.engine.run.events import StepFinished
 
 ANSWERS = "version: 1\nrecipe: debian-based\nimage: {{version: '{version}'}}\noutput: {{dir: {out}, compress: {compress}}}\n{extra}"
 
 
 def _build(tmp: Path, version: str, compress: str, extra: str = "") -> tuple[float, dict[str, float], Path]:
     text = ANSWERS.format(version=version, out=tmp / f"out-{version}-{compress}", compress=compress, extra=extra)
-    checked = validate_bytes(text, "bench.yaml", RecipeBook())
-    assert checked.ok, checked.problems
-    steps: dict[str, float] = {}
-
-    def sink(event):
-        if isinstance(event, StepFinished):
-            steps[event.step] = event.seconds
-
-    began = time.monotonic()
-    result = run_build(checked.answers, checked.recipe, sink, threading.Event(), BuildOptions())
-    if not result.ok:
-        raise SystemExit(f"build failed in {result.failed_step}: {result.message} (log {result.log_path})")
-    return time.monotonic() - began, steps, result.artifacts[0]
+    return timed_build(text)
 
 
 def _timed(argv: list[str]) -> float:

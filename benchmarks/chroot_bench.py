@@ -16,19 +16,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from emi_tui.engine.answers.model import validate_bytes
-from emi_tui.engine.answers.recipes import RecipeBook
+from timed_build import timed_build
+
 from emi_tui.engine.build import customize, distro
-from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.run import context
 from emi_tui.engine.run.context import JobContext
-from emi_tui.engine.run.events import StepFinished
 
 ANSWERS = "version: 1\nrecipe: debian-based\nimage: {{version: '{version}'}}\noutput: {{dir: {out}}}\n"
 BINDS = ("proc", "sys", "dev", "dev/pts")
@@ -60,19 +56,8 @@ def _cold_build(tmp: Path, label: str) -> tuple[float, float]:
     """Seconds for the whole build and for its chroot step, from an empty cache."""
     os.environ["EMI_TUI_CACHE_DIR"] = str(tmp / f"cache-{label}")
     text = ANSWERS.format(version=f"2026.01.{len(list(tmp.iterdir())) + 1:02d}", out=tmp / f"out-{label}")
-    checked = validate_bytes(text, "bench.yaml", RecipeBook())
-    assert checked.ok, checked.problems
-    steps: dict[str, float] = {}
-
-    def sink(event: object) -> None:
-        if isinstance(event, StepFinished):
-            steps[event.step] = event.seconds
-
-    began = time.monotonic()
-    result = run_build(checked.answers, checked.recipe, sink, threading.Event(), BuildOptions())
-    if not result.ok:
-        raise SystemExit(f"{label} build failed in {result.failed_step}: {result.message} (log {result.log_path})")
-    return time.monotonic() - began, steps["chroot"] + steps.get("hygiene", 0.0)
+    seconds, steps, _artifact = timed_build(text, f"{label} build")
+    return seconds, steps["chroot"] + steps.get("hygiene", 0.0)
 
 
 def main(rounds: int = 1) -> list[tuple[str, str, str, str]]:

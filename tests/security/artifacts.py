@@ -108,3 +108,11 @@ link_targets = st.one_of(
 link_places = st.sampled_from([f"{TOP}/kvm-kernel", f"{TOP}/kvm-kernel/vmlinuz-6.2", IMAGE, f"{TOP}/other.img", f"{TOP}/boot", "evil"])
 special_types = st.sampled_from([tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE])
 compressions = st.sampled_from(["gzip", "zstd"])
+
+
+def add_kernel_stand_ins(tar: tarfile.TarFile, folder: str) -> None:
+    """A one-byte kernel and ramdisk in `folder` (NAME/kvm-kernel) of an artifact being written: enough for a boot test to find."""
+    for name in ("vmlinuz-6.1.0-9-amd64", "initrd.img-6.1.0-9-amd64"):
+        info = tarfile.TarInfo(f"{folder}/{name}")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"k"))

@@ -8,7 +8,6 @@ must not pick a link: QEMU would read the host file it points at as root.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import tarfile
 from pathlib import Path
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from emi_tui.engine.boot.guest import extract_guest
 from emi_tui.engine.errors import EmiError
+from tests.security.artifacts import add_kernel_stand_ins
 
 CHECKS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -39,10 +39,7 @@ def test_the_boot_test_picks_no_linked_member(tmp_path_factory, linked, target, 
     hostile = {"kernel": f"x-1/kvm-kernel/vmlinuz-{version}", "ramdisk": f"x-1/kvm-kernel/initrd.img-{version}", "image": "x-1/zz-newest.img"}[linked]
     with tarfile.open(artifact, "w:gz") as tar:
         tar.add(image, "x-1/x-1.img")
-        for name in ("vmlinuz-6.1.0-9-amd64", "initrd.img-6.1.0-9-amd64"):
-            info = tarfile.TarInfo(f"x-1/kvm-kernel/{name}")
-            info.size = 1
-            tar.addfile(info, io.BytesIO(b"k"))
+        add_kernel_stand_ins(tar, "x-1/kvm-kernel")
         link = tarfile.TarInfo(hostile)
         link.type = tarfile.SYMTYPE
         link.linkname = str(secret) if target == "absolute" else "../" * 12 + str(secret).lstrip("/")

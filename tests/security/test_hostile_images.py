@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from emi_tui.engine.modify.identity import ArtifactError, read_identity
 from emi_tui.engine.review.review import review_paths
 from emi_tui.engine.run import runner
+from tests.security.planted import plant_escape
 
 CHECKS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 READ_ONLY_TOOLS = {"debugfs", "dumpe2fs"}
@@ -43,6 +44,13 @@ def host_secret(tmp_path: Path) -> tuple[Path, str]:
     return secret, marker
 
 
+def mounts_of(img: Path) -> list[str]:
+    """Mount-table lines in `img`'s folder and loop devices backed by `img`: other tests beside this one mount their own."""
+    lines = [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if str(img.parent) in line]
+    backing = [p.read_text().strip() for p in Path("/sys/block").glob("loop*/loop/backing_file")]
+    return lines + [f"loop device on {name}" for name in backing if name == str(img)]
+
+
 def make_image(tree: Path, img: Path) -> Path:
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext3", "-d", str(tree), str(img), "8M"], check=True, capture_output=True)
     return img
@@ -53,26 +61,15 @@ def plant(tree: Path, inner: str, kind: str, secret: Path, depth: int, size: int
     path = tree / inner
     path.parent.mkdir(parents=True, exist_ok=True)
     up = "../" * (inner.count("/") + depth)
-    if kind == "absolute link":
-        path.symlink_to(secret)
-    elif kind == "escaping link":
-        path.symlink_to(f"{up}{secret.relative_to('/')}")
-    elif kind == "link chain":
-        for hop in range(depth):
-            (tree / "etc" / f"hop{hop}").symlink_to(f"hop{hop + 1}" if hop + 1 < depth else str(secret))
-        path.symlink_to("hop0")
-    elif kind == "link loop":
+    if plant_escape(path, kind, secret, up, size):
+        return
+    if kind == "link loop":
         (tree / "etc" / "loop-a").symlink_to("loop-b")
         (tree / "etc" / "loop-b").symlink_to("loop-a")
         path.symlink_to("loop-a")
     elif kind == "link inside":
         (tree / "etc" / "real-id").write_text(ID_TEXT)  # a link even to the image's own file is not followed
         path.symlink_to("real-id")
-    elif kind == "sparse":
-        with open(path, "wb") as handle:
-            handle.truncate(size)
-    elif kind == "fifo":
-        os.mkfifo(path)
     elif kind == "device":
         os.mknod(path, 0o600 | 0o020000, os.makedev(1, 3))  # a character device, like /dev/null
     elif kind == "folder":
@@ -128,13 +125,13 @@ def test_review_of_a_hostile_image_reads_nothing_it_should_not(tmp_path_factory,
         (tree / "etc" / "image-id").write_text(ID_TEXT.replace("x.img", "hostile.img"))
     plant(tree, where, kind, secret, depth, size)
     img = make_image(tree, work / "hostile.img")
-    mounts_before = Path("/proc/self/mountinfo").read_text()
+    mounts_before = mounts_of(img)
 
     with monkeypatch.context() as patch:
         started = recording(patch)
         entries = review_paths([img])
 
-    assert Path("/proc/self/mountinfo").read_text() == mounts_before
+    assert mounts_of(img) == mounts_before == [], "review mounted the image or attached it to a loop device"
     assert len(entries) == 1
     entry = entries[0]
     assert entry.hygiene is not None and len(entry.hygiene) == 5, "the image's hygiene is still checked"

@@ -12,7 +12,6 @@ clearly when there is none.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -26,6 +25,7 @@ from emi_tui.engine.answers.recipes import KernelFiles
 from emi_tui.engine.build import filesystem
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.modify import steps as modify_steps
+from tests.security.planted import plant_escape
 
 CHECKS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 REAL = {"vmlinuz-6.1.0-9-amd64": b"REAL-KERNEL\n", "initrd.img-6.1.0-9-amd64": b"REAL-RAMDISK\n"}
@@ -70,20 +70,7 @@ def hostile_boot(root: Path, secret: Path, kind: str, which: str, depth: int, si
         boot.rename(root / "boot-real")
         boot.symlink_to(host_boot)
         return
-    target = boot / name
-    if kind == "absolute link":
-        target.symlink_to(secret)
-    elif kind == "escaping link":
-        target.symlink_to(f"{up}{secret.relative_to('/')}")
-    elif kind == "link chain":
-        for hop in range(depth):
-            (boot / f"hop{hop}").symlink_to(f"hop{hop + 1}" if hop + 1 < depth else str(secret))
-        target.symlink_to("hop0")
-    elif kind == "sparse":
-        with open(target, "wb") as handle:
-            handle.truncate(size)
-    elif kind == "fifo":
-        os.mkfifo(target)
+    assert plant_escape(boot / name, kind, secret, up, size), kind
 
 
 @CHECKS

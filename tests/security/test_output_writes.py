@@ -42,9 +42,11 @@ stems = st.text(alphabet=st.characters(codec="ascii", categories=("L", "N")) | s
 class Scene:
     """A shared output folder, and outside it root's victim file, a folder and a dangling target."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch | None = None):
         shutil.rmtree(tmp_path / "scene", ignore_errors=True)
         self.root = tmp_path / "scene"
+        if monkeypatch is not None:  # the job's state folder (logs, state files) sits beside the scene
+            monkeypatch.setenv("EMI_TUI_STATE_DIR", str(self.root / "state"))
         self.output, self.outside = self.root / "out", self.root / "outside"
         for folder in (self.output, self.outside, self.outside / "folder"):
             folder.mkdir(parents=True)
@@ -77,8 +79,7 @@ def lock_job(scene: Scene, guarded: Path, ran: list[str]) -> Job[JobContext]:
 @SECURITY
 @given(stem=stems, target=st.sampled_from(TARGETS))
 def test_a_link_planted_at_the_output_lock_is_never_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stem: str, target: str) -> None:
-    scene = Scene(tmp_path)
-    monkeypatch.setenv("EMI_TUI_STATE_DIR", str(scene.root / "state"))
+    scene = Scene(tmp_path, monkeypatch)
     guarded = scene.output / f"{stem}.tgz"
     lock = OutputLock(guarded, "x").path
     scene.plant(lock, target)
@@ -94,8 +95,7 @@ def test_a_link_planted_at_the_output_lock_is_never_followed(tmp_path: Path, mon
 @SECURITY
 @given(stem=stems, content=st.text(alphabet="0123456789abcdef\n", max_size=20))
 def test_a_lock_file_another_user_made_is_refused_and_left_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stem: str, content: str) -> None:
-    scene = Scene(tmp_path)
-    monkeypatch.setenv("EMI_TUI_STATE_DIR", str(scene.root / "state"))
+    scene = Scene(tmp_path, monkeypatch)
     guarded = scene.output / f"{stem}.img"
     lock = OutputLock(guarded, "x").path
     lock.write_text(content)
@@ -173,8 +173,7 @@ def test_a_state_file_replaces_links_planted_at_its_names(tmp_path: Path, name: 
 @SECURITY
 @given(stem=stems, target=st.sampled_from(TARGETS))
 def test_the_boot_tests_console_log_goes_to_the_log_folder_and_never_through_a_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stem: str, target: str) -> None:
-    scene = Scene(tmp_path)
-    monkeypatch.setenv("EMI_TUI_STATE_DIR", str(scene.root / "state"))
+    scene = Scene(tmp_path, monkeypatch)
     artifact = scene.output / f"{stem}.tgz"
     artifact.write_bytes(b"")
     beside = scene.output / f"{stem}.console.log"

@@ -118,6 +118,14 @@ async def _review(folder: Path) -> tuple[str, list[dict[str, str]]]:
         return "\n".join(shown), [dict(entry.fields) for entry in screen.entries]
 
 
+def fresh_home(tmp_path_factory: Any, monkeypatch: Any) -> Path:
+    """A new HOME (and config folder) for one example: nothing the app remembers leaks between examples."""
+    home = Path(tmp_path_factory.mktemp("home"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    return home
+
+
 @PILOT
 @given(folder_name=hostile_name, name=text_line, version=text_line, extra=text_line)
 def test_review_screen_shows_a_crafted_image_id_literally(tmp_path_factory: Any, folder_name: str, name: str, version: str, extra: str) -> None:
@@ -162,9 +170,7 @@ async def _pick(artifact: Path, reader: Any) -> str:
 @given(name=hostile_name, member=hostile_name, value=hostile_line, finding=hostile_line)
 def test_modify_picker_shows_a_hostile_artifact_literally(tmp_path_factory: Any, monkeypatch: Any, name: str, member: str,
                                                           value: str, finding: str) -> None:
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    fresh_home(tmp_path_factory, monkeypatch)
     artifact = tmp_path_factory.mktemp("artifacts") / f"{name}.tgz"
     artifact.write_bytes(b"stand-in: the reader answers for it")
     shown = async_test(_pick)(artifact, lambda text: _hostile_look(text, member, value, finding))
@@ -174,9 +180,7 @@ def test_modify_picker_shows_a_hostile_artifact_literally(tmp_path_factory: Any,
 @PILOT
 @given(name=hostile_name, error=hostile_line)
 def test_modify_picker_shows_why_an_artifact_is_refused_literally(tmp_path_factory: Any, monkeypatch: Any, name: str, error: str) -> None:
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    fresh_home(tmp_path_factory, monkeypatch)
     artifact = tmp_path_factory.mktemp("artifacts") / f"{name}.tgz"
     artifact.write_bytes(b"stand-in")
     shown = async_test(_pick)(artifact, lambda text: ArtifactLook(text, error=f"{name}.tgz holds {error}"))
@@ -215,9 +219,7 @@ def _yaml_string(text: str) -> str:
 @PILOT
 @given(package=text_line, name=text_line)
 def test_summary_and_packages_show_hostile_answer_values_literally(tmp_path_factory: Any, monkeypatch: Any, package: str, name: str) -> None:
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    home = fresh_home(tmp_path_factory, monkeypatch)
     answers = home / "answers.yaml"
     # YAML double-quoted strings, escaped: every character of the value arrives as it is.
     text = (f"version: 1\nrecipe: debian-based\nrelease: bookworm\narch: x86_64\nsize: 1.3G\n"
