@@ -39,7 +39,7 @@ class Matrix:
     def __init__(self, base: Path, env: dict):
         self.base, self.workfs, self.output = base, base / "workfs", base / "out"
         self.workfs.mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2600m", "emi-faults", str(self.workfs)], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2600m,mode=0700", "emi-faults", str(self.workfs)], check=True)  # private, as a work folder must be
         import socket
 
         with socket.socket() as probe:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STRACE_OPTIONS = ("-f", "-q", "--seccomp-bpf", "-y", "-e", "trace=%file,openat2,fchdir,%process", "-e", "signal=none")
+STRACE_OPTIONS = ("-f", "-q", "--seccomp-bpf", "-y", "-e", "trace=%file,openat2,fchdir,pivot_root,%process", "-e", "signal=none")
 
 READ, WRITE = "read", "write"
 #: Flags of open() that change the file (O_RDONLY with none of them only reads).
@@ -292,6 +292,8 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
         found.append(one(1, WRITE))
     elif name == "symlinkat":
         found.append(Access(resolver.resolve(pid, unquote(args[2]) or "", _fd_path(args[1])), WRITE, name, pid, line))
+    elif name == "mount" and len(args) > 3 and unquote(args[0]) == "none" and "MS_PRIVATE" in args[3] and "MS_BIND" not in args[3]:
+        pass  # only the mount's propagation changes (enter_root makes its new namespace's mounts private): nothing is written
     elif name == "mount":
         source = unquote(args[0])
         if source and source.startswith("/"):
@@ -338,7 +340,8 @@ def _follow_cwd_and_root(resolver: _Resolver, process: _Process, pid: int, name:
         return
     if name == "chdir":
         process.cwd = resolver.resolve(pid, path)
-    elif name == "chroot":
+    elif name in ("chroot", "pivot_root"):
+        # pivot_root(".", ".") as enter_root calls it makes the folder the process stands in its root, as chroot does.
         process.root = resolver.resolve(pid, path)
         resolver.roots.add(process.root)
 

@@ -64,6 +64,25 @@ def test_paths_inside_a_chroot_are_the_chroots_files_and_forks_inherit_it() -> N
     ]
 
 
+def test_pivot_root_as_enter_root_calls_it_is_a_chroot_and_a_propagation_change_writes_nothing() -> None:
+    root = "/dev/shm/emi-tui/job/root"
+    log = f"""\
+100 mount("none", "/", NULL, MS_REC|MS_PRIVATE, NULL) = 0
+100 mount("{root}", "{root}", NULL, MS_BIND|MS_REC, NULL) = 0
+100 chdir("{root}") = 0
+100 pivot_root(".", ".") = 0
+100 umount2(".", MNT_DETACH) = 0
+100 chdir("/") = 0
+100 mount("proc", "/proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0
+100 mknodat(AT_FDCWD</>, "/dev/zero", S_IFCHR|0666, makedev(0x1, 0x5)) = 0
+"""
+    assert _paths(log) == [
+        (root, READ), (root, WRITE),  # the bind mount of the root onto itself
+        (root, READ), (root, WRITE), (root, READ),  # chdir, the old root detached from ".", chdir("/") in the new root
+        (f"{root}/proc", WRITE), (f"{root}/dev/zero", WRITE),
+    ]
+
+
 def test_a_process_of_unknown_lineage_learns_its_root_from_what_the_kernel_opened() -> None:
     # pid 300's clone was never seen (a reused pid whose old life ended unlogged): the fd strace printed tells its root.
     log = """\
