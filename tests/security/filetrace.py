@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STRACE_OPTIONS = ("-f", "-q", "--seccomp-bpf", "-y", "-e", "trace=%file,openat2,fchdir,pivot_root,%process", "-e", "signal=none")
+STRACE_OPTIONS = ("-f", "-q", "--seccomp-bpf", "-y", "--decode-pids=pidns", "-e", "trace=%file,openat2,fchdir,pivot_root,%process", "-e", "signal=none")
 
 READ, WRITE = "read", "write"
 #: Flags of open() that change the file (O_RDONLY with none of them only reads).
@@ -76,6 +76,14 @@ class _Process:
     cwd: str
     root: str = "/"
     lineage_known: bool = True
+    #: After pivot_root (enter_root's), the kernel names files from the new root: strace -y's paths need the root put before them.
+    pivoted: bool = False
+
+    def seen(self, path: str | None) -> str | None:
+        """A path as strace -y printed it (the kernel's view of this process), as the host names it."""
+        if path is None or not self.pivoted or not path.startswith("/"):
+            return path
+        return os.path.normpath(self.root.rstrip("/") + path)
 
 
 _LINE = re.compile(r"^(?P<pid>\d+)\s+(?P<rest>.*)$")
@@ -180,7 +188,7 @@ class _Resolver:
             parents = self.births.get(pid, [])
             if life < len(parents) and parents[life] in self.processes:
                 source = self.processes[parents[life]]
-                self.processes[pid] = _Process(source.cwd, source.root)
+                self.processes[pid] = _Process(source.cwd, source.root, pivoted=source.pivoted)
             else:  # the first process, or one whose parent was never seen: where the trace started
                 self.processes[pid] = _Process(self.start, lineage_known=not self.processes)
         return self.processes[pid]
@@ -224,9 +232,10 @@ def parse(text: str, cwd: str) -> list[Access]:
     resolver = _Resolver(cwd)
     for pid, rest in calls:  # who forked whom, first: a child's calls may be logged before its parent's clone returns
         call = _CALL.match(rest)
-        child = re.match(r"^\d+", call.group("result")) if call else None
+        # In a PID namespace (enter_root's) clone returns the namespace's pid; --decode-pids=pidns adds the one strace logs.
+        child = (re.search(r"/\* (\d+) in strace's PID NS \*/", call.group("result")) or re.match(r"^(\d+)", call.group("result"))) if call else None
         if call and child and call.group("name") in ("clone", "clone3", "fork", "vfork"):
-            resolver.births.setdefault(int(child.group(0)), []).append(pid)
+            resolver.births.setdefault(int(child.group(1)), []).append(pid)
     accesses: list[Access] = []
     for pid, rest in calls:
         if rest.startswith(("exit_group(", "exit(", "+++ exited", "+++ killed")):
@@ -248,7 +257,7 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
     process = resolver.process(pid)
     for argument in args:  # strace -y names the cwd the kernel used: the truth, whatever the lineage said
         if argument.startswith("AT_FDCWD</"):
-            process.cwd = _fd_path(argument) or process.cwd
+            process.cwd = process.seen(_fd_path(argument)) or process.cwd
             # A process whose parent was never seen, working inside a folder some process chrooted into, is in that chroot.
             inside = [root for root in resolver.roots if _inside(process.cwd, root)]
             if not process.lineage_known and process.root == "/" and inside:
@@ -256,7 +265,7 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
 
     def at(dirfd_index: int, mode: str, *, private: bool = False) -> Access | None:
         path = unquote(args[dirfd_index + 1]) if dirfd_index + 1 < len(args) else None
-        base = _fd_path(args[dirfd_index]) if dirfd_index >= 0 else None
+        base = process.seen(_fd_path(args[dirfd_index])) if dirfd_index >= 0 else None
         if path is None:  # utimensat(fd, NULL, ...): the fd itself
             return Access(base, mode, name, pid, line) if base else None
         if path == "" and base is not None:  # AT_EMPTY_PATH: the fd itself
@@ -277,7 +286,7 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
         # mkstemp's way: a new file only this user can open, never through a link: as private as a mkdtemp folder.
         made_private = all(flag in flags for flag in ("O_CREAT", "O_EXCL", "O_NOFOLLOW")) and args[-1] == "0600"
         opened = _RETURNED_FD.match(result)
-        real = opened.group("path") if opened is not None and opened.group("path").startswith("/") else None
+        real = process.seen(opened.group("path")) if opened is not None and opened.group("path").startswith("/") else None
         asked = unquote(args[index]) if index < len(args) else None
         if real is not None and asked is not None and asked.startswith("/"):
             _learn_root(resolver, process, asked, real)
@@ -291,7 +300,7 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
     elif name == "symlink":  # the target is only text stored in the link
         found.append(one(1, WRITE))
     elif name == "symlinkat":
-        found.append(Access(resolver.resolve(pid, unquote(args[2]) or "", _fd_path(args[1])), WRITE, name, pid, line))
+        found.append(Access(resolver.resolve(pid, unquote(args[2]) or "", process.seen(_fd_path(args[1]))), WRITE, name, pid, line))
     elif name == "mount" and len(args) > 3 and unquote(args[0]) == "none" and "MS_PRIVATE" in args[3] and "MS_BIND" not in args[3]:
         pass  # only the mount's propagation changes (enter_root makes its new namespace's mounts private): nothing is written
     elif name == "mount":
@@ -312,7 +321,7 @@ def _accesses_of(resolver: _Resolver, pid: int, name: str, args: list[str], resu
     elif name in READS_AT and READS_AT[name] > 0:
         found.append(at(READS_AT[name] - 1, READ))
     elif name == "fchdir" and not failed:
-        target = _fd_path(args[0]) if args else None
+        target = process.seen(_fd_path(args[0])) if args else None
         if target:
             process.cwd = target
     if not failed:
@@ -343,6 +352,7 @@ def _follow_cwd_and_root(resolver: _Resolver, process: _Process, pid: int, name:
     elif name in ("chroot", "pivot_root"):
         # pivot_root(".", ".") as enter_root calls it makes the folder the process stands in its root, as chroot does.
         process.root = resolver.resolve(pid, path)
+        process.pivoted = process.pivoted or name == "pivot_root"
         resolver.roots.add(process.root)
 
 

@@ -75,11 +75,16 @@ def test_pivot_root_as_enter_root_calls_it_is_a_chroot_and_a_propagation_change_
 100 chdir("/") = 0
 100 mount("proc", "/proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0
 100 mknodat(AT_FDCWD</>, "/dev/zero", S_IFCHR|0666, makedev(0x1, 0x5)) = 0
+100 clone(child_stack=NULL, flags=SIGCHLD) = 2 /* 101 in strace's PID NS */
+101 openat(AT_FDCWD</var/lib/apt>, "lists/lock", O_RDWR|O_CREAT, 0640) = 4</var/lib/apt/lists/lock>
+101 openat(AT_FDCWD</>, "/tmp", O_RDWR|O_EXCL|O_TMPFILE, 0600) = 5</tmp/#123>(deleted)
 """
+    # The kernel names the pivoted process's files from its new root (AT_FDCWD</var/lib/apt>): they are the image's.
     assert _paths(log) == [
         (root, READ), (root, WRITE),  # the bind mount of the root onto itself
         (root, READ), (root, WRITE), (root, READ),  # chdir, the old root detached from ".", chdir("/") in the new root
         (f"{root}/proc", WRITE), (f"{root}/dev/zero", WRITE),
+        (f"{root}/var/lib/apt/lists/lock", WRITE), (f"{root}/tmp", WRITE), (f"{root}/tmp/#123", WRITE),
     ]
 
 
