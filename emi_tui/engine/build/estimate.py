@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import lzma
-import os
 import re
 import time
 import urllib.error
@@ -188,14 +187,10 @@ def _read_parsed(path: Path) -> PackageIndex | None:
 
 def _write_parsed(path: Path, index: PackageIndex) -> None:
     """Store `index` at `path` whole or not at all: a new file (never through a planted link), then a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(index.to_json(), handle, separators=(",", ":"))
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # only a cache: the estimate goes on without it
+        write_atomic(path, json.dumps(index.to_json(), separators=(",", ":")))
+    except (OSError, EmiError):
+        pass  # only a cache: the estimate goes on without it
 
 
 @dataclass

@@ -26,6 +26,7 @@ from emi_tui.engine.run.context import CHROOT_ENV
 from emi_tui.engine.run.job import StepResult, skipped
 from emi_tui.engine.run.logtext import describe_argv
 from emi_tui.engine.run.runner import Cancelled, run_interactive
+from emi_tui.engine.safefs import create_new
 
 #: Exiting the shell with this status abandons the modify: nothing is written.
 ABANDON_STATUS = 130
@@ -78,6 +79,6 @@ def shell(ctx: ModifyContext) -> StepResult | str:
 
 def open_private_log(path: Path) -> TextIO:
     """A new file only the owner (root) can read: created, never reused nor reached through a link."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fd = create_new(path, 0o600)
     os.fchmod(fd, 0o600)  # whatever the umask
     return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
