@@ -21,6 +21,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
@@ -158,15 +159,20 @@ def fetch_index(url: str, timeout: float = 30.0) -> str:
 def load_index(url: str) -> PackageIndex:
     """The parsed index at `url`; the parse is kept beside the download as JSON (parsing takes seconds)."""
     cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
-    parsed = cached.with_suffix(".json")
     fresh = cached.is_file() and time.time() - cached.stat().st_mtime <= INDEX_MAX_AGE
-    if fresh and parsed.is_file() and parsed.stat().st_mtime >= cached.stat().st_mtime:
+    index = parsed_index(cached, cached.with_suffix(".json"), lambda: fetch_index(url), fresh)
+    cached.with_suffix(".pickle").unlink(missing_ok=True)  # what older versions kept: never read again
+    return index
+
+
+def parsed_index(download: Path, parsed: Path, text: Callable[[], str], fresh: bool = True) -> PackageIndex:
+    """The parse of `download`, from `parsed` when it is newer than the download, else parsed from `text()` and kept."""
+    if fresh and download.is_file() and parsed.is_file() and parsed.stat().st_mtime >= download.stat().st_mtime:
         index = _read_parsed(parsed)
         if index is not None:
             return index
-    index = PackageIndex.parse(fetch_index(url))
+    index = PackageIndex.parse(text())
     _write_parsed(parsed, index)
-    cached.with_suffix(".pickle").unlink(missing_ok=True)  # what older versions kept: never read again
     return index
 
 

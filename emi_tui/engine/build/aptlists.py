@@ -1,0 +1,171 @@
+"""One download of the mirror's package index per build, shared by preflight, the bootstrap and the chroot's apt.
+
+Preflight needs the Packages index to estimate the image's size before
+anything is installed; mmdebstrap's `apt-get update` and the chroot's would
+each download it again. Instead preflight keeps the release's InRelease and
+Packages.xz in the cache folder, checks them, and the build lays them out in
+the root's /var/lib/apt/lists under apt's own names before each `apt-get
+update`. apt then fetches only InRelease and, finding a Packages file whose
+hash the (signed) InRelease lists, downloads nothing more.
+
+Why this is safe: apt verifies the InRelease signature and checks every
+index against the hashes it lists, so a seeded file that is stale or altered
+is simply downloaded again. Preflight also checks the pair itself: the
+InRelease must verify with the recipe's keyring (gpgv), and the Packages.xz
+must have the hash it lists. A cached Packages.xz that no longer matches the
+mirror's InRelease is downloaded again, so "fresh" means "what the mirror
+serves now", not "less than a day old".
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import lzma
+import os
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from emi_tui.engine import paths
+from emi_tui.engine.errors import EmiError
+from emi_tui.engine.run.runner import run_captured
+from emi_tui.engine.safefs import private_folder, write_atomic
+
+#: An InRelease of a whole Debian release is about 150 KB; far more is not one.
+INRELEASE_MAX_BYTES = 8 * 1024**2
+#: A Packages.xz of Debian main is about 9 MB.
+INDEX_MAX_BYTES = 256 * 1024**2
+#: What apt's URItoFileName quotes (apt-pkg/contrib/strutl.cc), before it turns each / into _.
+_APT_QUOTED = set('\\|{}[]<>"^~_=!@#$%^&*')
+
+
+@dataclass(frozen=True)
+class SharedIndex:
+    """A checked InRelease and Packages.xz of one mirror, release, component and arch, in the cache folder."""
+
+    mirror: str
+    release: str
+    component: str
+    arch: str
+    inrelease: Path
+    packages_xz: Path
+    verified: bool  # the InRelease verified with the recipe's keyring
+
+    def apt_names(self) -> tuple[str, str]:
+        """The file names apt keeps the InRelease and the uncompressed Packages under, in /var/lib/apt/lists."""
+        base = f"{self.mirror.rstrip('/')}/dists/{self.release}"
+        return apt_list_name(f"{base}/InRelease"), apt_list_name(f"{base}/{self.component}/binary-{self.arch}/Packages")
+
+
+def apt_list_name(uri: str) -> str:
+    """apt's URItoFileName: the URI without its scheme and password, quoted, with each / as _."""
+    parts = urllib.parse.urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    text = host + parts.path
+    quoted = "".join(f"%{ord(c):02x}" if c in _APT_QUOTED or ord(c) <= 0x20 or ord(c) >= 0x7F else c for c in text)
+    return quoted.replace("/", "_")
+
+
+def _cache_folder() -> Path:
+    return private_folder(paths.cache_dir() / "indexes")
+
+
+def _download(url: str, limit: int, timeout: float = 30.0) -> tuple[bytes, float | None]:
+    """The body at `url` (at most `limit` bytes) and its Last-Modified time."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read(limit + 1)
+            modified = response.headers.get("Last-Modified")
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise EmiError(f"cannot read {url}: {getattr(exc, 'reason', exc)}", hint="check that the mirror answers (the mirror: line of the answer file)") from None
+    if len(data) > limit:
+        raise EmiError(f"{url} is larger than {limit // 1024**2} MiB", hint="check that the mirror: line names a Debian mirror")
+    when = email.utils.parsedate_to_datetime(modified).timestamp() if modified else None
+    return data, when
+
+
+def listed_sha256(inrelease: bytes, name: str) -> str | None:
+    """The SHA256 the InRelease lists for `name` (such as main/binary-amd64/Packages.xz), or None."""
+    in_section = False
+    for line in inrelease.decode("utf-8", errors="replace").splitlines():
+        if not line.startswith(" "):
+            in_section = line.strip() == "SHA256:"
+            continue
+        fields = line.split()
+        if in_section and len(fields) == 3 and fields[2] == name:
+            return fields[0].lower()
+    return None
+
+
+def verify_inrelease(path: Path, keyring: str | None) -> bool:
+    """Whether the InRelease at `path` is signed by a key of `keyring` (gpgv); False when either is missing."""
+    if not keyring or not os.path.isfile(keyring) or shutil.which("gpgv") is None:
+        return False
+    # Its home is the private folder the InRelease lies in: gpgv reads no keyring of the user's, and writes nothing.
+    done = run_captured(["gpgv", "--homedir", str(path.parent), "--keyring", keyring, "--", str(path)], timeout=60)
+    return done.ok
+
+
+def fetch_shared_index(mirror: str, release: str, component: str, arch: str, keyring: str | None) -> SharedIndex:
+    """Download the release's InRelease, and its Packages.xz when the cached one is not what it lists."""
+    folder = _cache_folder()
+    stem = hashlib.sha256(f"{mirror.rstrip('/')} {release} {component} {arch}".encode()).hexdigest()[:24]
+    inrelease_path, packages_path = folder / f"{stem}.InRelease", folder / f"{stem}.Packages.xz"
+    inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/InRelease", INRELEASE_MAX_BYTES)
+    write_atomic(inrelease_path, inrelease)
+    if modified:  # apt asks again with If-Modified-Since this file's time
+        os.utime(inrelease_path, (modified, modified))
+    wanted = listed_sha256(inrelease, f"{component}/binary-{arch}/Packages.xz")
+    if wanted is None:
+        raise EmiError(f"the mirror's InRelease for {release} lists no {component}/binary-{arch}/Packages.xz",
+                       hint=f"check that the mirror carries {release} for {arch}")
+    if not (packages_path.is_file() and _sha256(packages_path) == wanted):
+        data, _ = _download(f"{mirror.rstrip('/')}/dists/{release}/{component}/binary-{arch}/Packages.xz", INDEX_MAX_BYTES)
+        if hashlib.sha256(data).hexdigest() != wanted:
+            raise EmiError("the mirror's Packages.xz does not have the hash its InRelease lists", hint="the mirror may be updating: run the build again in a few minutes")
+        write_atomic(packages_path, data)
+    return SharedIndex(mirror, release, component, arch, inrelease_path, packages_path, verify_inrelease(inrelease_path, keyring))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def packages_text(index: SharedIndex) -> str:
+    """The Packages index as text (for the size estimate)."""
+    try:
+        return lzma.decompress(index.packages_xz.read_bytes()).decode("utf-8", errors="replace")
+    except lzma.LZMAError:
+        index.packages_xz.unlink(missing_ok=True)
+        raise EmiError(f"the cached package index of {index.release} is damaged", hint="run the build again; the damaged copy was removed") from None
+
+
+def lay_out_lists(index: SharedIndex, folder: Path) -> list[Path]:
+    """Write the InRelease and the uncompressed Packages into `folder` under apt's names; returns what was written.
+
+    Nothing is written unless the InRelease verified: apt would check it
+    anyway, but an unverified pair is not worth the space.
+    """
+    if not index.verified:
+        return []
+    inrelease_name, packages_name = index.apt_names()
+    written = [folder / inrelease_name, folder / packages_name]
+    shutil.copyfile(index.inrelease, written[0])
+    stamp = index.inrelease.stat().st_mtime
+    os.utime(written[0], (stamp, stamp))
+    with lzma.open(index.packages_xz) as source, open(written[1], "wb") as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+    now = time.time()
+    os.utime(written[1], (now, now))
+    return written
