@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--dry-run", action="store_true", help="print every step and command (argv) without running anything; needs no root")
     build.add_argument("--no-cache", action="store_true", help="bootstrap from scratch and do not store the base")
     build.add_argument("--retry", action="store_true", help="start again from the cached base after a failure")
+    build.add_argument("--bootstrapper", choices=["mmdebstrap", "debootstrap"],
+                       help="bootstrap a Debian-family base with this program (default: mmdebstrap when installed, else debootstrap)")
     build.add_argument("--work-dir", type=Path, metavar="DIR", help="where to build (default: /dev/shm when it has room, else /var/tmp)")
     build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
     _recipes_option(build)
@@ -137,7 +139,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "build":
         from emi_tui.commands import build
 
-        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir)
+        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper)
     if args.command == "metadata-serve":
         from emi_tui.commands import boot
 

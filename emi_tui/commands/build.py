@@ -84,12 +84,13 @@ def _plan(event) -> None:
 
 def run(
     answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool, recipes_dir: Path | None = None,
+    bootstrapper: str | None = None,
 ) -> ExitCode:
     book = RecipeBook.named(recipes_dir)
     result = validate_file(answers_file, book)
     if not result.ok:
         return report_error(EmiError(f"{answers_file} has {len(result.problems)} problem(s); nothing was built", problems=result.problems))
-    options = BuildOptions(dry_run=dry_run, use_cache=use_cache, retry=retry, work_root=work_dir)
+    options = BuildOptions(dry_run=dry_run, use_cache=use_cache, retry=retry, work_root=work_dir, bootstrapper=bootstrapper)
     if dry_run:
         build = run_build(result.answers, result.recipe, _plan, options=options, answers_path=answers_file)
     elif out.is_terminal and not verbose:

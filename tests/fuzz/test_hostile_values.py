@@ -45,6 +45,8 @@ TODAY = date(2026, 11, 28)
 CENTOS_MIRROR = "http://mirror.example/centos"
 EXTRA_LINE = "deb http://extra.example/debian bookworm main"
 NAME_MAX = 255
+#: Whichever bootstrapper preflight settles on (mmdebstrap when installed, else debootstrap).
+BOOTSTRAPPERS = ("debootstrap", "mmdebstrap")
 
 #: id -> value ({pwned} becomes a file that must never be created)
 HOSTILE = {
@@ -255,7 +257,7 @@ def check_value_in_commands(field: str, value: str, plan: Plan, answers) -> None
         assert not any(value in arg for arg in everything), plan.commands
         assert "etc/apt/keyrings/emi-tui-extra-0.gpg" in plan.root_paths, plan.root_paths
     elif field == "mirror-deb" or field == "mirror-deb-tail":
-        assert any(argv[0] == "debootstrap" and argv[-1] == answers.mirror for argv in plan.commands), plan.commands
+        assert any(argv[0] in BOOTSTRAPPERS and argv[-1] == answers.mirror for argv in plan.commands), plan.commands
     elif field in ("image.file", "image.file-img", "image.version"):
         mke2fs = [argv for argv in plan.commands if argv[0] == "mke2fs"]
         assert mke2fs and PurePosixPath(mke2fs[0][-2]).name == answers.image.file
@@ -309,7 +311,7 @@ def test_a_plain_build_plan_passes_the_checks(book, sandbox):
     assert validation.ok, validation.problems
     result, plan = dry_run(validation.answers, validation.recipe)
     assert result.ok, result.message
-    assert any(argv[0] == "debootstrap" for argv in plan.commands)
+    assert any(argv[0] in BOOTSTRAPPERS for argv in plan.commands)
     assert any(argv[:2] == ["chroot", argv[1]] and "install" in argv and "htop" in argv for argv in plan.commands)
     assert "etc/apt/sources.list" in plan.root_paths and "etc/image-id" in plan.root_paths
     assert len(plan.published) == 5

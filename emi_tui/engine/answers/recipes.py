@@ -41,7 +41,7 @@ class Recipe(BaseModel):
     description: str
     distro: str = Field(pattern=r"^[a-z0-9]+$")
     family: Literal["deb", "rpm"]
-    bootstrap: Literal["debootstrap", "dnf", "yum"]
+    bootstrap: Literal["debootstrap", "mmdebstrap", "dnf", "yum"]
     releases: list[str] = Field(min_length=1)
     default_release: str
     arches: dict[str, str] = Field(min_length=1, description="image_arch -> the distro's arch name")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,13 +141,28 @@ class BaseCache:
     @contextmanager
     def locked(self, key: str) -> Iterator[None]:
         """Hold the key's lock: one build at a time bootstraps or stores a given base."""
+        release = self.lock(key)
+        try:
+            yield
+        finally:
+            release()
+
+    def lock(self, key: str) -> Callable[[], None]:
+        """Take the key's lock (waiting for another build that holds it); returns the function that releases it.
+
+        The build that bootstraps a base hands this to the background writer, which releases it once the base is stored.
+        """
         private_folder(self.root)
-        with open(self.root / f".{key}.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
+        handle = open(self.root / f".{key}.lock", "w")  # closed by the returned function, maybe on another thread
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        released = threading.Lock()
+
+        def release() -> None:
+            if released.acquire(blocking=False):
                 fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+
+        return release
 
     def clear(self) -> int:
         """Remove every entry (and stray partials); returns the bytes freed."""
@@ -165,8 +181,9 @@ def extract_argv(tarball: Path, root: Path) -> list[str]:
     return ["tar", "--zstd", "-xpf", str(tarball), "-C", str(root), "--numeric-owner", "--xattrs", "--xattrs-include=*"]
 
 
-def store_argv(root: Path, partial: Path) -> list[str]:
+def store_argv(root: Path, partial: Path, threads: int = 0) -> list[str]:
+    """tar the base at `root` into `partial` with zstd on `threads` cores (0: all of them)."""
     return [
-        "tar", "--use-compress-program=zstd -T0 -3", "-cpf", str(partial), "-C", str(root),
+        "tar", f"--use-compress-program=zstd -T{threads} -3", "-cpf", str(partial), "-C", str(root),
         "--numeric-owner", "--xattrs", "--xattrs-include=*", ".",
     ]

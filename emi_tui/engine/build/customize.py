@@ -13,6 +13,8 @@ from pathlib import Path
 
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.answers.storage import render_stored_answers
+from emi_tui.engine.build.aptlists import lay_out_lists
+from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.build.distro import family_of
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
@@ -60,6 +62,7 @@ def run(ctx: JobContext) -> str:
     family.configure_sources(ctx)
     for index, repository in enumerate(answers.repositories):
         family.add_repository(ctx, index, repository)
+    seed_apt_lists(ctx)
     family.refresh(ctx)
     wanted = [p for p in recipe.default_package_list() if p not in answers.packages.remove] + answers.packages.add
     family.install(ctx, list(dict.fromkeys(wanted)))
@@ -77,6 +80,17 @@ def run(ctx: JobContext) -> str:
     manifest = family.installed(ctx)
     ctx.facts["manifest"] = manifest
     return f"{len(manifest)} packages installed" if manifest else ""
+
+
+def seed_apt_lists(ctx: JobContext) -> None:
+    """Lay preflight's checked index into the root's apt lists, so the chroot's `apt-get update` downloads only InRelease."""
+    if not isinstance(ctx, BuildContext) or ctx.shared_index is None or ctx.dry_run or ctx.recipe.family != "deb":
+        return
+    lists = ctx.paths.root / "var/lib/apt/lists"
+    if not ctx.leads_inside_root(lists) or lists.is_symlink() or not lists.is_dir():
+        return  # the build's own root always has the folder; anything else is left to apt
+    if lay_out_lists(ctx.shared_index, lists):
+        ctx.note("apt lists: preflight's checked index laid out in the root (apt-get update fetches only InRelease)")
 
 
 def write_image_files(ctx: JobContext, metadata: Metadata) -> None:

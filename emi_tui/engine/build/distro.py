@@ -6,13 +6,28 @@ knows the argv that means for apt/debootstrap or for dnf/yum.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from emi_tui.engine.answers.keyrings import Keyring, KeyringError, read_keyring
 from emi_tui.engine.answers.model import Repository
+from emi_tui.engine.build.bootstrapper import MERGED_USR_HOOKS, BootstrapPlan
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.chroot import chroot_argv
 from emi_tui.engine.run.context import CHROOT_ENV, JobContext
 from emi_tui.engine.run.runner import run_captured
 
+#: Masked before the kernel is installed, so the initramfs keeps the kernel's
+#: NIC name (eth0, which /etc/network/interfaces configures); masking it later
+#: without rebuilding the initramfs leaves an image that boots with no network.
+#: (mmdebstrap's setup hook masks it the same way.)
+NAME_POLICY_MASK = "etc/systemd/network/99-default.link"
+SETUP_HOOK = Path(__file__).resolve().parent / "hooks" / "mmdebstrap-setup.sh"
+#: A constant: the hook's path and the lists folder reach it through the environment, never through a shell string.
+SETUP_HOOK_COMMAND = 'sh "$EMI_TUI_SETUP_HOOK" "$1"'
+#: What mmdebstrap leaves that debootstrap does not, removed so that both bases are the same: its apt and
+#: dpkg options (the build writes its own, and hygiene removes those), and apt's marks of the packages it
+#: installed as dependencies (debootstrap installs through dpkg and marks none).
+MMDEBSTRAP_LEFTOVERS = ("etc/apt/apt.conf.d/99mmdebstrap", "etc/dpkg/dpkg.cfg.d/99mmdebstrap", "var/lib/apt/extended_states")
 #: Listing the installed packages reads the package database: seconds, even for a big image.
 QUERY_SECONDS = 300.0
 APT_OPTIONS = ["-o", "APT::Color=0", "-o", "Dpkg::Use-Pty=0", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
@@ -26,7 +41,7 @@ class Family:
     def bootstrap_tool(self, ctx: JobContext) -> str:
         return ctx.recipe.bootstrap
 
-    def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
+    def bootstrap(self, ctx: JobContext, packages: list[str], plan: BootstrapPlan) -> None:
         raise NotImplementedError
 
     def configure_sources(self, ctx: JobContext) -> None:
@@ -54,8 +69,12 @@ class Deb(Family):
 
     name = "deb"
 
-    def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
+    def bootstrap(self, ctx: JobContext, packages: list[str], plan: BootstrapPlan) -> None:
+        if plan.tool == "mmdebstrap":
+            self._mmdebstrap(ctx, packages, plan)
+            return
         recipe, answers = ctx.recipe, ctx.answers
+        ctx.symlink(NAME_POLICY_MASK, "/dev/null")
         argv = [
             "debootstrap", "--variant=minbase", f"--arch={recipe.arches[answers.arch]}",
             f"--components={','.join(recipe.components)}", f"--include={','.join(packages)}",
@@ -64,12 +83,32 @@ class Deb(Family):
             argv.append(f"--keyring={recipe.keyring}")
         ctx.run([*argv, answers.resolved_release, str(ctx.paths.root), answers.resolved_mirror])
 
+    def _mmdebstrap(self, ctx: JobContext, packages: list[str], plan: BootstrapPlan) -> None:
+        """mmdebstrap in root mode, made to install what debootstrap would (emi_tui.engine.build.bootstrapper)."""
+        recipe, answers = ctx.recipe, ctx.answers
+        argv = [
+            "mmdebstrap", "--mode=root", "--variant=minbase", f"--architectures={recipe.arches[answers.arch]}",
+            f"--components={','.join(recipe.components)}", f"--include={','.join([*packages, *plan.compatibility])}",
+            # debootstrap installs no Recommends; unsafe-io only matters for a work folder on disk.
+            '--aptopt=APT::Install-Recommends "false"', "--dpkgopt=force-unsafe-io",
+            f"--setup-hook={SETUP_HOOK_COMMAND}",
+        ]
+        if plan.merged_usr:
+            argv.append(f"--hook-dir={MERGED_USR_HOOKS}")
+        if recipe.keyring:
+            argv.append(f"--keyring={recipe.keyring}")
+        env = {"EMI_TUI_SETUP_HOOK": str(SETUP_HOOK), "EMI_TUI_SEED_LISTS": str(plan.seed_lists or "")}
+        ctx.run([*argv, "--", answers.resolved_release, str(ctx.paths.root), answers.resolved_mirror], env=env)
+        for left in MMDEBSTRAP_LEFTOVERS:
+            ctx.remove(left)
+
     def configure_sources(self, ctx: JobContext) -> None:
         components = " ".join(ctx.recipe.components)
         ctx.write("etc/apt/sources.list", f"deb {ctx.answers.mirror} {ctx.answers.release} {components}\n")
         # dpkg need not fsync every file of a throw-away build root; removed again by hygiene.
         ctx.write("etc/dpkg/dpkg.cfg.d/emi-tui-unsafe-io", "force-unsafe-io\n")
-        ctx.write("etc/apt/apt.conf.d/90emi-tui", 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
+        # No translations: the build reads no package descriptions, and they are a second index download.
+        ctx.write("etc/apt/apt.conf.d/90emi-tui", 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\nAcquire::Languages "none";\n')
 
     def add_repository(self, ctx: JobContext, index: int, repository: Repository) -> None:
         line = repository.line
@@ -119,7 +158,7 @@ class Rpm(Family):
     def _tool(self, ctx: JobContext) -> str:
         return ctx.recipe.bootstrap  # dnf or yum
 
-    def bootstrap(self, ctx: JobContext, packages: list[str]) -> None:
+    def bootstrap(self, ctx: JobContext, packages: list[str], plan: BootstrapPlan) -> None:
         answers, root = ctx.answers, str(ctx.paths.root)
         release = answers.resolved_release
         repo_args = []

@@ -34,6 +34,7 @@ class BuildOptions:
     use_cache: bool = True
     retry: bool = False
     work_root: Path | None = None
+    bootstrapper: str | None = None  # debootstrap or mmdebstrap; None: the recipe's, as preflight settles it
 
 
 @dataclass
@@ -62,6 +63,7 @@ def run_build(
         return BuildContext(
             settled_answers=answers, settled_recipe=recipe, paths=start.paths, emit=start.emit, cancel=start.cancel,
             dry_run=options.dry_run, use_cache=options.use_cache or options.retry, epoch=stamped,
+            requested_bootstrapper=options.bootstrapper,
         )
 
     def tarball(ctx: BuildContext) -> OutputLock:

@@ -10,21 +10,25 @@ import urllib.request
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.trust import trust_warnings
 from emi_tui.engine.artifact.compress import compressor, program_for
+from emi_tui.engine.build.aptlists import fetch_shared_index, packages_text
+from emi_tui.engine.build.bootstrapper import MERGED_USR_PACKAGE, BootstrapPlan, choose_bootstrapper, compatibility_includes
 from emi_tui.engine.build.context import BuildContext
-from emi_tui.engine.build.estimate import estimate, index_url, load_index, usable_bytes
+from emi_tui.engine.build.estimate import PackageIndex, estimate, parsed_index, usable_bytes
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.sizes import human
 
 # tool -> the Debian package that provides it
 TOOLS = {
-    "debootstrap": "debootstrap", "mke2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "zerofree": "zerofree",
+    "debootstrap": "debootstrap", "mmdebstrap": "mmdebstrap", "mke2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "zerofree": "zerofree",
     "tar": "tar", "chroot": "coreutils", "unshare": "util-linux", "mount": "mount", "umount": "mount", "dnf": "dnf", "yum": "yum",
 }
 
 
 def required_tools(ctx: BuildContext) -> list[str]:
-    tools = [ctx.recipe.bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "unshare", "mount", "umount"]
+    # The Debian family's bootstrapper is settled (and checked) with the mirror: it may fall back to debootstrap.
+    bootstrap = [] if ctx.recipe.family == "deb" else [ctx.recipe.bootstrap]
+    tools = [*bootstrap, "mke2fs", "e2fsck", "zerofree", "tar", "unshare", "mount", "umount"]
     if ctx.use_cache:
         tools.append("zstd")
     return tools
@@ -68,29 +72,49 @@ def _check_space(ctx: JobContext) -> None:
             raise EmiError(f"the {what} {folder} has {human(free)} free; the build needs about {human(need)}", hint="free some space, or choose another folder (--work-dir, output.dir)")
 
 
-def _check_mirror_and_size(ctx: JobContext) -> str:
+def _check_mirror_and_size(ctx: BuildContext) -> str:
     answers, recipe = ctx.answers, ctx.recipe
     mirror, release = answers.resolved_mirror, answers.resolved_release
-    release_url = f"{mirror.rstrip('/')}/dists/{release}/Release"
+    component, arch = recipe.components[0], recipe.arches[answers.arch]
     ctx.note(f"mirror: {mirror}")
     if ctx.dry_run:
-        ctx.note(f"would read {release_url} and the package index to estimate the size")
+        ctx.note(f"would read {mirror.rstrip('/')}/dists/{release}/InRelease and the package index to estimate the size")
+        _settle_bootstrapper(ctx, None)
         return "dry run"
-    probe_url(release_url)
-    index = load_index(index_url(mirror, release, recipe.components[0], recipe.arches[answers.arch]))
+    shared = fetch_shared_index(mirror, release, component, arch, recipe.keyring)
+    ctx.shared_index = shared
+    ctx.note(f"package index: {release} {component} {arch}, checked against the mirror's InRelease"
+             + ("" if shared.verified else " (its signature was not checked, so apt downloads the index again)"))
+    index = parsed_index(shared.packages_xz, shared.packages_xz.with_suffix(".json"), lambda: packages_text(shared))
+    _settle_bootstrapper(ctx, index)
     wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
     removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
     guess = estimate(index, wanted, removed)
     if guess.missing:
         names = "; ".join(f"{name!r}{hint}" for name, hint in guess.missing)
-        raise EmiError(f"not in {release} {recipe.components[0]}: {names}", hint="fix packages.add in the answer file")
+        raise EmiError(f"not in {release} {component}: {names}", hint="fix packages.add in the answer file")
     capacity = usable_bytes(answers.size_bytes)
     ctx.facts["estimate_bytes"] = guess.needed_bytes
     message = f"needs ~{human(guess.needed_bytes)} ({guess.packages} packages); the {answers.size} root holds {human(capacity)} usable"
     ctx.note(message)
     if guess.needed_bytes > capacity:
         raise EmiError(message, hint="remove packages or choose 4.5G")
-    return f"~{human(guess.needed_bytes)} of {human(capacity)}"
+    return f"~{human(guess.needed_bytes)} of {human(capacity)}, {ctx.bootstrap_plan.tool}"
+
+
+def _settle_bootstrapper(ctx: BuildContext, index: PackageIndex | None) -> None:
+    """Choose the bootstrapper and say which and why (the first thing an operator asks when a bootstrap is slow)."""
+    recipe = ctx.recipe
+    chosen = choose_bootstrapper(recipe, ctx.requested_bootstrapper, index)
+    base = recipe.base_for(ctx.answers.arch)
+    compatibility = tuple(compatibility_includes(index, base)) if chosen.tool == "mmdebstrap" else ()
+    merged_usr = chosen.tool == "mmdebstrap" and (index is None or MERGED_USR_PACKAGE in index.sizes_kb)
+    ctx.bootstrap_plan = BootstrapPlan(chosen.tool, compatibility, merged_usr)
+    ctx.note(f"bootstrapper: {chosen.tool}: {chosen.reason}")
+    if compatibility:
+        ctx.note(f"bootstrapper: also asks for {', '.join(compatibility)}, which debootstrap's resolver would install")
+    if shutil.which(chosen.tool) is None and not ctx.dry_run:
+        raise EmiError(f"{chosen.tool} is not installed", hint=f"apt-get install {chosen.tool}")
 
 
 def _check_rpm_mirror(ctx: JobContext) -> str:
