@@ -1,6 +1,6 @@
 """Real builds, shared by the end-to-end tests: one cold build (cache miss) and one cached rebuild.
 
-They need root, debootstrap and a mirror in this workstation's apt sources.
+They need root, mmdebstrap and debootstrap, and a mirror in this workstation's apt sources.
 Outside CI they are skipped when those are missing; in CI (CI=true) a missing
 prerequisite fails, so a broken CI machine cannot pass by skipping.
 """
@@ -22,7 +22,7 @@ from emi_tui.engine.answers.mirror import workstation_mirror
 def _missing_prerequisite() -> str | None:
     if os.geteuid() != 0:
         return "needs root"
-    for tool in ("debootstrap", "mke2fs", "zerofree", "debugfs", "pigz"):
+    for tool in ("mmdebstrap", "debootstrap", "gpgv", "mke2fs", "zerofree", "debugfs", "pigz"):
         if shutil.which(tool) is None:
             return f"needs {tool}"
     if workstation_mirror(["bookworm"]) is None:
@@ -82,11 +82,11 @@ def build_env(tmp_path_factory) -> dict:
     return env
 
 
-def build(env: dict, tmp: Path, *, version: str, ssh_key: str = "root", extra: str = "") -> Built:
+def build(env: dict, tmp: Path, *, version: str, ssh_key: str = "root", extra: str = "", options: tuple[str, ...] = ()) -> Built:
     output = tmp / f"out-{version}-{ssh_key}"
     answers = tmp / f"answers-{version}-{ssh_key}.yaml"
     answers.write_text(ANSWERS.format(extra=extra, ssh_key=ssh_key, version=version, output=output))
-    done = run_cli("build", "-v", str(answers), env=env)
+    done = run_cli("build", "-v", *options, str(answers), env=env)
     assert done.returncode == 0, f"build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return Built(output, done.stdout, f"euca-debian-{version}-x86_64")
 
