@@ -140,3 +140,13 @@ def test_apt_that_knows_nothing_or_is_missing_says_unknown(tmp_path, monkeypatch
     monkeypatch.setitem(runner.BASE_ENV, "PATH", str(tmp_path / "empty"))
     assert apt_package_info("htop").known is False
     assert apt_package_info("--help").known is False  # never handed to apt-cache as an option
+
+
+def test_a_new_build_is_packed_with_zstd_the_wizards_suggestion_while_answer_files_keep_gzip():
+    from emi_tui.engine.answers.model import Output
+    from emi_tui.tui.screens.wizard.image import COMPRESSION, compression_label
+    from emi_tui.tui.state.wizard_state import new_answers
+
+    assert new_answers(BOOK).output.compress == "zstd"
+    assert Output().compress == "gzip"  # an answer file without compress: still the starter images' .tgz
+    assert COMPRESSION[0] == "zstd" and "suggested" in compression_label("zstd")

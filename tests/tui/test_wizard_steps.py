@@ -161,7 +161,7 @@ async def test_image_by_keyboard(make_app, answers_file):
         assert app.screen.query_one("#img-file", Input).value == "euca-debian-v2-x86_64.img"
         await pilot.press("tab", "tab", "ctrl+u")
         await type_text(pilot, "/i")
-        await pilot.press("tab", "enter", "down", "enter")  # gzip -> zstd
+        await pilot.press("tab", "enter", "up", "enter")  # gzip -> zstd (listed first, the suggestion)
         await pilot.press("tab", "space")  # kernel off
         await pilot.pause()
         answers = app.state.answers

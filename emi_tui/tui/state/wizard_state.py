@@ -84,11 +84,17 @@ def key_matches(key: str, prefix: str) -> bool:
 
 
 def new_answers(book: RecipeBook) -> Answers:
-    """Fresh answers for a new build: the Debian recipe when there is one."""
+    """Fresh answers for a new build: the Debian recipe when there is one, packed with zstd.
+
+    zstd is the wizard's suggestion (the answer file's default stays gzip, the
+    .tgz of the original starter images): measured side by side, it packs the
+    image in about a quarter of pigz's time, which makes a cached rebuild about
+    0.6x as long (README, "Performance").
+    """
     names = book.names()
     name = "debian-based" if "debian-based" in names else (names[0] if names else "")
     recipe = book.recipes.get(name)
-    return Answers(version=1, recipe=name, release=recipe.default_release if recipe else None)
+    return Answers(version=1, recipe=name, release=recipe.default_release if recipe else None, output=Output(compress="zstd"))
 
 
 def _section(model: type[BaseModel], raw: Any) -> BaseModel:

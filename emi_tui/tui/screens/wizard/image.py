@@ -19,7 +19,7 @@ from emi_tui.tui.screens.step import StepScreen
 
 SUFFIXES = {name: c.suffix for name, c in COMPRESSORS.items()}
 
-COMPRESSION = ("gzip", "zstd", "xz", "none")
+COMPRESSION = ("zstd", "gzip", "xz", "none")  # the suggestion first
 #: Input id -> the image field it edits.
 NAME_FIELDS = {"img-name": "name", "img-version": "version", "img-file": "file"}
 DEFAULT_DIR = Output.model_fields["dir"].default
@@ -29,6 +29,8 @@ def compression_label(name: str) -> str:
     suffix = SUFFIXES.get(name)
     if name == "none":
         return f"none: an uncompressed tar ({suffix})" if suffix else "none"
+    if name == "zstd":
+        return f"zstd ({suffix}): suggested, packs in a quarter of gzip's time"
     return f"{name} ({suffix})" if suffix else name
 
 
