@@ -43,6 +43,11 @@ def main() -> int:
         import chroot_bench
 
         suites.append(("chroot", chroot_bench.main))
+    if "bootstrap" in only and os.geteuid() == 0:
+        # Only when named: eight bootstraps side by side, about six minutes (`make bench BENCH=bootstrap`).
+        import bootstrap_bench
+
+        suites.append(("bootstrap", bootstrap_bench.main))
     for _name, run in suites:
         for row in run():
             table.add_row(*row)
