@@ -87,7 +87,7 @@ def test_the_index_is_downloaded_once_and_then_only_the_inrelease(mirror: tuple[
     served, url = mirror
     first = fetch_shared_index(url, "bookworm", "main", "amd64", None)
     assert served.fetched("Packages.xz") == 1 and served.fetched("InRelease") == 1
-    assert "usr-is-merged" in aptlists.packages_text(first)
+    assert "usr-is-merged" in aptlists.package_index(first).sizes_kb
     fetch_shared_index(url, "bookworm", "main", "amd64", None)
     assert served.fetched("Packages.xz") == 1, "a cached index that the InRelease still lists was downloaded again"
     assert served.fetched("InRelease") == 2
@@ -99,7 +99,8 @@ def test_a_cached_index_the_mirror_no_longer_lists_is_downloaded_again(mirror: t
     served.publish(PACKAGES + "Package: htop\nInstalled-Size: 300\n\n")
     again = fetch_shared_index(url, "bookworm", "main", "amd64", None)
     assert served.fetched("Packages.xz") == 2
-    assert "htop" in aptlists.packages_text(again)
+    assert "htop" in aptlists.package_index(again).sizes_kb
+    assert len(list(again.packages.parent.glob("*.Packages"))) == 1  # the older index is gone
 
 
 def test_an_index_that_does_not_match_its_inrelease_is_refused(mirror: tuple[Mirror, str]) -> None:
@@ -107,7 +108,7 @@ def test_an_index_that_does_not_match_its_inrelease_is_refused(mirror: tuple[Mir
     served.publish(PACKAGES, listed=b"something else")
     with pytest.raises(EmiError, match="does not have the hash"):
         fetch_shared_index(url, "bookworm", "main", "amd64", None)
-    assert not list((Path(os.environ["EMI_TUI_CACHE_DIR"]) / "indexes").glob("*.Packages.xz"))
+    assert not list((Path(os.environ["EMI_TUI_CACHE_DIR"]) / "indexes").glob("*.Packages*"))
 
 
 def test_an_unsigned_or_forged_inrelease_is_never_laid_out_for_apt(mirror: tuple[Mirror, str], tmp_path: Path) -> None:

@@ -71,18 +71,14 @@ def test_usable_space_of_the_standard_sizes():
 
 # --- the parsed-index cache: data only, never code ------------------------------------------------
 
-import hashlib  # noqa: E402
 import json  # noqa: E402
-import lzma  # noqa: E402
 import os  # noqa: E402
 import pickle  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from emi_tui.engine.build import estimate as estimate_module  # noqa: E402
-from emi_tui.engine.build.estimate import load_index  # noqa: E402
-
-URL = "http://mirror.invalid/debian/dists/bookworm/main/binary-amd64/Packages.xz"
+from emi_tui.engine.build.aptlists import SharedIndex, package_index  # noqa: E402
 
 
 class _Planted:
@@ -95,25 +91,26 @@ class _Planted:
         return (Path.touch, (self.marker,))
 
 
-def _cached_download(cache: Path) -> Path:
-    """A fresh downloaded index in the cache folder, as `fetch_index` leaves it (so nothing is fetched)."""
-    stem = cache / "indexes" / hashlib.sha256(URL.encode()).hexdigest()[:24]
-    stem.parent.mkdir(parents=True)
-    download = stem.with_suffix(".xz")
-    download.write_bytes(lzma.compress(INDEX.encode()))
+def _cached_download(cache: Path) -> SharedIndex:
+    """A checked index in the cache folder, as `fetch_shared_index` leaves it (so nothing is fetched)."""
+    folder = cache / "indexes"
+    folder.mkdir(parents=True)
+    download = folder / "0123.abcd.Packages"
+    download.write_text(INDEX)
     old = time.time() - 60
     os.utime(download, (old, old))  # older than any parse written after it
-    return download
+    return SharedIndex("http://mirror.invalid/debian", "bookworm", "main", "amd64", folder / "0123.InRelease", download, False)
 
 
 def test_a_planted_pickle_in_the_cache_folder_runs_no_code(tmp_path, monkeypatch):
     monkeypatch.setenv("EMI_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    download = _cached_download(tmp_path / "cache")
+    shared = _cached_download(tmp_path / "cache")
+    download = shared.packages
     marker = tmp_path / "code-ran"
-    for name in (".pickle", ".json"):  # where the old code read its parse, and where the new one does
+    for name in (".pickle", ".json"):  # where older versions read their parse, and where this one does
         download.with_suffix(name).write_bytes(pickle.dumps(_Planted(marker)))
 
-    index = load_index(URL)
+    index = package_index(shared)
 
     assert not marker.exists(), "loading the package index ran code planted in the cache folder"
     assert index.required == ["base-files", "libc6"]
@@ -123,19 +120,19 @@ def test_a_planted_pickle_in_the_cache_folder_runs_no_code(tmp_path, monkeypatch
 
 def test_the_parse_is_kept_as_json_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv("EMI_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    download = _cached_download(tmp_path / "cache")
-    first = load_index(URL)
-    parsed = download.with_suffix(".json")
+    shared = _cached_download(tmp_path / "cache")
+    first = package_index(shared)
+    parsed = shared.packages.with_suffix(".json")
     assert json.loads(parsed.read_text())["depends"]["apt"] == [["libc6"], ["libapt", "libapt-alt"]]
     monkeypatch.setattr(estimate_module.PackageIndex, "parse", None)  # a second load must not parse again
-    assert load_index(URL) == first
+    assert package_index(shared) == first
     assert [p.name for p in parsed.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_a_malformed_or_oversized_parse_is_a_cache_miss(tmp_path, monkeypatch):
     monkeypatch.setenv("EMI_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    download = _cached_download(tmp_path / "cache")
-    parsed = download.with_suffix(".json")
+    shared = _cached_download(tmp_path / "cache")
+    parsed = shared.packages.with_suffix(".json")
     wrong_shapes = [
         b"{not json", b"\xff\xfe", b"[]", b"[" * 100000,
         json.dumps({"format": 1, "sizes_kb": {"apt": "400"}, "depends": {}, "provides": {}, "required": []}).encode(),
@@ -144,10 +141,10 @@ def test_a_malformed_or_oversized_parse_is_a_cache_miss(tmp_path, monkeypatch):
     ]
     for content in wrong_shapes:
         parsed.write_bytes(content)
-        assert load_index(URL).sizes_kb["apt"] == 400, content[:40]
+        assert package_index(shared).sizes_kb["apt"] == 400, content[:40]
     good = parsed.read_bytes()
     monkeypatch.setattr(estimate_module, "PARSED_MAX_BYTES", len(good))
     tampered = json.loads(good)
     tampered["sizes_kb"]["apt"] = 4000000  # well-formed, but longer than the bound
     parsed.write_text(json.dumps(tampered, separators=(",", ":")))
-    assert load_index(URL).sizes_kb["apt"] == 400  # too big to read: parsed again, not trusted
+    assert package_index(shared).sizes_kb["apt"] == 400  # too big to read: parsed again, not trusted

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.root, pytest.mark.e2e]
 def mounted(built: Built, tmp: Path) -> Iterator[Path]:
     """The built image, unpacked and mounted read-only."""
     folder = tmp / built.stem
-    folder.mkdir()
+    folder.mkdir(parents=True)
     subprocess.run(["tar", "-xf", str(built.tarball), "-C", str(folder)], check=True)
     image = folder / built.stem / f"{built.stem}.img"
     mount = folder / "mnt"

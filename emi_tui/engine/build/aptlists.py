@@ -3,18 +3,19 @@
 Preflight needs the Packages index to estimate the image's size before
 anything is installed; mmdebstrap's `apt-get update` and the chroot's would
 each download it again. Instead preflight keeps the release's InRelease and
-Packages.xz in the cache folder, checks them, and the build lays them out in
-the root's /var/lib/apt/lists under apt's own names before each `apt-get
-update`. apt then fetches only InRelease and, finding a Packages file whose
-hash the (signed) InRelease lists, downloads nothing more.
+its Packages index (downloaded as Packages.xz, kept uncompressed: it is
+unpacked once, not once per apt) in the cache folder, checks them, and the
+build lays them out in the root's /var/lib/apt/lists under apt's own names
+before each `apt-get update`. apt then fetches only InRelease and, finding a
+Packages file whose hash the (signed) InRelease lists, downloads nothing more.
 
 Why this is safe: apt verifies the InRelease signature and checks every
 index against the hashes it lists, so a seeded file that is stale or altered
 is simply downloaded again. Preflight also checks the pair itself: the
 InRelease must verify with the recipe's keyring (gpgv), and the Packages.xz
-must have the hash it lists. A cached Packages.xz that no longer matches the
-mirror's InRelease is downloaded again, so "fresh" means "what the mirror
-serves now", not "less than a day old".
+and the Packages must have the hashes it lists. The cached Packages is named
+by the hash the InRelease lists, so a mirror that changed is downloaded
+again: "fresh" means "what the mirror serves now", not "less than a day old".
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import hashlib
 import lzma
 import os
 import shutil
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,13 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emi_tui.engine import paths
+from emi_tui.engine.build.estimate import PackageIndex, parsed_index
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.runner import run_captured
 from emi_tui.engine.safefs import private_folder, write_atomic
 
 #: An InRelease of a whole Debian release is about 150 KB; far more is not one.
 INRELEASE_MAX_BYTES = 8 * 1024**2
-#: A Packages.xz of Debian main is about 9 MB.
+#: A Packages.xz of Debian main is about 9 MB, 50 MB unpacked.
 INDEX_MAX_BYTES = 256 * 1024**2
 #: What apt's URItoFileName quotes (apt-pkg/contrib/strutl.cc), before it turns each / into _.
 _APT_QUOTED = set('\\|{}[]<>"^~_=!@#$%^&*')
@@ -46,14 +47,14 @@ _APT_QUOTED = set('\\|{}[]<>"^~_=!@#$%^&*')
 
 @dataclass(frozen=True)
 class SharedIndex:
-    """A checked InRelease and Packages.xz of one mirror, release, component and arch, in the cache folder."""
+    """A checked InRelease and Packages index of one mirror, release, component and arch, in the cache folder."""
 
     mirror: str
     release: str
     component: str
     arch: str
     inrelease: Path
-    packages_xz: Path
+    packages: Path  # uncompressed, named by its hash
     verified: bool  # the InRelease verified with the recipe's keyring
 
     def apt_names(self) -> tuple[str, str]:
@@ -114,41 +115,50 @@ def verify_inrelease(path: Path, keyring: str | None) -> bool:
 
 
 def fetch_shared_index(mirror: str, release: str, component: str, arch: str, keyring: str | None) -> SharedIndex:
-    """Download the release's InRelease, and its Packages.xz when the cached one is not what it lists."""
+    """Download the release's InRelease, and its Packages.xz when the cached index is not the one it lists."""
     folder = _cache_folder()
     stem = hashlib.sha256(f"{mirror.rstrip('/')} {release} {component} {arch}".encode()).hexdigest()[:24]
-    inrelease_path, packages_path = folder / f"{stem}.InRelease", folder / f"{stem}.Packages.xz"
+    inrelease_path = folder / f"{stem}.InRelease"
     inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/InRelease", INRELEASE_MAX_BYTES)
     write_atomic(inrelease_path, inrelease)
     if modified:  # apt asks again with If-Modified-Since this file's time
         os.utime(inrelease_path, (modified, modified))
-    wanted = listed_sha256(inrelease, f"{component}/binary-{arch}/Packages.xz")
-    if wanted is None:
-        raise EmiError(f"the mirror's InRelease for {release} lists no {component}/binary-{arch}/Packages.xz",
-                       hint=f"check that the mirror carries {release} for {arch}")
-    if not (packages_path.is_file() and _sha256(packages_path) == wanted):
-        data, _ = _download(f"{mirror.rstrip('/')}/dists/{release}/{component}/binary-{arch}/Packages.xz", INDEX_MAX_BYTES)
-        if hashlib.sha256(data).hexdigest() != wanted:
-            raise EmiError("the mirror's Packages.xz does not have the hash its InRelease lists", hint="the mirror may be updating: run the build again in a few minutes")
-        write_atomic(packages_path, data)
+    name = f"{component}/binary-{arch}/Packages"
+    wanted_xz, wanted = listed_sha256(inrelease, f"{name}.xz"), listed_sha256(inrelease, name)
+    if wanted_xz is None or wanted is None:
+        raise EmiError(f"the mirror's InRelease for {release} lists no {name}.xz", hint=f"check that the mirror carries {release} for {arch}")
+    packages_path = folder / f"{stem}.{wanted[:24]}.Packages"
+    if not packages_path.is_file():  # written only after both checks below: its name says it was the listed one
+        data, _ = _download(f"{mirror.rstrip('/')}/dists/{release}/{name}.xz", INDEX_MAX_BYTES)
+        plain = _unpacked(data)
+        if hashlib.sha256(data).hexdigest() != wanted_xz or hashlib.sha256(plain).hexdigest() != wanted:
+            raise EmiError(f"the mirror's {name}.xz does not have the hash its InRelease lists", hint="the mirror may be updating: run the build again in a few minutes")
+        for older in folder.glob(f"{stem}.*.Packages*"):
+            older.unlink(missing_ok=True)
+        write_atomic(packages_path, plain)
     return SharedIndex(mirror, release, component, arch, inrelease_path, packages_path, verify_inrelease(inrelease_path, keyring))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def packages_text(index: SharedIndex) -> str:
-    """The Packages index as text (for the size estimate)."""
+def _unpacked(data: bytes) -> bytes:
+    """The xz `data` unpacked, at most INDEX_MAX_BYTES of it."""
+    unpacker = lzma.LZMADecompressor()
     try:
-        return lzma.decompress(index.packages_xz.read_bytes()).decode("utf-8", errors="replace")
+        plain = unpacker.decompress(data, max_length=INDEX_MAX_BYTES + 1)
     except lzma.LZMAError:
-        index.packages_xz.unlink(missing_ok=True)
-        raise EmiError(f"the cached package index of {index.release} is damaged", hint="run the build again; the damaged copy was removed") from None
+        raise EmiError("the mirror's package index is not valid xz", hint="check that the mirror: line names a Debian mirror") from None
+    if len(plain) > INDEX_MAX_BYTES or not unpacker.eof:
+        raise EmiError(f"the mirror's package index unpacks to more than {INDEX_MAX_BYTES // 1024**2} MiB", hint="check that the mirror: line names a Debian mirror")
+    return plain
+
+
+def package_index(index: SharedIndex) -> PackageIndex:
+    """The parsed index, kept beside it as JSON (emi_tui.engine.build.estimate.parsed_index)."""
+    return parsed_index(index.packages, index.packages.with_suffix(".json"), lambda: _read_text(index.packages))
+
+
+def _read_text(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(INDEX_MAX_BYTES + 1)[:INDEX_MAX_BYTES].decode("utf-8", errors="replace")
 
 
 def lay_out_lists(index: SharedIndex, folder: Path) -> list[Path]:
@@ -164,8 +174,5 @@ def lay_out_lists(index: SharedIndex, folder: Path) -> list[Path]:
     shutil.copyfile(index.inrelease, written[0])
     stamp = index.inrelease.stat().st_mtime
     os.utime(written[0], (stamp, stamp))
-    with lzma.open(index.packages_xz) as source, open(written[1], "wb") as target:
-        shutil.copyfileobj(source, target, 1024 * 1024)
-    now = time.time()
-    os.utime(written[1], (now, now))
+    shutil.copyfile(index.packages, written[1])
     return written

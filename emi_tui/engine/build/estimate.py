@@ -14,23 +14,16 @@ is too big, malformed or of the wrong shape is a cache miss.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import lzma
 import re
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
-from emi_tui.engine import paths
 from emi_tui.engine.errors import EmiError, did_you_mean
-from emi_tui.engine.safefs import private_folder, write_atomic
+from emi_tui.engine.safefs import write_atomic
 
-INDEX_MAX_AGE = 24 * 3600
 _SPLIT_DEP = re.compile(r"\s*,\s*")
 # What dpkg and apt leave that no Installed-Size counts: the initramfs, the dpkg database, logs.
 EXTRA_BYTES = 80 * 1024**2
@@ -131,38 +124,6 @@ class PackageIndex:
                         todo.append(real)
                         break
         return seen
-
-
-def index_url(mirror: str, release: str, component: str, arch: str) -> str:
-    return f"{mirror.rstrip('/')}/dists/{release}/{component}/binary-{arch}/Packages.xz"
-
-
-def fetch_index(url: str, timeout: float = 30.0) -> str:
-    """The text of a Packages.xz index, from the cache folder when it is less than a day old."""
-    cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
-    if not cached.is_file() or time.time() - cached.stat().st_mtime > INDEX_MAX_AGE:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                data = response.read()
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise EmiError(f"cannot read the package index {url}: {reason}", hint="check that the mirror answers (mirror: in the answer file)") from None
-        private_folder(cached.parent)
-        write_atomic(cached, data)
-    try:
-        return lzma.decompress(cached.read_bytes()).decode("utf-8", errors="replace")
-    except lzma.LZMAError:
-        cached.unlink(missing_ok=True)
-        raise EmiError(f"the package index {url} is damaged", hint="run the build again; the damaged copy was removed") from None
-
-
-def load_index(url: str) -> PackageIndex:
-    """The parsed index at `url`; the parse is kept beside the download as JSON (parsing takes seconds)."""
-    cached = paths.cache_dir() / "indexes" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".xz")
-    fresh = cached.is_file() and time.time() - cached.stat().st_mtime <= INDEX_MAX_AGE
-    index = parsed_index(cached, cached.with_suffix(".json"), lambda: fetch_index(url), fresh)
-    cached.with_suffix(".pickle").unlink(missing_ok=True)  # what older versions kept: never read again
-    return index
 
 
 def parsed_index(download: Path, parsed: Path, text: Callable[[], str], fresh: bool = True) -> PackageIndex:

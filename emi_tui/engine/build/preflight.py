@@ -10,10 +10,16 @@ import urllib.request
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.trust import trust_warnings
 from emi_tui.engine.artifact.compress import compressor, program_for
-from emi_tui.engine.build.aptlists import fetch_shared_index, packages_text
-from emi_tui.engine.build.bootstrapper import MERGED_USR_PACKAGE, BootstrapPlan, choose_bootstrapper, compatibility_includes
+from emi_tui.engine.build.aptlists import fetch_shared_index, package_index
+from emi_tui.engine.build.bootstrapper import (
+    DEBOOTSTRAP_PICKS,
+    MERGED_USR_PACKAGE,
+    BootstrapPlan,
+    choose_bootstrapper,
+    compatibility_includes,
+)
 from emi_tui.engine.build.context import BuildContext
-from emi_tui.engine.build.estimate import PackageIndex, estimate, parsed_index, usable_bytes
+from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.sizes import human
@@ -85,7 +91,7 @@ def _check_mirror_and_size(ctx: BuildContext) -> str:
     ctx.shared_index = shared
     ctx.note(f"package index: {release} {component} {arch}, checked against the mirror's InRelease"
              + ("" if shared.verified else " (its signature was not checked, so apt downloads the index again)"))
-    index = parsed_index(shared.packages_xz, shared.packages_xz.with_suffix(".json"), lambda: packages_text(shared))
+    index = package_index(shared)
     _settle_bootstrapper(ctx, index)
     wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
     removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
@@ -113,6 +119,8 @@ def _settle_bootstrapper(ctx: BuildContext, index: PackageIndex | None) -> None:
     ctx.note(f"bootstrapper: {chosen.tool}: {chosen.reason}")
     if compatibility:
         ctx.note(f"bootstrapper: also asks for {', '.join(compatibility)}, which debootstrap's resolver would install")
+    elif index is None and chosen.tool == "mmdebstrap":
+        ctx.note(f"bootstrapper: a real run also asks for what debootstrap's resolver would install ({', '.join(DEBOOTSTRAP_PICKS)} where the index has it)")
     if shutil.which(chosen.tool) is None and not ctx.dry_run:
         raise EmiError(f"{chosen.tool} is not installed", hint=f"apt-get install {chosen.tool}")
 
