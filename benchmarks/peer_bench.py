@@ -130,13 +130,15 @@ def step_rows(emi_steps: Sequence[dict[str, float]], hand_phases: Sequence[dict[
               emi_totals: Sequence[float], hand_totals: Sequence[float]) -> list[Row]:
     """Per matching step: the median seconds of each side and the difference (emi-tui minus hand).
 
-    A last row holds what falls outside the steps: the time of each run the
-    steps do not account for (for the hand script: mktemp, its cleanup, the
-    process itself).
+    A last row holds the rest: the time of each run the rows above do not
+    account for (a step of emi-tui's not listed in STEP_PHASES; for the hand
+    script: mktemp, its cleanup, the process itself).
     """
     rows: list[Row] = []
-    emi_named = [sum(steps.values()) for steps in emi_steps]
-    hand_named = [sum(phases.values()) for phases in hand_phases]
+    listed_steps = [step for steps, _ in STEP_PHASES for step in steps]
+    listed_phases = [phase for _, phases in STEP_PHASES for phase in phases]
+    emi_named = [sum(run.get(step, 0.0) for step in listed_steps) for run in emi_steps]
+    hand_named = [sum(run.get(phase, 0.0) for phase in listed_phases) for run in hand_phases]
     for steps, phases in STEP_PHASES:
         emi = median([sum(run.get(step, 0.0) for step in steps) for run in emi_steps])
         hand = median([sum(run.get(phase, 0.0) for phase in phases) for run in hand_phases]) if phases else 0.0
@@ -144,7 +146,7 @@ def step_rows(emi_steps: Sequence[dict[str, float]], hand_phases: Sequence[dict[
         rows.append((name, f"{emi:.1f} s vs {hand:.1f} s", f"{emi - hand:+.1f} s", ""))
     emi_rest = median([total - named for total, named in zip(emi_totals, emi_named, strict=True)])
     hand_rest = median([total - named for total, named in zip(hand_totals, hand_named, strict=True)])
-    rows.append(("  outside the steps", f"{emi_rest:.1f} s vs {hand_rest:.1f} s", f"{emi_rest - hand_rest:+.1f} s", ""))
+    rows.append(("  the rest (outside these steps)", f"{emi_rest:.1f} s vs {hand_rest:.1f} s", f"{emi_rest - hand_rest:+.1f} s", ""))
     return rows
 
 

@@ -159,7 +159,11 @@ def test_step_rows_set_each_step_beside_its_phases_and_account_for_the_rest():
     assert table["chroot+hygiene vs clean + list"] == ("11.0 s vs 0.3 s", "+10.7 s")
     assert table["package vs package"] == ("11.0 s vs 10.0 s", "+1.0 s")
     # 70 - 67.5 and 90 - 85.5 (median 3.5); 62.4 - 61.4 = 1.0
-    assert table["outside the steps"] == ("3.5 s vs 1.0 s", "+2.5 s")
+    assert table["the rest (outside these steps)"] == ("3.5 s vs 1.0 s", "+2.5 s")
+    # A step the table does not list is not lost: it counts in the rest.
+    emi[0]["estimate"] = emi[1]["estimate"] = 4.0
+    rows = peer_bench.step_rows(emi, hand, [74.0, 94.0], [62.4, 62.4])
+    assert rows[-1][1] == "7.5 s vs 1.0 s" and rows[1][1] == "45.0 s vs 45.0 s"
 
 
 def test_the_listing_keeps_only_installed_packages():
