@@ -45,8 +45,12 @@ phase() {
     started=$now
 }
 
+# The hook is the merged-/usr setup mmdebstrap's manual gives for bookworm: without it apt
+# picks usrmerge (and perl) where debootstrap sets up merged-/usr itself, and the two
+# sides would not install the same packages.
 mmdebstrap --mode=root --variant=minbase --architectures=amd64 --components=main \
     --include="$packages" --dpkgopt=force-unsafe-io \
+    --hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr \
     --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
     "$release" "$root" "$mirror"
 phase mmdebstrap

@@ -227,6 +227,7 @@ def test_the_hand_script_lays_out_the_tarball_as_emi_tui_does_and_cleans_up(tmp_
     assert list(peer_bench.parse_phases(done.stderr)) == ["mmdebstrap", "clean", "list", "mke2fs", "zerofree", "kernel", "package"]
     mmdebstrap = (log / "mmdebstrap").read_text().splitlines()
     root = (log / "root").read_text().strip()
+    assert "--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr" in mmdebstrap  # else usrmerge and perl come in
     assert "--include=bash,curl" in mmdebstrap and mmdebstrap[-3:] == ["bookworm", root, "http://127.0.0.1:9/debian"]
     assert Path(root).parent.parent == Path("/dev/shm") and not Path(root).parent.exists()
     assert (log / "chroot").read_text().split() == [root, "apt-get", "clean"]
