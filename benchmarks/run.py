@@ -48,6 +48,11 @@ def main() -> int:
         import bootstrap_bench
 
         suites.append(("bootstrap", bootstrap_bench.main))
+    if "peer" in only and os.geteuid() == 0:
+        # Only when named: emi-tui against a hand-written build script, side by side (`make bench BENCH=peer`).
+        import peer_bench
+
+        suites.append(("peer", peer_bench.main))
     for _name, run in suites:
         for row in run():
             table.add_row(*row)
