@@ -45,12 +45,14 @@ phase() {
     started=$now
 }
 
-# The hook is the merged-/usr setup mmdebstrap's manual gives for bookworm: without it apt
-# picks usrmerge (and perl) where debootstrap sets up merged-/usr itself, and the two
-# sides would not install the same packages.
+# The hook is mmdebstrap's merged-/usr setup (its manual's advice for bookworm): without it
+# apt picks usrmerge (and perl) where debootstrap sets up merged-/usr itself, and the two
+# sides would not install the same packages. (Its maybe-merged-usr variant would first run
+# one more apt-get update, to learn that bookworm has usr-is-merged: a cost this script need
+# not pay.)
 mmdebstrap --mode=root --variant=minbase --architectures=amd64 --components=main \
     --include="$packages" --dpkgopt=force-unsafe-io \
-    --hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
     "$release" "$root" "$mirror"
 phase mmdebstrap

@@ -32,6 +32,8 @@ from timed_build import timed_build
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.artifact.manifest import read_manifest
+from emi_tui.engine.build.aptlists import fetch_shared_index, package_index
+from emi_tui.engine.build.bootstrapper import compatibility_includes
 
 Row = tuple[str, str, str, str]
 RECIPE = "debian-based"
@@ -161,7 +163,9 @@ class Bench:
         if mirror is None:
             raise SystemExit(f"no apt source on this workstation serves {recipe.distro}: the hand script needs a mirror")
         self.mirror = mirror
-        self.packages = package_set(recipe)
+        # The names emi-tui also asks mmdebstrap for, so that both install what debootstrap would (lsb-base in bookworm).
+        index = package_index(fetch_shared_index(mirror, self.release, recipe.components[0], recipe.arches[ARCH], recipe.keyring))
+        self.packages = package_set(recipe) + compatibility_includes(index, recipe.base_for(ARCH))
         self.count = 0
         self.cache: Path | None = None
         self.hand_cold: float | None = None  # the hand script's median cold build, which cached rebuilds are set against
@@ -235,17 +239,43 @@ def cached_rounds(bench: Bench, rounds: int) -> list[Row]:
     hand_cold = bench.hand_cold
     assert hand_cold is not None, "the cached rebuilds are set against the cold rounds' hand script"
     rows: list[Row] = []
+    measured: dict[str, list[tuple[float, dict[str, float], Path]]] = {}
     for figure, compress, extra, target in CACHED:
-        measured = [bench.emi_build(compress, extra, cold=False) for _ in range(rounds)]
-        seconds = [run[0] for run in measured]
+        measured[figure] = [bench.emi_build(compress, extra, cold=False) for _ in range(rounds)]
+        seconds = [run[0] for run in measured[figure]]
         middle = median(seconds)
-        bootstrap = median([run[1].get("bootstrap", 0.0) for run in measured])
-        package = median([run[1].get("package", 0.0) for run in measured])
+        bootstrap = median([run[1].get("bootstrap", 0.0) for run in measured[figure]])
+        package = median([run[1].get("package", 0.0) for run in measured[figure]])
         rows.append((
             figure, f"{middle:.1f} s", against(middle / hand_cold, target) + " of the hand script's cold build",
             f"runs {runs(seconds)} s; bootstrap {bootstrap:.1f} s, package {package:.1f} s",
         ))
+    rows += gzip_rows(measured["cached rebuild (gzip)"], measured["cached rebuild (zstd)"], hand_cold)
     return rows
+
+
+def gzip_rows(gzip: Sequence[tuple[float, dict[str, float], Path]], zstd: Sequence[tuple[float, dict[str, float], Path]],
+              hand_cold: float) -> list[Row]:
+    """Why the gzip rebuild misses its target, in figures: what overlapping could win at best, and what pigz alone costs.
+
+    mke2fs, e2fsck and zerofree must finish before tar can read the image, so
+    overlapping them with compression could at best hide their whole time;
+    tar already streams into the compressor. What is left is the bound.
+    """
+    gzip_total = median([run[0] for run in gzip])
+    overlappable = median([run[1].get("filesystem", 0.0) + run[1].get("zerofree", 0.0) for run in gzip])
+    pigz = median([run[1].get("package", 0.0) for run in gzip])
+    zstd_total = median([run[0] for run in zstd])
+    zstd_package = median([run[1].get("package", 0.0) for run in zstd])
+    return [
+        ("  gzip rebuild with mke2fs, e2fsck and zerofree hidden entirely", f"{gzip_total - overlappable:.1f} s",
+         against((gzip_total - overlappable) / hand_cold, 0.2) + " of the hand script's cold build",
+         f"the most overlapping could win: {overlappable:.1f} s"),
+        ("  pigz alone (the package step of the gzip rebuild)", f"{pigz:.1f} s", f"{pigz / hand_cold:.2f}x of the hand script's cold build",
+         f"{os.cpu_count()} cores; zstd packs the same folder in {zstd_package:.1f} s"),
+        ("  zstd's gain, the wizard's suggestion", f"{zstd_total:.1f} s vs {gzip_total:.1f} s", f"{zstd_total / gzip_total:.2f}x the gzip rebuild",
+         f"package step {zstd_package:.1f} s vs {pigz:.1f} s ({zstd_package / pigz:.2f}x)"),
+    ]
 
 
 def main(rounds: int = 3, warm_up: bool = True) -> list[Row]:

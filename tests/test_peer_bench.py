@@ -227,7 +227,7 @@ def test_the_hand_script_lays_out_the_tarball_as_emi_tui_does_and_cleans_up(tmp_
     assert list(peer_bench.parse_phases(done.stderr)) == ["mmdebstrap", "clean", "list", "mke2fs", "zerofree", "kernel", "package"]
     mmdebstrap = (log / "mmdebstrap").read_text().splitlines()
     root = (log / "root").read_text().strip()
-    assert "--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr" in mmdebstrap  # else usrmerge and perl come in
+    assert "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr" in mmdebstrap  # else usrmerge and perl come in
     assert "--include=bash,curl" in mmdebstrap and mmdebstrap[-3:] == ["bookworm", root, "http://127.0.0.1:9/debian"]
     assert Path(root).parent.parent == Path("/dev/shm") and not Path(root).parent.exists()
     assert (log / "chroot").read_text().split() == [root, "apt-get", "clean"]
@@ -254,3 +254,12 @@ def test_a_hand_script_stopped_by_a_signal_leaves_no_temporary_folder(tmp_path):
 def test_the_hand_script_refuses_a_wrong_number_of_arguments():
     done = subprocess.run(["sh", str(SCRIPT), "http://127.0.0.1:9/debian"], capture_output=True, text=True, timeout=10, check=False)
     assert done.returncode == 2 and "usage:" in done.stderr
+
+
+def test_the_gzip_rows_show_the_best_overlap_could_win_and_what_pigz_alone_costs():
+    gzip = [(10.0, {"filesystem": 0.5, "zerofree": 0.2, "package": 6.0}, Path("m"))] * 3
+    zstd = [(5.5, {"filesystem": 0.5, "zerofree": 0.2, "package": 1.5}, Path("m"))] * 3
+    best, pigz, gain = peer_bench.gzip_rows(gzip, zstd, hand_cold=40.0)
+    assert best[1] == "9.3 s" and best[2].startswith("0.23x") and "misses" in best[2]
+    assert pigz[1] == "6.0 s" and pigz[2].startswith("0.15x")
+    assert gain[2] == "0.55x the gzip rebuild" and "(0.25x)" in gain[3]
