@@ -134,3 +134,21 @@ def test_a_verified_pair_is_laid_out_under_apts_names_uncompressed_with_the_inre
     assert names == [apt_list_name(f"{url}/dists/bookworm/InRelease"), apt_list_name(f"{url}/dists/bookworm/main/binary-amd64/Packages")]
     assert written[1].read_text() == PACKAGES
     assert written[0].stat().st_mtime == 1_700_000_000  # apt asks again with If-Modified-Since this time
+
+
+def test_an_index_that_unpacks_past_the_bound_is_refused_and_nothing_is_kept(mirror: tuple[Mirror, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    served, url = mirror
+    served.publish(PACKAGES + "Package: bomb\n" + "X-Padding: " + "0" * 200_000 + "\n\n")
+    monkeypatch.setattr(aptlists, "INDEX_MAX_BYTES", 100_000)  # the xz stays small; what it unpacks to does not
+    with pytest.raises(EmiError, match="unpacks to more than"):
+        fetch_shared_index(url, "bookworm", "main", "amd64", None)
+    assert not list((Path(os.environ["EMI_TUI_CACHE_DIR"]) / "indexes").glob("*.Packages*"))
+
+
+def test_an_index_cut_short_is_refused(mirror: tuple[Mirror, str]) -> None:
+    served, url = mirror
+    packages_xz = served.root / "debian/dists/bookworm/main/binary-amd64/Packages.xz"
+    whole = packages_xz.read_bytes()
+    packages_xz.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(EmiError, match="ends early|not valid xz"):
+        fetch_shared_index(url, "bookworm", "main", "amd64", None)

@@ -26,7 +26,7 @@ def index_of(**packages: list[list[str]]) -> PackageIndex:
     for name, groups in packages.items():
         real = name.replace("_", "-")
         index.sizes_kb[real] = 1
-        index.depends[real] = groups
+        index.depends[real] = ", ".join(" | ".join(group) for group in groups)
     return index
 
 

@@ -129,9 +129,8 @@ def fetch_shared_index(mirror: str, release: str, component: str, arch: str, key
         raise EmiError(f"the mirror's InRelease for {release} lists no {name}.xz", hint=f"check that the mirror carries {release} for {arch}")
     packages_path = folder / f"{stem}.{wanted[:24]}.Packages"
     if not packages_path.is_file():  # written only after both checks below: its name says it was the listed one
-        data, _ = _download(f"{mirror.rstrip('/')}/dists/{release}/{name}.xz", INDEX_MAX_BYTES)
-        plain = _unpacked(data)
-        if hashlib.sha256(data).hexdigest() != wanted_xz or hashlib.sha256(plain).hexdigest() != wanted:
+        xz_digest, plain = _download_unpacked(f"{mirror.rstrip('/')}/dists/{release}/{name}.xz")
+        if xz_digest != wanted_xz or hashlib.sha256(plain).hexdigest() != wanted:
             raise EmiError(f"the mirror's {name}.xz does not have the hash its InRelease lists", hint="the mirror may be updating: run the build again in a few minutes")
         for older in folder.glob(f"{stem}.*.Packages*"):
             older.unlink(missing_ok=True)
@@ -139,16 +138,33 @@ def fetch_shared_index(mirror: str, release: str, component: str, arch: str, key
     return SharedIndex(mirror, release, component, arch, inrelease_path, packages_path, verify_inrelease(inrelease_path, keyring))
 
 
-def _unpacked(data: bytes) -> bytes:
-    """The xz `data` unpacked, at most INDEX_MAX_BYTES of it."""
-    unpacker = lzma.LZMADecompressor()
+def _download_unpacked(url: str, timeout: float = 30.0) -> tuple[str, bytes]:
+    """The sha256 of the xz file at `url` and its content unpacked, each at most INDEX_MAX_BYTES.
+
+    Unpacked as it arrives: the download waits on the network, the unpacking
+    on the CPU, and overlapping them saves most of the unpacking's time.
+    """
+    unpacker, digest, parts, got, size = lzma.LZMADecompressor(), hashlib.sha256(), [], 0, 0
     try:
-        plain = unpacker.decompress(data, max_length=INDEX_MAX_BYTES + 1)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            while chunk := response.read(256 * 1024):
+                got += len(chunk)
+                if got > INDEX_MAX_BYTES:
+                    raise EmiError(f"{url} is larger than {INDEX_MAX_BYTES // 1024**2} MiB", hint="check that the mirror: line names a Debian mirror")
+                digest.update(chunk)
+                part = unpacker.decompress(chunk, max_length=INDEX_MAX_BYTES + 1 - size)
+                size += len(part)
+                parts.append(part)
+                if size > INDEX_MAX_BYTES or (unpacker.needs_input is False and not unpacker.eof):
+                    raise EmiError(f"the mirror's package index unpacks to more than {INDEX_MAX_BYTES // 1024**2} MiB",
+                                   hint="check that the mirror: line names a Debian mirror")
     except lzma.LZMAError:
         raise EmiError("the mirror's package index is not valid xz", hint="check that the mirror: line names a Debian mirror") from None
-    if len(plain) > INDEX_MAX_BYTES or not unpacker.eof:
-        raise EmiError(f"the mirror's package index unpacks to more than {INDEX_MAX_BYTES // 1024**2} MiB", hint="check that the mirror: line names a Debian mirror")
-    return plain
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise EmiError(f"cannot read {url}: {getattr(exc, 'reason', exc)}", hint="check that the mirror answers (the mirror: line of the answer file)") from None
+    if not unpacker.eof:
+        raise EmiError("the mirror's package index ends early", hint="the mirror may be updating: run the build again in a few minutes")
+    return digest.hexdigest(), b"".join(parts)
 
 
 def package_index(index: SharedIndex) -> PackageIndex:

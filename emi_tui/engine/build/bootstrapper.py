@@ -85,5 +85,5 @@ def compatibility_includes(index: PackageIndex | None, base: list[str]) -> list[
     if index is None:
         return []
     closure = index.closure(index.required + ["apt"] + base)
-    named_first = {group[0] for package in closure for group in index.depends.get(package, []) if group}
+    named_first = {group[0] for package in closure for group in index.groups(package) if group}
     return [name for name in DEBOOTSTRAP_PICKS if name in index.sizes_kb and name in named_first]
