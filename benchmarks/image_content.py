@@ -28,7 +28,7 @@ IMAGE_DIFFERENCES: dict[str, str] = {
     "/etc/gshadow-": "the backup of /etc/gshadow that the last groupadd left",
     "/etc/shadow-": "the backup of /etc/shadow that the last useradd left",
     "/run/*": "/run is a tmpfs at boot, so nothing under it reaches an instance; debootstrap leaves what its package scripts made there",
-    "/boot/initrd.img-*": "the ramdisk of the same kernel and modules, made by another run (timestamps and order inside the cpio differ)",
+    "/boot/initrd.img-*": "the ramdisk, made by another run: its members are the same (ramdisk_listing), their timestamps and order differ",
     "/var/cache/ldconfig/aux-cache": "ldconfig's cache of the libraries it saw, in the order it saw them",
     "/var/lib/dpkg/status": "dpkg's record of each package: debootstrap copies the archive's Priority, dpkg the .deb's own (versions and states are the same: see dpkg-query -W)",
     "/var/lib/dpkg/status-old": "dpkg's backup of its status file, as /var/lib/dpkg/status",
@@ -115,3 +115,26 @@ def compare(left: Path, right: Path, allowed: dict[str, str] = IMAGE_DIFFERENCES
         reason = reason_for(path, allowed)
         (explained if reason else unexplained).append(f"{what} ({reason})" if reason else what)
     return same_packages, explained, unexplained
+
+
+def ramdisk_listing(path: Path) -> dict[str, str]:
+    """name -> mode, size and content hash of every member of a zstd-compressed newc ramdisk (mtimes left out).
+
+    Two builds of the same kernel and modules make ramdisks whose bytes differ
+    (timestamps, order); their members must not.
+    """
+    data = subprocess.run(["zstd", "-dc", "--", str(path)], check=True, capture_output=True).stdout
+    members: dict[str, str] = {}
+    offset = 0
+    while offset + 110 <= len(data) and data[offset:offset + 6] in (b"070701", b"070702"):
+        field = [int(data[offset + 6 + 8 * i: offset + 14 + 8 * i], 16) for i in range(13)]
+        mode, size, name_size = field[1], field[6], field[11]
+        name_start = offset + 110
+        name = data[name_start:name_start + name_size - 1].decode(errors="replace")
+        body = (name_start + name_size + 3) & ~3
+        content = data[body:body + size]
+        offset = (body + size + 3) & ~3
+        if name == "TRAILER!!!":
+            break
+        members[name] = f"{mode:o} {size} {hashlib.sha256(content).hexdigest()[:16]}"
+    return members

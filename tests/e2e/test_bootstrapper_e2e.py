@@ -21,7 +21,7 @@ import pytest
 from .conftest import Built, build
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from image_content import compare
+from image_content import compare, ramdisk_listing
 
 pytestmark = [pytest.mark.root, pytest.mark.e2e]
 
@@ -59,6 +59,18 @@ def test_mmdebstrap_and_debootstrap_make_the_same_image(cold_build, debootstrap_
     assert same_packages, "dpkg-query -W differs between the debootstrap and the mmdebstrap image"
     assert unexplained == [], "differences with no reason in IMAGE_DIFFERENCES:\n" + "\n".join(unexplained)
     assert explained, "two builds always differ at least in /etc/image-id: the comparison read nothing"
+
+
+def test_the_ramdisk_made_once_holds_what_the_ramdisk_made_twice_held(cold_build, debootstrap_build, tmp_path):
+    """mmdebstrap's bootstrap makes the ramdisk once (INITRD=No, then update-initramfs); debootstrap's makes it twice."""
+    ramdisks = []
+    for built in (cold_build, debootstrap_build):
+        folder = tmp_path / built.output.parent.name
+        folder.mkdir()
+        subprocess.run(["tar", "-xf", str(built.tarball), "-C", str(folder), "--wildcards", "*/kvm-kernel/initrd.img-*"], check=True)
+        ramdisks.append(ramdisk_listing(next(folder.glob("*/kvm-kernel/initrd.img-*"))))
+    assert len(ramdisks[0]) > 100, "the ramdisk was not read"
+    assert ramdisks[0] == ramdisks[1]
 
 
 def test_the_package_index_is_downloaded_once_by_preflight_and_never_by_apt(cold_build):
