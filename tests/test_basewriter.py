@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import subprocess
 import threading
 from pathlib import Path
@@ -15,19 +14,24 @@ from emi_tui.engine.build.bootstrap import _store_in_background
 from emi_tui.engine.build.cache import BaseCache, cache_inputs, cache_key
 from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.run.context import JobPaths
+from tests.linting import is_locked as flock_held
 
 INPUTS = cache_inputs("debian-based", "bookworm", "x86_64", "http://mirror.example/debian", ["udev"], "mmdebstrap", "mmdebstrap 1.3.5")
 KEY = cache_key(INPUTS)
 
 
 def is_locked(cache: BaseCache, key: str) -> bool:
-    with open(cache.root / f".{key}.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    return flock_held(cache.root / f".{key}.lock")
+
+
+def started_writer(tmp_path: Path) -> tuple[BaseCache, BaseWriter, Path]:
+    """A writer of an empty snapshot, started, holding the key's lock."""
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    cache = BaseCache(tmp_path / "cache")
+    writer = BaseWriter(cache, KEY, INPUTS, snapshot, cache.lock(KEY))
+    writer.start()
+    return cache, writer, snapshot
 
 
 def tar_listing(tarball: Path) -> dict[str, str]:
@@ -85,11 +89,7 @@ def test_the_keys_lock_is_held_until_the_base_is_stored(tmp_path: Path, monkeypa
 
 def test_a_cancelled_build_stops_the_writer_and_leaves_no_partial_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(basewriter, "store_argv", lambda root, partial, threads=0: ["sleep", "120"])
-    snapshot = tmp_path / "snapshot"
-    snapshot.mkdir()
-    cache = BaseCache(tmp_path / "cache")
-    writer = BaseWriter(cache, KEY, INPUTS, snapshot, cache.lock(KEY))
-    writer.start()
+    cache, writer, snapshot = started_writer(tmp_path)
     notes: list[str] = []
     writer.finish(True, notes.append)
     assert notes == ["cache: base not stored: stopped: the build was cancelled"]
@@ -100,11 +100,7 @@ def test_a_cancelled_build_stops_the_writer_and_leaves_no_partial_base(tmp_path:
 
 def test_a_failed_store_is_said_and_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(basewriter, "store_argv", lambda root, partial, threads=0: ["sh", "-c", "echo tar: disk full >&2; exit 2"])
-    snapshot = tmp_path / "snapshot"
-    snapshot.mkdir()
-    cache = BaseCache(tmp_path / "cache")
-    writer = BaseWriter(cache, KEY, INPUTS, snapshot, cache.lock(KEY))
-    writer.start()
+    cache, writer, _snapshot = started_writer(tmp_path)
     notes: list[str] = []
     writer.finish(False, notes.append)
     assert notes == ["cache: base not stored: tar exited with 2: tar: disk full"]

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import ast
 import itertools
-import os
 import re
-import shutil
 import subprocess
 import typing
 from importlib import resources
@@ -26,6 +24,7 @@ from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.image import layout, templates
 from emi_tui.engine.image.files import image_files
 from emi_tui.engine.image.templates import TemplateError, render
+from tests.linting import run_shellcheck, shellcheck_program
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_PACKAGE = ROOT / "emi_tui" / "engine" / "image"
@@ -204,19 +203,7 @@ def test_every_template_starts_with_a_note_for_its_reader():
 
 @pytest.fixture(scope="module")
 def shellcheck() -> str:
-    found = shutil.which("shellcheck")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("shellcheck is not installed, and CI must run it")
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
-    return found
-
-
-def run_shellcheck(shellcheck: str, shell: str, paths: list[Path]) -> subprocess.CompletedProcess[str]:
-    """shellcheck at every severity, all files in one call."""
-    return subprocess.run(
-        [shellcheck, "-s", shell, "-f", "gcc", "--", *map(str, paths)], capture_output=True, text=True, timeout=300, check=False
-    )
+    return shellcheck_program()
 
 
 def scripts_of_every_combination() -> dict[str, dict[str, str]]:

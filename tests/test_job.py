@@ -8,7 +8,6 @@ build and a modify both go through `run_job`.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.run.events import JobDone, JobEvent, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome
 from emi_tui.engine.run.job import Job, JobResult, JobStart, Step, from_cache, run_job, skipped
 from emi_tui.engine.run.lock import OutputLock
+from tests.linting import is_locked
 
 
 @pytest.fixture(autouse=True)
@@ -51,17 +51,6 @@ def fake_job(tmp_path: Path, *steps: Step[JobContext], dry_run: bool = False) ->
         kind=JobKind.BUILD, name="fake", steps=steps, context=plain_context, work_root=tmp_path / "work", output=output,
         dry_run=dry_run, lock=lambda ctx: OutputLock(output / "fake.tgz", f"writing {output / 'fake.tgz'}"),
     )
-
-
-def is_locked(lock: Path) -> bool:
-    """Whether another holder has `lock` (a new open file: flock refuses it even within this process)."""
-    with open(lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
 
 
 def state_files() -> list[Path]:

@@ -27,6 +27,7 @@ from emi_tui.engine.build import job as build_job
 from emi_tui.engine.build import preflight as preflight_step
 from emi_tui.engine.run.events import JobEvent, OutputLine
 from emi_tui.engine.sizes import STANDARD, parse_size
+from tests.linting import run_shellcheck, shellcheck_program
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -45,20 +46,11 @@ def recipe():
 
 @pytest.fixture(scope="module")
 def shellcheck() -> str:
-    found = shutil.which("shellcheck")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("shellcheck is not installed, and CI must run it")
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
-    return found
-
-
-def run_shellcheck(shellcheck: str, path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([shellcheck, "-s", "sh", "-f", "gcc", "--", str(path)], capture_output=True, text=True, timeout=120, check=False)
+    return shellcheck_program()
 
 
 def test_the_hand_script_passes_shellcheck(shellcheck):
-    result = run_shellcheck(shellcheck, SCRIPT)
+    result = run_shellcheck(shellcheck, "sh", [SCRIPT])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -66,7 +58,7 @@ def test_shellcheck_as_run_here_flags_a_pipe_without_quotes(shellcheck, tmp_path
     """The control: the same call flags an unquoted expansion and a bashism."""
     bad = tmp_path / "bad.sh"
     bad.write_text("#!/bin/sh\nset -eu\nrm -rf $1\n[[ -d /tmp ]]\n")
-    result = run_shellcheck(shellcheck, bad)
+    result = run_shellcheck(shellcheck, "sh", [bad])
     assert result.returncode != 0 and "SC2086" in result.stdout, result.stdout
 
 
