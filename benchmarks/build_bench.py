@@ -59,7 +59,7 @@ def main() -> list[tuple[str, str, str, str]]:
             cached, cached_steps, _ = _build(tmp, "2026.01.02", compress, extra="packages: {add: [htop]}\n")
             rows.append((f"cold build ({compress})", f"{cold:.1f} s", "", f"bootstrap {cold_steps['bootstrap']:.1f} s, package {cold_steps['package']:.1f} s"))
             ratio = cached / cold
-            rows.append((f"cached rebuild ({compress})", f"{cached:.1f} s", f"{ratio:.2f}x cold (target <= 0.15x)", f"package {cached_steps['package']:.1f} s"))
+            rows.append((f"cached rebuild ({compress})", f"{cached:.1f} s", f"{ratio:.2f}x cold (its target is set against the hand script: make bench BENCH=peer)", f"package {cached_steps['package']:.1f} s"))
             work = tmp / f"limit-{compress}"
             work.mkdir()
             root_only, limit = _root_tar_size(tarball, work, program)
