@@ -30,7 +30,7 @@ def compression_label(name: str) -> str:
     if name == "none":
         return f"none: an uncompressed tar ({suffix})" if suffix else "none"
     if name == "zstd":
-        return f"zstd ({suffix}): suggested, packs in a quarter of gzip's time"
+        return f"zstd ({suffix}), suggested"
     return f"{name} ({suffix})" if suffix else name
 
 
@@ -63,7 +63,7 @@ class ImageScreen(StepScreen):
             directory = answers.output.dir
             yield Input(value=str(directory), placeholder=DEFAULT_DIR, id="out-dir", compact=True)
             yield self.problem_line("out-dir")
-            yield Label(Content.from_markup("[b]compression[/b]  [dim]how the image is packed[/]"), classes="option-label")
+            yield Label(Content.from_markup("[b]compression[/b]  [dim]how the image is packed; zstd takes a quarter of gzip's time[/]"), classes="option-label")
             compress = answers.output.compress
             yield Select(
                 [(compression_label(name), name) for name in COMPRESSION],
