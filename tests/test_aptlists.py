@@ -152,3 +152,15 @@ def test_an_index_cut_short_is_refused(mirror: tuple[Mirror, str]) -> None:
     packages_xz.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(EmiError, match="ends early|not valid xz"):
         fetch_shared_index(url, "bookworm", "main", "amd64", None)
+
+
+def test_a_mirror_with_only_a_release_file_still_checks_the_index_but_lays_nothing_out(mirror: tuple[Mirror, str], tmp_path: Path) -> None:
+    served, url = mirror
+    folder = served.root / "debian/dists/bookworm"
+    (folder / "InRelease").rename(folder / "Release")
+    shared = fetch_shared_index(url, "bookworm", "main", "amd64", DEBIAN_KEYRING)
+    assert "usr-is-merged" in aptlists.package_index(shared).sizes_kb
+    assert shared.verified is False
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    assert lay_out_lists(shared, lists) == []

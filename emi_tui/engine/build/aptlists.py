@@ -119,7 +119,14 @@ def fetch_shared_index(mirror: str, release: str, component: str, arch: str, key
     folder = _cache_folder()
     stem = hashlib.sha256(f"{mirror.rstrip('/')} {release} {component} {arch}".encode()).hexdigest()[:24]
     inrelease_path = folder / f"{stem}.InRelease"
-    inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/InRelease", INRELEASE_MAX_BYTES)
+    signed = True
+    try:
+        inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/InRelease", INRELEASE_MAX_BYTES)
+    except EmiError:
+        # An older mirror may serve only Release (+ Release.gpg): its hashes still check the index, but
+        # nothing is laid out for apt, which then downloads and verifies the index itself.
+        inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/Release", INRELEASE_MAX_BYTES)
+        signed = False
     write_atomic(inrelease_path, inrelease)
     if modified:  # apt asks again with If-Modified-Since this file's time
         os.utime(inrelease_path, (modified, modified))
@@ -135,7 +142,7 @@ def fetch_shared_index(mirror: str, release: str, component: str, arch: str, key
         for older in folder.glob(f"{stem}.*.Packages*"):
             older.unlink(missing_ok=True)
         write_atomic(packages_path, plain)
-    return SharedIndex(mirror, release, component, arch, inrelease_path, packages_path, verify_inrelease(inrelease_path, keyring))
+    return SharedIndex(mirror, release, component, arch, inrelease_path, packages_path, signed and verify_inrelease(inrelease_path, keyring))
 
 
 def _download_unpacked(url: str, timeout: float = 30.0) -> tuple[str, bytes]:
