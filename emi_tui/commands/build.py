@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Group
 from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -21,6 +21,8 @@ from emi_tui.commands.console import err, out, report_error, safe_text
 from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build.job import BuildOptions, run_build
+from emi_tui.engine.build.progress import JobProgress, format_eta
+from emi_tui.engine.build.timings import expected_seconds, read_history
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.text import printable
@@ -34,20 +36,22 @@ class LiveView:
     def __init__(self, tail_lines: int = 10):
         self.steps: dict[str, dict] = {}
         self.tail: deque[str] = deque(maxlen=tail_lines)
-        self.progress = Progress(TextColumn("[bold]build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        self.task = self.progress.add_task("build", total=1)
+        # Weighted by each step's expected time (the last builds' timings); the ETA and the bootstrap's packages beside it.
+        self.weighted = JobProgress(lambda kind, steps: expected_seconds(kind, steps, read_history()))
+        self.progress = Progress(TextColumn("[bold]build"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), TextColumn("{task.fields[eta]}", markup=False))
+        self.task = self.progress.add_task("build", total=1, eta="")
 
     def handle(self, event) -> None:
+        self.weighted.feed(event)
         if isinstance(event, JobStarted):
             self.steps = {name: {"state": "pending", "began": 0.0, "seconds": None, "note": ""} for name in event.steps}
-            self.progress.update(self.task, total=len(event.steps), completed=0)
+            self.progress.update(self.task, total=1000, completed=0)
         elif isinstance(event, StepStarted):
             self.steps[event.step].update(state="running", began=time.monotonic())
         elif isinstance(event, OutputLine):
             self.tail.append(f"[{event.step}] {printable(event.text)}")
         elif isinstance(event, StepFinished):
             self.steps[event.step].update(state="done" if event.outcome is StepOutcome.DONE else "skipped", seconds=event.seconds, note=event.note)
-            self.progress.advance(self.task)
         elif isinstance(event, JobFailed) and event.step in self.steps:
             self.steps[event.step]["state"] = "failed"
 
@@ -59,6 +63,9 @@ class LiveView:
                 Text(info["state"], style=STATE_STYLE[info["state"]]), name,
                 f"{seconds:6.1f}s" if seconds is not None else "", Text(printable(info["note"]), style="dim"),
             )
+        eta = format_eta(self.weighted.eta()) if self.weighted.current else ""
+        self.progress.update(self.task, completed=round(self.weighted.fraction() * 1000),
+                             eta=printable(" · ".join(w for w in (eta, self.weighted.detail) if w)))
         log = Text("\n".join(self.tail), style="dim", no_wrap=True, overflow="ellipsis")
         return Group(table, self.progress, log)
 

@@ -22,6 +22,7 @@ from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.build.history import history_path
 from emi_tui.engine.build.package import artifact_names, publish
 from emi_tui.engine.build.steps import build_steps
+from emi_tui.engine.build.timings import RecordingSink
 from emi_tui.engine.image.imageid import now_epoch
 from emi_tui.engine.run.events import EventSink, JobFacts, JobKind
 from emi_tui.engine.run.job import Job, JobStart, choose_work_root, run_job
@@ -78,7 +79,8 @@ def run_build(
         answers_path=answers_path or (None if options.dry_run else _save_history(answers)),
         notes=["retry: starting again from the cached base"] if options.retry else [],
     )
-    ran = run_job(job, sink, cancel)
+    # A real build keeps its step timings, so the next one's progress is weighted by them.
+    ran = run_job(job, sink if options.dry_run else RecordingSink(sink), cancel)
     failure = ran.failure
     return BuildResult(
         ok=ran.ok, artifacts=ran.artifacts, image_id=ran.context.facts.get("image_id", "") if ran.ok else "",

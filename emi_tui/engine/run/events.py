@@ -90,6 +90,22 @@ class OutputLine:
 
 
 @dataclass(frozen=True)
+class StepProgress:
+    """How far the running step has got, when its output says so (the bootstrap's packages fetched and unpacked).
+
+    `fraction` is of the step's own work (0 to 1); `detail` says it in words
+    ("57 of 160 packages fetched, 40 unpacked"); `done` and `total` are the
+    counts behind it when there are any.
+    """
+
+    step: str
+    fraction: float
+    detail: str
+    done: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
 class StepFinished:
     step: str
     seconds: float
@@ -126,7 +142,7 @@ class JobDone:
     kind: JobKind
 
 
-JobEvent = JobStarted | StepStarted | OutputLine | StepFinished | JobFailed | JobDone
+JobEvent = JobStarted | StepStarted | OutputLine | StepProgress | StepFinished | JobFailed | JobDone
 EventSink = Callable[[JobEvent], None]
 
 

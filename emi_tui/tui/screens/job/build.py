@@ -6,6 +6,11 @@ event: the engine stops the current command and cleans up, and reports a
 cancelled JobFailed. A failure opens a panel with the step, the last lines
 of its output and the log path, and offers Retry and Back to summary. A build
 that succeeds opens the DoneScreen.
+
+Progress is weighted by each step's expected time (the last builds' timings,
+emi_tui.engine.build.timings) and shows an ETA; the bootstrap's packages come
+as StepProgress events. The log's tools (search, step filter, save, wrap,
+copy its path) are in emi_tui.tui.screens.job.log_tools.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +33,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from emi_tui.engine.run.events import JobDone, JobFailed, JobStarted, OutputLine, StepFinished, StepStarted
+from emi_tui.engine.build.progress import JobProgress, format_eta
+from emi_tui.engine.build.timings import expected_seconds, read_history
+from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepProgress, StepStarted
 from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
 from emi_tui.tui.screens.job.done import DoneScreen
+from emi_tui.tui.screens.job.log_tools import LOG_TOOL_BINDINGS, LogPath, LogTools, SearchBar
 from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.workers.build_worker import Job, Runner, build_options, run_build_job
 
@@ -47,6 +55,12 @@ STATE_LOOK = {
 TAIL_LINES = 12
 #: The failure panel shows this many of them, so its buttons stay on screen in a small terminal.
 PANEL_TAIL_LINES = 8
+PROGRESS_STEPS = 1000  # the bar's total: the weighted fraction in thousandths
+
+
+def history_expected(kind: JobKind, steps: tuple[str, ...]) -> Mapping[str, float]:
+    """Each step's expected seconds from the timings the last builds kept (defaults without them)."""
+    return expected_seconds(kind, steps, read_history())
 
 
 def format_elapsed(seconds: float) -> str:
@@ -67,7 +81,7 @@ class StepRow:
     note: str = ""
 
 
-class BuildScreen(Screen):
+class BuildScreen(LogTools, Screen):
     """Runs one build and shows it live; Retry and Back once it has stopped."""
 
     DEFAULT_CSS = """
@@ -77,6 +91,7 @@ class BuildScreen(Screen):
     BuildScreen #progress { margin-top: 1; width: 100%; }
     BuildScreen #progress Bar { width: 1fr; }
     BuildScreen #counts { color: $text-muted; }
+    BuildScreen #step-detail { color: $text-muted; height: auto; }
     BuildScreen #main { width: 1fr; }
     BuildScreen #current { height: auto; padding: 0 1; color: $text-muted; }
     BuildScreen LogView { height: 1fr; }
@@ -98,6 +113,7 @@ class BuildScreen(Screen):
         Binding("r", "retry", "Retry"),
         Binding("f", "follow_log", "Follow log"),
         Binding("o", "open_results", "Results"),
+        *LOG_TOOL_BINDINGS,
     ]
 
     status: reactive[str] = reactive("starting")
@@ -117,6 +133,7 @@ class BuildScreen(Screen):
         batching: dict[str, Any] | None = None,
         job: Job | None = None,
         title: str | None = None,
+        expected: Callable[[JobKind, tuple[str, ...]], Mapping[str, float]] = history_expected,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -131,6 +148,9 @@ class BuildScreen(Screen):
         self._max_log_lines = max_log_lines
         self._batching = batching or {}
         self._job = job  # another engine than run_build (a modify), with the same events
+        self.progress = JobProgress(expected, clock)
+        #: Whether the base system is in the cache (a retry then starts from it): a hit, or a store the build reported.
+        self.base_cached = False
         self._cancel = threading.Event()
         self._rows: dict[str, StepRow] = {}
         self._tails: dict[str, deque[str]] = {}
@@ -154,9 +174,12 @@ class BuildScreen(Screen):
                 yield Static(id="steps")
                 yield ProgressBar(id="progress", show_eta=False)
                 yield Static(id="counts")
+                yield Static(id="step-detail")
             with Vertical(id="main"):
                 yield Static(id="current")
+                yield LogPath(id="log-path")
                 yield LogView(max_lines=self._max_log_lines, id="log")
+                yield SearchBar(id="log-search")
                 with Vertical(id="failure"):
                     yield Static(id="failure-text")
                     yield Static(id="failure-tail")
@@ -188,6 +211,7 @@ class BuildScreen(Screen):
         self.result = None
         self.query_one("#failure").remove_class("-shown", "-cancelled")
         self.query_one(ProgressBar).update(total=None, progress=0)
+        self.progress = JobProgress(self.progress._expected_of, self._clock)
         self.status = "starting"
         self._render_steps()
         self._show_current("starting the build…")
@@ -210,14 +234,19 @@ class BuildScreen(Screen):
     def _events(self, message: BuildEvents) -> None:
         self.batches_received += 1
         lines: list[str] = []
+        tags: list[str] = []
         for event in message.events:
+            self.progress.feed(event)
             if isinstance(event, OutputLine):
                 lines.append(f"{event.step:<{self._step_width}} │ {event.text}")
+                tags.append(event.step)
                 (self._tails.get(event.step) or self._tails.setdefault(event.step, deque(maxlen=TAIL_LINES))).append(event.text)
+                if event.text.startswith(("cache: hit ", "cache: stored ")):
+                    self.base_cached = True
             else:
                 self._apply(event)
         self.lines_received += len(lines)
-        self.query_one(LogView).add_lines(lines)
+        self.query_one(LogView).add_lines(lines, tags)
         if len(lines) != len(message.events):
             self._render_steps()
         message.ack()
@@ -227,8 +256,8 @@ class BuildScreen(Screen):
             self._rows = {name: StepRow(name) for name in event.steps}
             self._step_width = max((len(name) for name in event.steps), default=10)
             self.log_path = event.log_path
-            self.query_one(LogView).border_title = f"log · {event.log_path}"
-            self.query_one(ProgressBar).update(total=len(event.steps), progress=0)
+            self.show_log_path(event.log_path)
+            self.query_one(ProgressBar).update(total=PROGRESS_STEPS, progress=0)
             self.status = "running"
         elif isinstance(event, StepStarted):
             row = self._rows.setdefault(event.step, StepRow(event.step))
@@ -240,8 +269,8 @@ class BuildScreen(Screen):
             row = self._rows.setdefault(event.step, StepRow(event.step))
             row.state = "skipped" if event.skipped else "done"
             row.seconds, row.note = event.seconds, event.note
-            finished = sum(r.state in ("done", "skipped") for r in self._rows.values())
-            self.query_one(ProgressBar).update(progress=finished)
+            if event.step == "bootstrap" and event.outcome is StepOutcome.CACHED:
+                self.base_cached = True
         elif isinstance(event, JobFailed):
             row = self._rows.setdefault(event.step, StepRow(event.step))
             row.state = "cancelled" if event.cancelled else "failed"
@@ -251,6 +280,8 @@ class BuildScreen(Screen):
             self.log_path = event.log_path
         elif isinstance(event, JobDone):
             self._done = event
+        elif isinstance(event, StepProgress):
+            pass  # the JobProgress has it; drawn with the steps
 
     @on(BuildEnded)
     def _ended(self, message: BuildEnded) -> None:
@@ -258,6 +289,7 @@ class BuildScreen(Screen):
         ok = message.error is None and (getattr(message.result, "ok", False) or self._done is not None)
         if ok and self._failure is None:
             self.status = "done"
+            self.query_one(ProgressBar).update(total=PROGRESS_STEPS, progress=PROGRESS_STEPS)
             self._show_current(f"finished in {format_elapsed(self._done.seconds if self._done else 0)}")
             self.action_open_results()
             return
@@ -301,7 +333,14 @@ class BuildScreen(Screen):
             lines.append(Content.assemble((icon, colour), " ", (f"{row.name:<{width}}", name_style), f" {elapsed:>7}"))
         self.query_one("#steps", Static).update(Content("\n").join(lines) if lines else "waiting for the plan…")
         done = sum(r.state in ("done", "skipped") for r in self._rows.values())
-        self.query_one("#counts", Static).update(f"{done} of {len(self._rows)} steps" if self._rows else "")
+        running = self.status in ("running", "cancelling")
+        eta = format_eta(self.progress.eta(now)) if running and self.progress.started else ""
+        counts = f"{done} of {len(self._rows)} steps" + (f" · {eta}" if eta else "")
+        self.query_one("#counts", Static).update(counts if self._rows else "")
+        detail = self.progress.detail if running and self.progress.current else ""
+        self.query_one("#step-detail", Static).update(Content(detail))
+        if self.progress.started and self.status != "done":
+            self.query_one(ProgressBar).update(progress=round(self.progress.fraction(now) * PROGRESS_STEPS))
 
     def _show_current(self, text: str) -> None:
         self.query_one("#current", Static).update(Content(text))
@@ -349,8 +388,16 @@ class BuildScreen(Screen):
                 self.status = "cancelling"
                 self._show_current("cancelling: stopping the running command and cleaning up…")
 
-        retry = "Retry starts again from the original artifact, which stays untouched." if self._job else None
-        self.app.push_screen(ConfirmCancel(retry) if retry else ConfirmCancel(), confirmed)
+        if self._job:
+            retry = "Retry starts again from the original artifact, which stays untouched."
+        elif self.base_cached:
+            retry = "Retry starts again from the cached base system."
+        else:
+            retry = "The base system is not in the cache yet, so a retry starts again from the beginning."
+        self.app.push_screen(ConfirmCancel(retry), confirmed)
+
+    def log_steps(self) -> list[str]:
+        return list(self._rows)
 
     def action_back(self) -> None:
         self.dismiss(self.status)

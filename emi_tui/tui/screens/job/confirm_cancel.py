@@ -29,7 +29,8 @@ class ConfirmCancel(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Keep building"),
     ]
 
-    def __init__(self, retry_note: str = "Retry starts again from the cached base system.") -> None:
+    def __init__(self, retry_note: str = "") -> None:
+        """`retry_note` says where a retry would start; the caller knows (a cached base, the original artifact)."""
         super().__init__()
         self.retry_note = retry_note
 
@@ -37,7 +38,7 @@ class ConfirmCancel(ModalScreen[bool]):
         with Vertical():
             yield Static(Content.styled("Stop the build?", "bold"))
             yield Static(
-                f"The running command is stopped and everything the build mounted is unmounted. {self.retry_note}",
+                f"The running command is stopped and everything the build mounted is unmounted. {self.retry_note}".rstrip(),
                 id="confirm-text",
             )
             with Horizontal():
