@@ -25,7 +25,7 @@ from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build import steps as build_steps_module
 from emi_tui.engine.build.job import BuildResult
 from emi_tui.engine.image.imageid import ImageId
-from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
+from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepProgress, StepStarted
 
 #: Sample output for the engine's steps; a step the engine adds later prints generic lines until it gets its own.
 OUTPUT = {
@@ -70,6 +70,8 @@ class FakeBuild:
         artifacts: list[Path] | None = None,
         step_seconds: float = 75.0,
         skip: tuple[str, ...] = (),
+        cache_hit: bool = False,
+        progress: dict[str, list[StepProgress]] | None = None,
     ) -> None:
         self.lines_per_step = lines_per_step
         self.fail_at = fail_at
@@ -79,6 +81,8 @@ class FakeBuild:
         self.artifacts = artifacts or []
         self.step_seconds = step_seconds
         self.skip = skip
+        self.cache_hit = cache_hit  # the bootstrap takes the base from the cache (outcome CACHED)
+        self.progress = progress or {}  # StepProgress events a step emits after its lines
         self.calls: list[Any] = []
         self.emitted_lines = 0
         self.holding = threading.Event()
@@ -103,6 +107,8 @@ class FakeBuild:
                     time.sleep(self.delay)
                 if cancel.is_set():
                     return self._stopped(sink, name, tail, cancelled=True)
+            for event in self.progress.get(name, ()):
+                sink(event)
             if name == self.hold_at:
                 self.holding.set()
                 cancel.wait()
@@ -112,6 +118,8 @@ class FakeBuild:
             if name == self.fail_at and len(self.calls) <= self.fail_times:
                 return self._stopped(sink, name, tail, cancelled=False)
             outcome = StepOutcome.SKIPPED if name in self.skip else StepOutcome.DONE
+            if name == "bootstrap" and self.cache_hit:
+                outcome = StepOutcome.CACHED
             sink(StepFinished(name, self.step_seconds, outcome, note="from cache" if name == "bootstrap" else ""))
         seconds = self.step_seconds * len(steps)
         facts = {"kernel_files": [Path("/work/kvm-kernel/vmlinuz-6.1.0-28-amd64"), Path("/work/kvm-kernel/initrd.img-6.1.0-28-amd64")]}

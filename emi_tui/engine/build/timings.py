@@ -24,8 +24,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from emi_tui.engine import paths
+from emi_tui.engine.build.history import record_outcome
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.run.events import EventSink, JobDone, JobEvent, JobKind, JobStarted, StepFinished, StepOutcome
+from emi_tui.engine.run.events import EventSink, JobDone, JobEvent, JobFailed, JobKind, JobStarted, StepFinished, StepOutcome
 from emi_tui.engine.safefs import write_atomic
 
 FORMAT = 1
@@ -127,10 +128,11 @@ def record(kind: JobKind, seconds: Mapping[str, float], path: Path | None = None
 
 
 class RecordingSink:
-    """An EventSink that passes every event on and, when the job is done, records how long its steps took.
+    """An EventSink (of a real build) that passes every event on and records how long its steps took, and how it ended.
 
     Only steps that did their work count: a step taken from the cache or
-    skipped says nothing about how long its work takes.
+    skipped says nothing about how long its work takes. How it ended is kept
+    beside its answers when they are in the history folder (history.record_outcome).
     """
 
     def __init__(self, sink: EventSink, path: Path | None = None) -> None:
@@ -138,12 +140,21 @@ class RecordingSink:
         self.path = path
         self.kind: JobKind | None = None
         self.seconds: dict[str, float] = {}
+        self.answers_path: Path | None = None
 
     def __call__(self, event: JobEvent) -> None:
         if isinstance(event, JobStarted):
-            self.kind, self.seconds = event.kind, {}
+            self.kind, self.seconds, self.answers_path = event.kind, {}, event.answers_path
         elif isinstance(event, StepFinished) and event.outcome is StepOutcome.DONE:
             self.seconds[event.step] = event.seconds
-        elif isinstance(event, JobDone) and self.seconds:
-            record(event.kind, self.seconds, self.path)
+        elif isinstance(event, JobDone):
+            if self.seconds:
+                record(event.kind, self.seconds, self.path)
+            self._ended("built")
+        elif isinstance(event, JobFailed):
+            self._ended("cancelled" if event.cancelled else "failed")
         self.sink(event)
+
+    def _ended(self, outcome: str) -> None:
+        if self.answers_path is not None:
+            record_outcome(self.answers_path, outcome)

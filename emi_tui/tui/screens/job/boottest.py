@@ -48,7 +48,8 @@ class BootTestScreen(Screen):
     BootTestScreen #boot-buttons Button { margin-right: 2; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel / Back"),
+        Binding("escape", "cancel", "Cancel the boot test"),
+        Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, artifact: Path, ssh_user: str = "root", runner: BootRunner | None = None, *, name: str | None = None, id: str | None = None) -> None:
@@ -80,7 +81,7 @@ class BootTestScreen(Screen):
             yield console
             with Horizontal(id="boot-buttons"):
                 yield Button("Cancel (esc)", id="cancel", variant="error")
-                yield Button("Back", id="back", disabled=True)
+                yield Button("Back (esc)", id="back", disabled=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -145,8 +146,12 @@ class BootTestScreen(Screen):
             lines = [Content.styled(" · ".join(words), "$success" if ok else "$text-error")]
             lines += [Content.styled(f"• {printable(str(note))}", "$warning") for note in getattr(report, "notes", ()) or ()]
             status.update(Content("\n").join(lines))
-        self.query_one("#cancel", Button).disabled = True
-        self.query_one("#back", Button).disabled = False
+        # Nothing is left to cancel: the button goes, and Back (the same Escape) takes its place.
+        self.query_one("#cancel", Button).display = False
+        back = self.query_one("#back", Button)
+        back.disabled = False
+        back.focus()
+        self.refresh_bindings()
 
     def _render_checks(self) -> None:
         rows: list[Content] = []
@@ -164,6 +169,17 @@ class BootTestScreen(Screen):
         self.query_one("#checks", Static).update(Content("\n").join(rows))
 
     # -- actions -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return not self.finished
+        if action == "back":
+            return self.finished
+        return True
+
+    def action_back(self) -> None:
+        if self.finished:
+            self.dismiss(self.report)
 
     def action_cancel(self) -> None:
         if self.finished:

@@ -33,6 +33,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from emi_tui.engine.build.history import record_outcome
 from emi_tui.engine.build.progress import JobProgress, format_eta
 from emi_tui.engine.build.timings import expected_seconds, read_history
 from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepProgress, StepStarted
@@ -151,6 +152,8 @@ class BuildScreen(LogTools, Screen):
         self.progress = JobProgress(expected, clock)
         #: Whether the base system is in the cache (a retry then starts from it): a hit, or a store the build reported.
         self.base_cached = False
+        #: A dry run's plan: each step's description and the commands it would run (shown on the Done screen).
+        self._plan: dict[str, tuple[str, list[str]]] = {}
         self._cancel = threading.Event()
         self._rows: dict[str, StepRow] = {}
         self._tails: dict[str, deque[str]] = {}
@@ -208,6 +211,7 @@ class BuildScreen(LogTools, Screen):
         self._cancel = threading.Event()
         self._rows, self._tails = {}, {}
         self._current = self._failure = self._done = None
+        self._plan = {}
         self.result = None
         self.query_one("#failure").remove_class("-shown", "-cancelled")
         self.query_one(ProgressBar).update(total=None, progress=0)
@@ -240,6 +244,8 @@ class BuildScreen(LogTools, Screen):
             if isinstance(event, OutputLine):
                 lines.append(f"{event.step:<{self._step_width}} │ {event.text}")
                 tags.append(event.step)
+                if self.dry_run and event.step in self._plan and len(self._plan[event.step][1]) < self._max_log_lines:
+                    self._plan[event.step][1].append(event.text)
                 (self._tails.get(event.step) or self._tails.setdefault(event.step, deque(maxlen=TAIL_LINES))).append(event.text)
                 if event.text.startswith(("cache: hit ", "cache: stored ")):
                     self.base_cached = True
@@ -263,6 +269,7 @@ class BuildScreen(LogTools, Screen):
             row = self._rows.setdefault(event.step, StepRow(event.step))
             row.state, row.started = "running", self._clock()
             self._current = event
+            self._plan.setdefault(event.step, (event.description, []))
             if self.status == "running":
                 self._show_current(f"{event.step}: {event.description}")
         elif isinstance(event, StepFinished):
@@ -288,6 +295,7 @@ class BuildScreen(LogTools, Screen):
         self.result = message.result
         ok = message.error is None and (getattr(message.result, "ok", False) or self._done is not None)
         if ok and self._failure is None:
+            self._record_outcome("dry run" if self.dry_run else "built")
             self.status = "done"
             self.query_one(ProgressBar).update(total=PROGRESS_STEPS, progress=PROGRESS_STEPS)
             self._show_current(f"finished in {format_elapsed(self._done.seconds if self._done else 0)}")
@@ -304,7 +312,21 @@ class BuildScreen(LogTools, Screen):
             )
             self._apply(failure)
         self.status = "cancelled" if failure.cancelled else "failed"
+        self._record_outcome(self.status)
         self._show_failure(failure)
+
+    def _record_outcome(self, outcome: str) -> None:
+        """Keep how the build ended beside its answers in the history (Home lists it), when they are there."""
+        if self._job is None:
+            record_outcome(self.answers_path, outcome)
+
+    def plan_text(self) -> str:
+        """A dry run's plan: every step, then the commands and writes it would do."""
+        parts = []
+        for number, (step, (description, lines)) in enumerate(self._plan.items(), start=1):
+            parts.append(f"{number}. {step}: {description}")
+            parts.extend(f"   {line}" for line in lines)
+        return "\n".join(parts)
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -410,7 +432,7 @@ class BuildScreen(LogTools, Screen):
 
     def action_open_results(self) -> None:
         outcome = self.result if getattr(self.result, "artifacts", None) is not None else self._done
-        self.app.push_screen(DoneScreen(outcome, self.answers, dry_run=self.dry_run))
+        self.app.push_screen(DoneScreen(outcome, self.answers, dry_run=self.dry_run, plan=self.plan_text() if self.dry_run else ""))
 
     @on(LogView.FollowChanged)
     def _follow_changed(self) -> None:

@@ -3,7 +3,10 @@
 A sha256 comes from the `<tarball>.sha256` file the build writes beside the
 tarball when there is one (reading it is instant); otherwise a thread worker
 computes it, showing progress for big files. The euca2ools commands sit in a
-read-only TextArea (select and copy) and `c` copies them all.
+read-only TextArea (select and copy) and `c` sends them to the terminal's
+clipboard (OSC 52 has no answer, so the toast never claims they arrived).
+A dry run shows its plan, the steps and the commands a real build would
+run. After a boot test, its result stays on this screen.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from emi_tui.engine.artifact.register import register_commands
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
+from emi_tui.tui.screens.job.log_tools import SENT_TO_CLIPBOARD
 from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 
 
@@ -54,6 +58,11 @@ class DoneScreen(Screen):
         height: auto; border: round $primary 50%; padding: 0 1; margin-bottom: 1;
     }
     DoneScreen #commands { height: auto; max-height: 24; border: round $primary 50%; }
+    DoneScreen #plan { height: auto; max-height: 20; border: round $primary 50%; margin-bottom: 1; }
+    DoneScreen #plan:focus { border: round $primary; }
+    DoneScreen #boot-result { display: none; height: auto; border: round $success; padding: 0 1; margin-bottom: 1; }
+    DoneScreen #boot-result.-shown { display: block; }
+    DoneScreen #boot-result.-failed { border: round $error; }
     DoneScreen #commands:focus { border: round $primary; }
     DoneScreen #done-buttons { height: auto; margin-top: 1; }
     DoneScreen #done-buttons Button { margin-right: 2; }
@@ -65,10 +74,16 @@ class DoneScreen(Screen):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, outcome: Any, answers: Any = None, *, dry_run: bool = False, name: str | None = None, id: str | None = None) -> None:
+    def __init__(
+        self, outcome: Any, answers: Any = None, *, dry_run: bool = False, plan: str = "", name: str | None = None, id: str | None = None,
+    ) -> None:
+        """`plan` is a dry run's plan (its steps and commands), shown in place of what a real build writes."""
         super().__init__(name=name, id=id)
         self.answers = answers
         self.dry_run = dry_run
+        self.plan = plan
+        #: The last boot test's outcome: (passed, words), or None when none ran.
+        self.boot_result: tuple[bool, str] | None = None
         self.artifacts = [Path(p) for p in getattr(outcome, "artifacts", None) or ()]
         self.image_id = getattr(outcome, "image_id", "") or ""
         self.seconds = getattr(outcome, "seconds", None)
@@ -95,6 +110,11 @@ class DoneScreen(Screen):
         yield Header()
         with VerticalScroll(id="done-body"):
             yield Static(self._headline(), id="headline")
+            yield Static(id="boot-result")
+            if self.dry_run and self.plan:
+                plan = TextArea(self.plan, read_only=True, soft_wrap=False, id="plan")
+                plan.border_title = "the plan: what a real build would run"
+                yield plan
             if self.modify_diff is not None:
                 yield ImageIdDiff(*self.modify_diff[:1], self.image_id, *self.modify_diff[1:], id="modify-diff")
             image_id = Static(Content(printable(self.image_id.rstrip("\n"), keep_newlines=True) or "(not written)"), id="image-id")
@@ -188,7 +208,8 @@ class DoneScreen(Screen):
 
     def action_copy_commands(self) -> None:
         self.app.copy_to_clipboard(self.commands)
-        self.notify("the registration commands are on the clipboard", title="Copied")
+        # OSC 52 has no answer: the terminal may ignore it, so the toast says what was done, not that it worked.
+        self.notify("the registration commands; or select them above and copy them", title=SENT_TO_CLIPBOARD)
 
     def action_boot_test(self) -> None:
         if self.boot_artifact is None:
@@ -196,7 +217,21 @@ class DoneScreen(Screen):
             return
         from emi_tui.tui.screens.job.boottest import BootTestScreen
 
-        self.app.push_screen(BootTestScreen(self.boot_artifact))
+        screen = BootTestScreen(self.boot_artifact)
+        self.app.push_screen(screen, lambda _report: self.show_boot_result(screen))
+
+    def show_boot_result(self, screen: Any) -> None:
+        """Keep the boot test's result on this screen (`screen` is the BootTestScreen that ran it)."""
+        result = boot_test_result(screen)
+        if result is None:
+            return
+        self.boot_result = result
+        passed, words = result
+        box = self.query_one("#boot-result", Static)
+        box.border_title = "boot test"
+        box.update(Content.styled(words, "$text-success" if passed else "$text-error"))
+        box.set_class(not passed, "-failed")
+        box.add_class("-shown")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "boot_test":
@@ -220,3 +255,27 @@ class DoneScreen(Screen):
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
         self.action_back()
+
+
+def boot_test_result(screen: Any) -> tuple[bool, str] | None:
+    """(passed, a line saying so) for a finished boot test screen; None when it never finished."""
+    if not getattr(screen, "finished", False):
+        return None
+    report, error = getattr(screen, "report", None), getattr(screen, "error", None)
+    cancelled = screen.cancel.is_set() if getattr(screen, "cancel", None) is not None else False
+    if error or report is None:
+        return False, f"✗ the boot test stopped: {printable(error or 'it returned nothing')}"
+    checks = list(getattr(report, "checks", ()) or ())
+    failed = [printable(c.name) for c in checks if not c.passed]
+    if getattr(report, "ok", False) and not cancelled:
+        words = f"✓ all {len(checks)} checks passed"
+    elif cancelled:
+        words = f"■ cancelled after {sum(c.passed for c in checks)} of {len(checks)} checks passed"
+    else:
+        words = f"✗ {len(failed)} of {len(checks)} checks failed: {', '.join(failed)}"
+    seconds = getattr(report, "seconds", None)
+    extra = [f"accel {printable(str(getattr(report, 'accel', '?')))}"] + ([f"{seconds:.0f} s"] if seconds is not None else [])
+    log = getattr(report, "console_log", None)
+    if log:
+        extra.append(f"console log {printable(str(log))}")
+    return bool(getattr(report, "ok", False)) and not cancelled, " · ".join([words, *extra])

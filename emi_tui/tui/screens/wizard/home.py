@@ -22,12 +22,28 @@ from textual.widgets.option_list import Option
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import steady_inputs
-from emi_tui.tui.state.wizard_state import WizardState, history_dir, recent_builds, tilde
+from emi_tui.tui.state.wizard_state import RecentBuild, WizardState, history_dir, recent_builds, tilde
 
 WELCOME = (
     "Build the small starter machine images (EMIs) that Eucalyptus and EC2-style clouds boot: "
     "an ext3 root with no partition table, a trimmed package list and a metadata-aware rc.local."
 )
+
+
+#: How each outcome of a recent build is drawn.
+OUTCOME_LOOK = {"built": "$success", "failed": "$text-error", "cancelled": "$text-warning", "dry run": "$text-accent"}
+
+
+def recent_label(build: RecentBuild) -> Content:
+    """A recent build: its image's name; how it ended (a dry run says so) and when; what it was."""
+    started = build.started
+    when = f"{started.day} {started:%b %H:%M}" if started else ""
+    status = build.outcome or "no result recorded"
+    # Three short lines rather than one long one: at 80 columns a long line would wrap mid-word.
+    return Content.assemble(
+        (printable(build.name), "bold"), "\n  ", (status, OUTCOME_LOOK.get(status, "$text-muted")),
+        (f" · {when}" if when else "", "$text-muted"), "\n  ", (printable(build.summary), "$text-muted"),
+    )
 
 
 class HomeScreen(Screen):
@@ -106,8 +122,7 @@ class HomeScreen(Screen):
         listing.clear_options()
         builds = recent_builds(history_dir())
         for build in builds:
-            label = Content.from_markup("[b]$name[/b]\n  [dim]$summary[/]", name=printable(build.path.name), summary=printable(build.summary))
-            listing.add_option(Option(label, id=str(build.path)))
+            listing.add_option(Option(recent_label(build), id=str(build.path)))
         listing.display = bool(builds)
         empty = self.query_one("#recent-empty", Static)
         empty.display = not builds
