@@ -22,7 +22,7 @@ from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.build.progress import JobProgress, format_eta
-from emi_tui.engine.build.timings import expected_seconds, read_history
+from emi_tui.engine.build.timings import from_history
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.text import printable
@@ -37,7 +37,7 @@ class LiveView:
         self.steps: dict[str, dict] = {}
         self.tail: deque[str] = deque(maxlen=tail_lines)
         # Weighted by each step's expected time (the last builds' timings); the ETA and the bootstrap's packages beside it.
-        self.weighted = JobProgress(lambda kind, steps: expected_seconds(kind, steps, read_history()))
+        self.weighted = JobProgress(from_history)
         self.progress = Progress(TextColumn("[bold]build"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), TextColumn("{task.fields[eta]}", markup=False))
         self.task = self.progress.add_task("build", total=1, eta="")
 

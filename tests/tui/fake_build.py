@@ -25,7 +25,17 @@ from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build import steps as build_steps_module
 from emi_tui.engine.build.job import BuildResult
 from emi_tui.engine.image.imageid import ImageId
-from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepProgress, StepStarted
+from emi_tui.engine.run.events import (
+    JobDone,
+    JobFailed,
+    JobKind,
+    JobStarted,
+    OutputLine,
+    StepFinished,
+    StepOutcome,
+    StepProgress,
+    StepStarted,
+)
 
 #: Sample output for the engine's steps; a step the engine adds later prints generic lines until it gets its own.
 OUTPUT = {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pytest
 from fake_build import FakeBuild, ScreenApp, async_test, sample_answers, wait_for
 from textual.widgets import Input, ProgressBar, Static
 
@@ -44,20 +45,19 @@ async def test_progress_moves_through_the_bootstrap_by_its_packages_and_shows_an
         assert "150 of 158 packages fetched" in text_of(screen, "#step-detail")
 
 
+@pytest.mark.parametrize("cached", [False, True])
 @async_test
-async def test_the_cancel_dialog_promises_the_cached_base_only_when_it_is_cached():
-    for cache_hit, promised in ((False, False), (True, True)):
-        fake = FakeBuild(hold_at="chroot", cache_hit=cache_hit)
-        app = make_app(fake)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: fake.holding.is_set())
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCancel))
-            text = str(app.screen.query_one("#confirm-text", Static).render())
-            assert ("cached base" in text) is promised, text
-            if not promised:
-                assert "not in the cache yet" in text
-            await pilot.press("n")
+async def test_the_cancel_dialog_promises_the_cached_base_only_when_it_is_cached(cached: bool):
+    fake = FakeBuild(hold_at="chroot", cache_hit=cached)
+    app = make_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: fake.holding.is_set())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCancel))
+        text = str(app.screen.query_one("#confirm-text", Static).render())
+        assert ("cached base" in text) is cached, text
+        assert ("not in the cache yet" in text) is not cached
+        await pilot.press("n")
 
 
 @async_test

@@ -111,6 +111,11 @@ def expected_seconds(kind: JobKind, steps: Iterable[str], history: Mapping[str, 
     return {step: _median(list(recorded[step])) if recorded.get(step) else float(defaults.get(step, UNKNOWN_STEP_SECONDS)) for step in steps}
 
 
+def from_history(kind: JobKind, steps: Iterable[str]) -> dict[str, float]:
+    """Each of `steps`' expected seconds from the timings file (a JobProgress's `expected`)."""
+    return expected_seconds(kind, steps, read_history())
+
+
 def record(kind: JobKind, seconds: Mapping[str, float], path: Path | None = None) -> bool:
     """Add one job's step timings to the file; False (and nothing said) when it cannot be written."""
     path = path or timings_path()

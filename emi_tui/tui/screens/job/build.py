@@ -19,7 +19,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,51 +34,29 @@ from textual.worker import get_current_worker
 
 from emi_tui.engine.build.history import record_outcome
 from emi_tui.engine.build.progress import JobProgress, format_eta
-from emi_tui.engine.build.timings import expected_seconds, read_history
-from emi_tui.engine.run.events import JobDone, JobFailed, JobKind, JobStarted, OutputLine, StepFinished, StepOutcome, StepProgress, StepStarted
+from emi_tui.engine.build.timings import from_history
+from emi_tui.engine.run.events import (
+    JobDone,
+    JobFailed,
+    JobKind,
+    JobStarted,
+    OutputLine,
+    StepFinished,
+    StepOutcome,
+    StepStarted,
+)
 from emi_tui.tui.messages import BuildEnded, BuildEvents
-from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
+from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel, retry_note
 from emi_tui.tui.screens.job.done import DoneScreen
 from emi_tui.tui.screens.job.log_tools import LOG_TOOL_BINDINGS, LogPath, LogTools, SearchBar
+from emi_tui.tui.screens.job.step_rows import DryRunPlan, StepRow, format_elapsed, render_rows
 from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.workers.build_worker import Job, Runner, build_options, run_build_job
 
-#: How a step's state is drawn: icon and theme colour.
-STATE_LOOK = {
-    "pending": ("·", "$text-muted"),
-    "running": ("▶", "$accent"),
-    "done": ("✓", "$success"),
-    "skipped": ("↷", "$text-muted"),
-    "failed": ("✗", "$error"),
-    "cancelled": ("■", "$warning"),
-}
 TAIL_LINES = 12
 #: The failure panel shows this many of them, so its buttons stay on screen in a small terminal.
 PANEL_TAIL_LINES = 8
 PROGRESS_STEPS = 1000  # the bar's total: the weighted fraction in thousandths
-
-
-def history_expected(kind: JobKind, steps: tuple[str, ...]) -> Mapping[str, float]:
-    """Each step's expected seconds from the timings the last builds kept (defaults without them)."""
-    return expected_seconds(kind, steps, read_history())
-
-
-def format_elapsed(seconds: float) -> str:
-    """0:07, 12:34, 1:02:03."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-@dataclass
-class StepRow:
-    """One step as the screen shows it."""
-
-    name: str
-    state: str = "pending"
-    started: float | None = None
-    seconds: float | None = None
-    note: str = ""
 
 
 class BuildScreen(LogTools, Screen):
@@ -134,7 +111,7 @@ class BuildScreen(LogTools, Screen):
         batching: dict[str, Any] | None = None,
         job: Job | None = None,
         title: str | None = None,
-        expected: Callable[[JobKind, tuple[str, ...]], Mapping[str, float]] = history_expected,
+        expected: Callable[[JobKind, tuple[str, ...]], Mapping[str, float]] = from_history,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -153,7 +130,7 @@ class BuildScreen(LogTools, Screen):
         #: Whether the base system is in the cache (a retry then starts from it): a hit, or a store the build reported.
         self.base_cached = False
         #: A dry run's plan: each step's description and the commands it would run (shown on the Done screen).
-        self._plan: dict[str, tuple[str, list[str]]] = {}
+        self._plan = DryRunPlan(max_log_lines)
         self._cancel = threading.Event()
         self._rows: dict[str, StepRow] = {}
         self._tails: dict[str, deque[str]] = {}
@@ -211,7 +188,7 @@ class BuildScreen(LogTools, Screen):
         self._cancel = threading.Event()
         self._rows, self._tails = {}, {}
         self._current = self._failure = self._done = None
-        self._plan = {}
+        self._plan = DryRunPlan(self._max_log_lines)
         self.result = None
         self.query_one("#failure").remove_class("-shown", "-cancelled")
         self.query_one(ProgressBar).update(total=None, progress=0)
@@ -241,11 +218,11 @@ class BuildScreen(LogTools, Screen):
         tags: list[str] = []
         for event in message.events:
             self.progress.feed(event)
+            if self.dry_run:
+                self._plan.feed(event)
             if isinstance(event, OutputLine):
                 lines.append(f"{event.step:<{self._step_width}} │ {event.text}")
                 tags.append(event.step)
-                if self.dry_run and event.step in self._plan and len(self._plan[event.step][1]) < self._max_log_lines:
-                    self._plan[event.step][1].append(event.text)
                 (self._tails.get(event.step) or self._tails.setdefault(event.step, deque(maxlen=TAIL_LINES))).append(event.text)
                 if event.text.startswith(("cache: hit ", "cache: stored ")):
                     self.base_cached = True
@@ -269,7 +246,6 @@ class BuildScreen(LogTools, Screen):
             row = self._rows.setdefault(event.step, StepRow(event.step))
             row.state, row.started = "running", self._clock()
             self._current = event
-            self._plan.setdefault(event.step, (event.description, []))
             if self.status == "running":
                 self._show_current(f"{event.step}: {event.description}")
         elif isinstance(event, StepFinished):
@@ -287,8 +263,6 @@ class BuildScreen(LogTools, Screen):
             self.log_path = event.log_path
         elif isinstance(event, JobDone):
             self._done = event
-        elif isinstance(event, StepProgress):
-            pass  # the JobProgress has it; drawn with the steps
 
     @on(BuildEnded)
     def _ended(self, message: BuildEnded) -> None:
@@ -320,14 +294,6 @@ class BuildScreen(LogTools, Screen):
         if self._job is None:
             record_outcome(self.answers_path, outcome)
 
-    def plan_text(self) -> str:
-        """A dry run's plan: every step, then the commands and writes it would do."""
-        parts = []
-        for number, (step, (description, lines)) in enumerate(self._plan.items(), start=1):
-            parts.append(f"{number}. {step}: {description}")
-            parts.extend(f"   {line}" for line in lines)
-        return "\n".join(parts)
-
     # -- drawing ------------------------------------------------------------------------
 
     def watch_status(self, status: str) -> None:
@@ -339,21 +305,7 @@ class BuildScreen(LogTools, Screen):
 
     def _render_steps(self) -> None:
         now = self._clock()
-        width = max((len(name) for name in self._rows), default=10)
-        lines = []
-        for row in self._rows.values():
-            icon, colour = STATE_LOOK[row.state]
-            if row.state == "running" and row.started is not None:
-                elapsed = format_elapsed(now - row.started)
-            elif row.state == "skipped":
-                elapsed = "skip"
-            elif row.seconds is not None:
-                elapsed = format_elapsed(row.seconds)
-            else:
-                elapsed = ""
-            name_style = "bold" if row.state == "running" else ("$text-muted" if row.state == "pending" else "")
-            lines.append(Content.assemble((icon, colour), " ", (f"{row.name:<{width}}", name_style), f" {elapsed:>7}"))
-        self.query_one("#steps", Static).update(Content("\n").join(lines) if lines else "waiting for the plan…")
+        self.query_one("#steps", Static).update(render_rows(self._rows.values(), now))
         done = sum(r.state in ("done", "skipped") for r in self._rows.values())
         running = self.status in ("running", "cancelling")
         eta = format_eta(self.progress.eta(now)) if running and self.progress.started else ""
@@ -410,13 +362,7 @@ class BuildScreen(LogTools, Screen):
                 self.status = "cancelling"
                 self._show_current("cancelling: stopping the running command and cleaning up…")
 
-        if self._job:
-            retry = "Retry starts again from the original artifact, which stays untouched."
-        elif self.base_cached:
-            retry = "Retry starts again from the cached base system."
-        else:
-            retry = "The base system is not in the cache yet, so a retry starts again from the beginning."
-        self.app.push_screen(ConfirmCancel(retry), confirmed)
+        self.app.push_screen(ConfirmCancel(retry_note(modify=self._job is not None, base_cached=self.base_cached)), confirmed)
 
     def log_steps(self) -> list[str]:
         return list(self._rows)
@@ -432,7 +378,7 @@ class BuildScreen(LogTools, Screen):
 
     def action_open_results(self) -> None:
         outcome = self.result if getattr(self.result, "artifacts", None) is not None else self._done
-        self.app.push_screen(DoneScreen(outcome, self.answers, dry_run=self.dry_run, plan=self.plan_text() if self.dry_run else ""))
+        self.app.push_screen(DoneScreen(outcome, self.answers, dry_run=self.dry_run, plan=self._plan.text() if self.dry_run else ""))
 
     @on(LogView.FollowChanged)
     def _follow_changed(self) -> None:

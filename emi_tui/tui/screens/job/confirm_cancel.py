@@ -11,6 +11,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
+def retry_note(modify: bool, base_cached: bool) -> str:
+    """Where a retry would start: promise the cached base only when the build saw it in the cache."""
+    if modify:
+        return "Retry starts again from the original artifact, which stays untouched."
+    if base_cached:
+        return "Retry starts again from the cached base system."
+    return "The base system is not in the cache yet, so a retry starts again from the beginning."
+
+
 class ConfirmCancel(ModalScreen[bool]):
     """Asks before stopping a build; dismisses with True to stop."""
 
