@@ -25,12 +25,13 @@ from emi_tui.tui.widgets.log_view import LogView, middle_ellipsis
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 LOG_TOOL_BINDINGS = [
-    Binding("slash", "log_search", "Search log"),
+    # Short words: at 80 columns the footer has room for every one of them beside "Cancel build".
+    Binding("slash", "log_search", "Search", tooltip="Find a text in the log (n / N: next / previous)"),
     Binding("n,f3", "log_next", "Next match", show=False),
     Binding("N,shift+f3", "log_previous", "Previous match", show=False),
-    Binding("l", "log_filter", "Filter by step"),
-    Binding("s", "log_save", "Save log"),
-    Binding("w", "log_wrap", "Wrap"),
+    Binding("l", "log_filter", "Filter", tooltip="Show one step's lines at a time"),
+    Binding("s", "log_save", "Save", tooltip="Save the log's lines to a new file"),
+    Binding("w", "log_wrap", "Wrap", tooltip="Fold long lines, or scroll sideways"),
     Binding("y", "copy_log_path", "Copy log path", show=False),
 ]
 SENT_TO_CLIPBOARD = "Sent to the terminal's clipboard (if it allows it)"
