@@ -126,6 +126,7 @@ class BuildScreen(LogTools, Screen):
         self._max_log_lines = max_log_lines
         self._batching = batching or {}
         self._job = job  # another engine than run_build (a modify), with the same events
+        self._expected = expected
         self.progress = JobProgress(expected, clock)
         #: Whether the base system is in the cache (a retry then starts from it): a hit, or a store the build reported.
         self.base_cached = False
@@ -192,7 +193,7 @@ class BuildScreen(LogTools, Screen):
         self.result = None
         self.query_one("#failure").remove_class("-shown", "-cancelled")
         self.query_one(ProgressBar).update(total=None, progress=0)
-        self.progress = JobProgress(self.progress._expected_of, self._clock)
+        self.progress = JobProgress(self._expected, self._clock)
         self.status = "starting"
         self._render_steps()
         self._show_current("starting the build…")
