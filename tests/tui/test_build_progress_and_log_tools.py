@@ -75,6 +75,9 @@ async def test_search_finds_next_and_previous_and_highlights_the_line():
         found = log.matches()
         assert len(found) >= 2 and log.match_line == found[0]
         assert "retrieving" in log.lines[log.match_line].casefold()
+        drawn = log.render_line(log.match_line - int(log.scroll_y))
+        assert any(segment.style and segment.style.reverse for segment in drawn)  # the match is drawn reversed
+        assert not any(segment.style and segment.style.reverse for segment in log.render_line(found[1] + 1 - int(log.scroll_y)))
         await pilot.press("n")
         assert log.match_line == found[1]
         await pilot.press("N")
