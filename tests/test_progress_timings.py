@@ -99,3 +99,29 @@ def test_mmdebstraps_phases_move_the_bootstrap_on():
         counter(OutputLine("bootstrap", line))
     last = [e for e in events if isinstance(e, StepProgress)][-1]
     assert last.fraction == 0.7 and last.detail == "setting up the other packages (158 packages)"
+
+
+def test_the_bootstrap_step_streams_its_output_through_the_package_counter(monkeypatch):
+    from types import SimpleNamespace
+
+    from emi_tui.engine.build import bootstrap as bootstrap_step
+    from emi_tui.engine.build.bootstrapper import BootstrapPlan
+
+    events: list = []
+    ctx = SimpleNamespace(
+        bootstrap_plan=BootstrapPlan("debootstrap"), shared_index=None, dry_run=False, step="bootstrap", emit=events.append,
+        recipe=SimpleNamespace(family="deb", base_for=lambda arch: ["adduser"]), answers=SimpleNamespace(arch="x86_64"),
+    )
+    ctx.note = lambda text: ctx.emit(OutputLine(ctx.step, text))  # as JobContext.note: through whatever ctx.emit is now
+
+    class Family:
+        def bootstrap(self, ctx, packages, plan):
+            for line in DEBOOTSTRAP:
+                ctx.note(line)
+
+    monkeypatch.setattr(bootstrap_step, "family_of", lambda ctx: Family())
+    monkeypatch.setattr(bootstrap_step, "_base_package_count", lambda ctx: 3)
+    bootstrap_step._bootstrap(ctx)
+    assert ctx.emit == events.append  # the counter is gone once the bootstrap returns
+    progress = [e for e in events if isinstance(e, StepProgress)]
+    assert progress[-1].detail == "3 of 3 packages fetched, 2 unpacked, 1 set up" and progress[-1].total == 3
