@@ -35,14 +35,15 @@ KEEP = 5  # runs remembered per step
 MAX_STEP_NAME = 40
 MAX_SECONDS = 24 * 3600.0
 
-#: Seconds each step takes on a typical workstation (measured: a debian-based build, cold cache), when no history says better.
+#: Seconds each step takes when no history says better: the logs of debian-based builds on a 2-core workstation,
+#: rounded up (a cold bootstrap: about 20 s with mmdebstrap, 50 s with debootstrap; a chroot with added packages: more).
 DEFAULT_SECONDS: dict[JobKind, dict[str, float]] = {
     JobKind.BUILD: {
-        "preflight": 3, "bootstrap": 60, "chroot": 25, "hygiene": 1, "kernel": 1, "filesystem": 4, "zerofree": 2, "package": 12,
+        "preflight": 2, "bootstrap": 40, "chroot": 10, "hygiene": 1, "kernel": 1, "filesystem": 1, "zerofree": 1, "package": 6,
     },
     JobKind.MODIFY: {
-        "preflight": 1, "unpack": 10, "grow": 2, "mount": 1, "packages": 30, "script": 5, "metadata": 1, "shell": 1,
-        "image-id": 1, "kernel": 1, "hygiene": 1, "check": 3, "zerofree": 2, "package": 12,
+        "preflight": 1, "unpack": 2, "grow": 1, "mount": 1, "packages": 10, "script": 1, "metadata": 1, "shell": 1,
+        "image-id": 1, "kernel": 1, "hygiene": 1, "check": 1, "zerofree": 1, "package": 6,
     },
 }
 UNKNOWN_STEP_SECONDS = 5.0
