@@ -18,6 +18,7 @@ from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answer
 from textual.widgets import Input, TextArea
 
 import emi_tui.engine.review.review  # noqa: F401 (the screen imports it late; broken, it fails here)
+from emi_tui.engine.build.timings import expected_seconds
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.tui.screens.job.build import BuildScreen
 from emi_tui.tui.screens.job.done import DoneScreen
@@ -50,7 +51,8 @@ def no_blink(app) -> None:
 
 def build_app(fake: FakeBuild, theme: str | None, clock: FixedClock) -> SnapApp:
     answers, recipe = sample_answers()
-    return SnapApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, clock=clock), theme=theme)
+    # The defaults, never this machine's step timings: the progress and ETA drawn must not depend on past builds.
+    return SnapApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, clock=clock, expected=expected_seconds), theme=theme)
 
 
 @THEMES
