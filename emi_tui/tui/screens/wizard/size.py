@@ -45,7 +45,7 @@ class SizeScreen(StepScreen):
             yield ChoiceSet(*buttons, id="size")
             yield Input(
                 value=str(size) if preset == CUSTOM else "",
-                placeholder="a custom size, such as 2G or 1500M (binary units: 1G = 1024M)",
+                placeholder="a custom size, such as 2 GB or 1500 MB (binary: 1 GB = 1024 MB)",
                 id="custom-size",
             )
             yield Static(id="custom-check")
@@ -108,6 +108,6 @@ class SizeScreen(StepScreen):
                 capacity=human(capacity),
                 free=human(max(capacity - estimate, 0)),
                 recipe=recipe.name,
-                minimum=recipe.min_size,
+                minimum=human(recipe.min_size_bytes),
             )
         )
