@@ -15,7 +15,7 @@ from emi_tui.engine.sizes import SizeError, human, parse_size
 #: Distro names as their makers write them (the rest are capitalised).
 _DISTRO_NAMES = {"centos": "CentOS", "opensuse": "openSUSE"}
 #: A size as an answer file writes it (1.3G, 600M), to be said as "1.3 GB", "600.0 MB".
-_SIZE_WORD = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?[KMGT])(?![\w])")
+_SIZE_WORD = re.compile(r"(?<![\w./-])(\d+(?:\.\d+)?[KMGT])(?![\w/-]|\.\w)")
 
 
 def distro_name(distro: str) -> str:
