@@ -41,24 +41,22 @@ def highlighted(code: str, language: str) -> Content:
 CHANGED_MARK, SAME_MARK = "▌ ", "  "
 
 
-def changed_lines(before: str | None, after: str) -> set[int]:
-    """The indexes of the lines of `after` that are new or changed since `before` (none when there is no before)."""
+def line_changes(before: str | None, after: str) -> tuple[set[int], int]:
+    """The indexes of the lines of `after` that are new or changed since `before`, and how many of its lines are gone.
+
+    Nothing has changed when there is no `before` (the first preview).
+    """
     if before is None:
-        return set()
-    old, new = before.splitlines(), after.splitlines()
+        return set(), 0
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
     changed: set[int] = set()
-    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+    gone = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag in ("replace", "insert"):
             changed.update(range(j1, j2))
-    return changed
-
-
-def removed_count(before: str | None, after: str) -> int:
-    """How many lines of `before` are gone from `after`."""
-    if before is None:
-        return 0
-    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
-    return sum(i2 - i1 for tag, i1, i2, _j1, _j2 in matcher.get_opcodes() if tag in ("replace", "delete"))
+        if tag in ("replace", "delete"):
+            gone += i2 - i1
+    return changed, gone
 
 
 def marked(code: Content, changed: set[int]) -> Content:
@@ -175,6 +173,7 @@ class MetadataScreen(StepScreen):
             why = "an option has a problem (see its field)"
         else:
             script, why = rc_local_preview(self.wizard.answers.metadata)
+        was_stale = self.preview_stale
         if script is None:
             self.preview_stale = self.preview_text is not None
             shown = "stale, the last valid script" if self.preview_stale else "no preview"
@@ -182,14 +181,13 @@ class MetadataScreen(StepScreen):
             # The generator's complaint may quote a typed value: $-substitution reads no markup in it.
             stale_note.update(Content.from_markup("[$text-warning]⚠ $shown: $why[/]", why=printable(why), shown=shown))
             stale_note.display = True
-            if self.preview_stale and self.preview_text is not None:
+            if self.preview_stale and self.preview_text is not None and not was_stale:
                 code = marked(highlighted(self.preview_text, "bash"), set(self.preview_changed))
                 self.query_one("#rc-local", Static).update(code.stylize("dim"))
             return
         stale_note.display = False
-        changed = changed_lines(self.preview_text, script)
-        gone = removed_count(self.preview_text, script)
-        if script != self.preview_text or self.preview_stale:
+        changed, gone = line_changes(self.preview_text, script)
+        if script != self.preview_text or was_stale:
             self.preview_changed = frozenset(changed) if script != self.preview_text else self.preview_changed
             self.query_one("#rc-local", Static).update(marked(highlighted(script, "bash"), set(self.preview_changed)))
         self.preview_text, self.preview_stale = script, False
