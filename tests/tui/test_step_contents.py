@@ -118,6 +118,9 @@ async def test_a_recipe_of_another_distro_puts_back_its_own_mirror(make_app):
         assert "mirror" not in text_of(screen, "#recipe-problem")
         assert "an Ubuntu mirror" in text_of(screen, "#mirror-problem")
         assert app.focused.id == "mirror"
+        await pilot.pause(0.1)
+        line = screen.query_one("#mirror-problem", Static)
+        assert app.screen.get_widget_at(line.region.x + 2, line.region.bottom - 1)[0] is line  # all of it in view
         await pilot.press(*"http://u.example/ubuntu")
         await pilot.pause()
         assert app.state.answers.mirror == "http://u.example/ubuntu"

@@ -159,8 +159,9 @@ class DistroScreen(StepScreen):
             mirror.value = given if isinstance(given, str) else ""
         self.refresh_state()
         if any(p.key == "mirror" for p in self.wizard.problems_for(self.STEP)):
-            # This recipe cannot go on without a mirror: the cursor goes where it is typed.
+            # This recipe cannot go on without a mirror: the cursor goes where it is typed, its problem in view.
             mirror.focus()
+            self.call_after_refresh(self.query_one("#mirror-problem").scroll_visible, animate=False)
 
     @on(RadioSet.Changed, "#release")
     def _release_chosen(self, event: RadioSet.Changed) -> None:
