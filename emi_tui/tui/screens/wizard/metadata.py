@@ -115,7 +115,9 @@ class MetadataScreen(StepScreen):
                         yield Checkbox(label, value=value is True, id=f"md-{name}", name=name, compact=True)
                         yield Static(description, classes="option-help")
                     else:
-                        label = Content.from_markup("[b]$title[/b]  [dim]$description · $name[/]", title=title, description=description, name=name)
+                        # A description the title already says ("the metadata service") is left out.
+                        said = "" if description.lower().removeprefix("the ") in title.lower() else f"{description} · "
+                        label = Content.from_markup("[b]$title[/b]  [dim]$said$name[/]", title=title, said=said, name=name)
                         yield Label(label, classes="option-label")
                         if choices:
                             yield Select(
