@@ -114,7 +114,7 @@ def test_changes_are_checked_by_the_core(artifact: Path, tmp_path: Path) -> None
     keys = {p.key: p.message for p in state.problems_for("changes")}
     assert "would shrink the image: it is 1.3 GB" in keys["changes.grow"]
     assert "not a valid image version" in keys["changes.version"]
-    assert "no such script" in keys["changes.script"]
+    assert "no script at" in keys["changes.script"]
     state.set_change("grow", "4.5G")
     state.set_change("version", "2026.11.28.1")
     script = tmp_path / "fix.sh"
@@ -123,7 +123,7 @@ def test_changes_are_checked_by_the_core(artifact: Path, tmp_path: Path) -> None
     assert state.problems() == []
     request = state.request()
     assert (request.grow, request.version, request.script) == ("4.5G", "2026.11.28.1", script)
-    assert "grow the filesystem to 4.5G" in state.plan()
+    assert "grow the filesystem to 4.5 GB" in state.plan()
 
 
 def test_a_package_problem_holds_back_start_but_shows_on_its_own_step(artifact: Path) -> None:

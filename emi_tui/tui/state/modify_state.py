@@ -19,7 +19,9 @@ from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, 
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact
 from emi_tui.engine.errors import Problem
+from emi_tui.engine.paths_check import output_folder_problem
 from emi_tui.tui.state.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
+from emi_tui.tui.state.wording import flags_in_words, option_title, sizes_in_words
 
 SOURCE = "modify"
 #: The answer keys a modify can change (the rest of the stored answers are the image's history).
@@ -82,6 +84,8 @@ class ModifyState(WizardState):
         #: The answers as pre-filled: packages and metadata are changed by how far the screens move from them.
         self.original: Answers = self.answers
         self.prefilled_from = "nothing yet"
+        #: Where the Metadata step's options come from, in words (the image's answers, an answer file, or defaults).
+        self.metadata_from = "the defaults"
         self.metadata_file: Path | None = None
         self.metadata_file_problems: list[Problem] = []
 
@@ -89,7 +93,7 @@ class ModifyState(WizardState):
         if step == "packages":
             return f"Pre-filled from {self.prefilled_from}. What you check is installed, what you uncheck is purged."
         if step == "metadata":
-            return ("Pre-filled from the image's answers. Change an option (or take an answer file's on the Artifact step) "
+            return (f"Pre-filled from {self.metadata_from}. Change an option (or take an answer file's on the Artifact step) "
                     "to regenerate rc.local and the rest; leave them all to keep the image's own files.")
         return ""
 
@@ -126,8 +130,17 @@ class ModifyState(WizardState):
         self.answers = answers
         self.original = answers if self.metadata_file is None else answers.model_copy(update={"metadata": self._image_metadata(stored)})
         self.prefilled_from = source
+        self.metadata_from = self._metadata_source(bool(stored) and source.startswith("the image's"))
         self.revision += 1
         return True
+
+    def _metadata_source(self, from_image: bool) -> str:
+        # Said apart from the packages: an answer file on the Artifact step gives the metadata only.
+        if self.metadata_file is not None and not self.metadata_file_problems:
+            return f"the answer file {self.metadata_file.name}"
+        if from_image:
+            return "the image's stored answers (/etc/emi-tui/answers.yaml)"
+        return "the defaults (the image has no stored answers)"
 
     _file_metadata: Metadata | None = None
 
@@ -202,14 +215,14 @@ class ModifyState(WizardState):
         changes = self.changes
         lines = [f"copy {Path(self.artifact_text.strip()).name or 'the artifact'} (the original is only read)"]
         if changes.grow.strip():
-            lines.append(f"grow the filesystem to {changes.grow.strip()}")
+            lines.append(f"grow the filesystem to {sizes_in_words(changes.grow.strip())}")
         if changes.upgrade:
             lines.append("upgrade every package")
         lines.append(f"install {', '.join(add)}" if add else "install nothing new")
         lines.append(f"purge {', '.join(remove)}" if remove else "purge nothing")
         if self.metadata_applied() is not None:
             keys = self.changed_metadata_keys()
-            why = f"from {self.metadata_file.name}" if self.metadata_file else f"changed: {', '.join(keys)}"
+            why = f"from {self.metadata_file.name}" if self.metadata_file else f"changed: {', '.join(option_title(k) for k in keys)}"
             lines.append(f"regenerate rc.local, the udev rules and the rest ({why})")
         else:
             lines.append("keep the image's rc.local and udev rules")
@@ -253,5 +266,23 @@ class ModifyState(WizardState):
             return []
         request = self.request()
         survey = self.look.survey if self.look is not None and self.look.text == self.artifact_text else None
-        return [Problem(SOURCE, 0, 0, f"changes.{key}", error.message + (f" ({error.hint})" if error.hint else ""))
-                for key, error in request_problems(request, survey) if key != "shell"]
+        found = [Problem(SOURCE, 0, 0, f"changes.{key}", self._said(key, error.message + (f" ({error.hint})" if error.hint else "")))
+                 for key, error in request_problems(request, survey) if key != "shell"]
+        if not any(p.key == "changes.output" for p in found):
+            found += self._output_problems(request.output, request.artifact.parent)
+        return found
+
+    @staticmethod
+    def _said(key: str, message: str) -> str:
+        # The core speaks the command line's flags (--grow, --run); the Changes step has fields.
+        message = flags_in_words(message)
+        return sizes_in_words(message) if key == "grow" else message
+
+    def _output_problems(self, output: Path | None, beside: Path) -> list[Problem]:
+        """Whether the new artifact's folder (the typed one, or the original's) can be written, as the Image step asks."""
+        if output is not None:
+            problem = output_folder_problem(output)
+        else:
+            why = output_folder_problem(beside)
+            problem = f"the new artifact goes beside the original, but {why}: give a folder for it" if why else None
+        return [Problem(SOURCE, 0, 0, "changes.output", problem)] if problem else []

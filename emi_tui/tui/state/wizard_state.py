@@ -9,7 +9,7 @@ problem carries its key path. This module does not import Textual.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.build.history import RecentBuild, history_dir, history_path, recent_builds  # noqa: F401 (used by the screens)
 from emi_tui.engine.errors import Problem
+from emi_tui.engine.paths_check import output_folder_problem
 from emi_tui.engine.sizes import STANDARD, SizeError, human, parse_size
+from emi_tui.tui.state.wording import mirror_missing_message, sizes_in_words
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
 #: The steps of modifying an image: the same Packages and Metadata steps between its own two.
@@ -70,8 +72,6 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "output": Output,
 }
 WIZARD_SOURCE = "wizard"
-
-
 def step_for_key(key: str) -> str:
     """The step that edits a problem's key path ('metadata.ssh_key' -> 'metadata')."""
     head = re.split(r"[.\[]", key, maxsplit=1)[0]
@@ -182,6 +182,8 @@ class WizardState:
         self.saved_path: Path | None = None
         self._saved_revision = -1
         self._validated: tuple[int, Validation, list[Problem]] | None = None
+        #: The mirror last given for each distro (a recipe's `distro:`), kept while another distro is chosen.
+        self._mirrors: dict[str, Any] = {}
 
     def intro_for(self, step: str) -> str:
         """A step's introduction when this wizard says it differently from the screen's own ("" if not)."""
@@ -191,7 +193,8 @@ class WizardState:
         """One line saying what is being built, for the header."""
         answers, recipe = self.answers, self.recipe
         release = answers.release or (recipe.default_release if recipe else None)
-        words = [str(w) for w in (answers.recipe, release, answers.arch, answers.size) if w]
+        size = self.size_bytes()
+        words = [str(w) for w in (answers.recipe, release, answers.arch, human(size) if size else answers.size) if w]
         return " · ".join(words)
 
     # -- editing ---------------------------------------------------------------
@@ -208,11 +211,22 @@ class WizardState:
         self.notes = [n for n in self.notes if not key_matches(n.key, key)]
 
     def choose_recipe(self, name: str) -> None:
-        """Switch recipe, keeping what still fits: its release, an offered arch, trims it has."""
+        """Switch recipe, keeping what still fits: its release, an offered arch, trims it has.
+
+        A mirror serves one distro (the recipe's `distro:`, so debian and ubuntu
+        differ though both are deb): switching to a recipe of another distro puts
+        back the mirror last given for that distro, or none (the recipe's own
+        default); the one given for the distro left is kept for a switch back.
+        Recipes of the same distro keep the mirror.
+        """
+        before = self.recipe
         recipe = self.book.recipes.get(name)
         self.set("recipe", name)
         if recipe is None:
             return
+        if before is not None and before.distro != recipe.distro:
+            self._mirrors[before.distro] = self.answers.mirror
+            self.set("mirror", self._mirrors.get(recipe.distro))
         if self.answers.release not in recipe.releases:
             self.set("release", recipe.default_release)
         if self.answers.arch not in recipe.arches:
@@ -304,9 +318,35 @@ class WizardState:
         if self._validated and self._validated[0] == self.revision:
             return self._validated[1], self._validated[2]
         validation = validate_bytes(render_answers(self.answers), WIZARD_SOURCE, self.book, self.today)
-        problems = list(validation.problems) + self._fit_problems()
+        problems = [self._in_wizard_words(p) for p in validation.problems] + self._fit_problems()
+        problems += self._folder_problems(problems)
         self._validated = (self.revision, validation, problems)
         return validation, problems
+
+    def _in_wizard_words(self, problem: Problem) -> Problem:
+        """The core's answer-file message said as the wizard's fields say it (the key stays the same, or is the field's own)."""
+        message, recipe = problem.message, self.recipe
+        if problem.key == "recipe" and "`mirror:`" in message and recipe is not None:
+            # The answer file lacks `mirror:`; in the wizard that is the Mirror field's to fix.
+            return replace(problem, key="mirror", message=mirror_missing_message(recipe))
+        message = message.replace("(the folder is output.dir)", "(the folder is the output folder's, below)")
+        if " must end in .img, like " in message:
+            # The core's example carries a fixed date: the wizard's is the name today's build would get.
+            example = self.image_defaults(ignoring="file").file
+            if example:
+                message = message.split(", like ", 1)[0] + f", like {example}"
+        if problem.key == "size":
+            message = sizes_in_words(message)
+        return replace(problem, message=message) if message != problem.message else problem
+
+    def _folder_problems(self, found: list[Problem]) -> list[Problem]:
+        # The core checks that output.dir is a well-formed name; whether the folder
+        # can be used (exists or can be made, writable) is asked of this workstation.
+        folder = self.answers.output.dir
+        if not isinstance(folder, str) or any(key_matches(p.key, "output.dir") for p in found):
+            return []
+        problem = output_folder_problem(folder)
+        return [Problem(WIZARD_SOURCE, 0, 0, "output.dir", problem)] if problem else []
 
     def _fit_problems(self) -> list[Problem]:
         # The core only refuses sizes below the recipe's minimum; the wizard also
@@ -316,7 +356,7 @@ class WizardState:
             return []
         message = (
             f"{human(size)} cannot hold {recipe.name}: the recipe estimate of its installed size is "
-            f"{human(recipe.estimated_bytes)}; choose at least {recipe.estimated_size}"
+            f"{human(recipe.estimated_bytes)}; choose at least that"
         )
         return [Problem(WIZARD_SOURCE, 0, 0, "size", message)]
 

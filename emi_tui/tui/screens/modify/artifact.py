@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
+from emi_tui.engine.paths_check import output_folder_problem
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.modify.base import ModifyStepScreen
@@ -109,7 +110,7 @@ class ArtifactScreen(ModifyStepScreen):
         current.border_title = "current /etc/image-id"
         yield current
         yield Static(id="prefill")
-        yield Label("Take the metadata options from an answer file (optional, as modify --answers)", classes="field-label")
+        yield Label("Take the metadata options from an answer file (optional)", classes="field-label")
         yield Input(str(state.metadata_file or ""), placeholder="path/to/answers.yaml", id="answers-file")
         yield self.problem_line("answers-file")
 
@@ -164,7 +165,16 @@ class ArtifactScreen(ModifyStepScreen):
             return
         current.update(Content("\n").join(look_lines(look)))
         # The source names a file the operator chose: a str here would be read as markup.
-        self.query_one("#prefill", Static).update(Content(f"The Packages and Metadata steps start from {printable(self.modify.prefilled_from)}."))
+        packages, metadata = printable(self.modify.prefilled_from), printable(self.modify.metadata_from)
+        said = (f"The Packages and Metadata steps start from {packages}." if packages == metadata
+                else f"The Packages step starts from {packages}, the Metadata step from {metadata}.")
+        lines = [Content(said)]
+        folder = Path(look.text.strip()).expanduser().parent
+        unusable = output_folder_problem(folder)
+        if unusable:
+            # By default the new artifact goes beside the original: say now that it cannot, not at Start.
+            lines.append(Content.styled(f"The new artifact cannot go beside it: {printable(unusable)}. Choose a folder on the Changes step.", "$warning"))
+        self.query_one("#prefill", Static).update(Content("\n").join(lines))
 
     @on(Input.Changed, "#answers-file")
     def _answers_file_changed(self, event: Input.Changed) -> None:

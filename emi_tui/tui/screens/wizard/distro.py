@@ -8,10 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.opening import show_form_top
+from emi_tui.tui.state.wording import a_distro
 from emi_tui.tui.widgets.choice import ChoiceSet
 
 
@@ -27,7 +30,7 @@ def mirror_placeholder(recipe: Recipe | None) -> str:
     if recipe.default_mirror == "apt-sources":
         return "empty: the mirror of this workstation's apt sources"
     if recipe.default_mirror is None:
-        return f"required: the URL of your {recipe.distro} mirror (http://…, https://… or file:///…)"
+        return f"required: the URL of {a_distro(recipe.distro)} mirror (http://…, https://… or file:///…)"
     return "empty: the recipe's own mirror"
 
 
@@ -39,6 +42,34 @@ def recipe_label(recipe: Recipe) -> Content:
     return label + Content.from_markup("  [$text-warning]⚠ replaces the shipped recipe: $file[/]", file=str(recipe.source))
 
 
+class WrapButton(RadioButton):
+    """A radio button whose label wraps under itself (a hanging indent), never cut off: a recipe's description, say."""
+
+    DEFAULT_CSS = """
+    RadioSet > WrapButton { height: auto; text-wrap: wrap; }
+    """
+
+    def _label_lines(self, width: int) -> list[Content]:
+        # The button takes its cells, then one space before the label and one after.
+        room = max(width - self._button.cell_length - 2, 12)
+        return self._label.wrap(room) or [Content("")]
+
+    def render(self) -> Content:
+        button = self._button
+        style = self.get_visual_style("toggle--label")
+        lines = self._label_lines(self.content_size.width)
+        indent = " " * (button.cell_length + 1)
+        first = Content.assemble(button, lines[0].pad(1, 1).stylize_before(style))
+        rest = [Content.assemble(indent, line.pad_right(1).stylize_before(style)) for line in lines[1:]]
+        return Content("\n").join([first, *rest])
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._label_lines(width))
+
+
 class DistroScreen(StepScreen):
     """Choose the recipe (with its one-line description), its release and arch, and the mirror."""
 
@@ -48,12 +79,16 @@ class DistroScreen(StepScreen):
     NEEDS_RECIPE = False
     AUTO_FOCUS = "#recipe"
 
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        show_form_top(self, "#distro-form")
+
     def compose_body(self) -> ComposeResult:
         answers = self.wizard.answers
         with VerticalScroll(id="distro-form"):
             yield Label("Recipe", classes="field-label")
             buttons = [
-                RadioButton(
+                WrapButton(
                     recipe_label(recipe),
                     value=name == answers.recipe,
                     name=name,
@@ -86,7 +121,7 @@ class DistroScreen(StepScreen):
             return []
         chosen = self.wizard.answers.release or recipe.default_release
         buttons = [
-            RadioButton(
+            WrapButton(
                 f"{release}{'  (default)' if release == recipe.default_release else ''}",
                 value=release == chosen,
                 name=release,
@@ -101,7 +136,7 @@ class DistroScreen(StepScreen):
         if recipe is None:
             return []
         buttons = [
-            RadioButton(f"{arch}  ({native})", value=arch == self.wizard.answers.arch, name=arch, id=widget_id("arch", arch))
+            WrapButton(f"{arch}  ({native})", value=arch == self.wizard.answers.arch, name=arch, id=widget_id("arch", arch))
             for arch, native in recipe.arches.items()
         ]
         return [ChoiceSet(*buttons, id="arch")]
@@ -116,8 +151,17 @@ class DistroScreen(StepScreen):
             container = self.query_one(box)
             await container.remove_children()
             await container.mount_all(widgets)
-        self.query_one("#mirror", Input).placeholder = mirror_placeholder(self.wizard.recipe)
+        mirror = self.query_one("#mirror", Input)
+        mirror.placeholder = mirror_placeholder(self.wizard.recipe)
+        # The state put back the mirror given for this distro, or none: the field shows it.
+        given = self.wizard.answers.mirror
+        with mirror.prevent(Input.Changed):
+            mirror.value = given if isinstance(given, str) else ""
         self.refresh_state()
+        if any(p.key == "mirror" for p in self.wizard.problems_for(self.STEP)):
+            # This recipe cannot go on without a mirror: the cursor goes where it is typed, its problem in view.
+            mirror.focus()
+            self.call_after_refresh(self.query_one("#mirror-problem").scroll_visible, animate=False)
 
     @on(RadioSet.Changed, "#release")
     def _release_chosen(self, event: RadioSet.Changed) -> None:

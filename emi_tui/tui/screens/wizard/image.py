@@ -16,12 +16,15 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from emi_tui.engine.answers.model import ImageFields, Output
 from emi_tui.engine.artifact.compress import COMPRESSORS
 from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.opening import show_form_top
 
 SUFFIXES = {name: c.suffix for name, c in COMPRESSORS.items()}
 
 COMPRESSION = ("zstd", "gzip", "xz", "none")  # the suggestion first
 #: Input id -> the image field it edits.
 NAME_FIELDS = {"img-name": "name", "img-version": "version", "img-file": "file"}
+#: What each image field is called on screen (its /etc/image-id key is the dim hint).
+NAME_TITLES = {"name": "Image name", "version": "Image version", "file": "Image file"}
 DEFAULT_DIR = Output.model_fields["dir"].default
 
 
@@ -49,21 +52,26 @@ class ImageScreen(StepScreen):
     }
     AUTO_FOCUS = "#img-name"
 
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        show_form_top(self, "#image-form")
+
     def compose_body(self) -> ComposeResult:
         answers = self.wizard.answers
         shown = self.wizard.image_defaults()
         with VerticalScroll(id="image-form"):
             for field_id, field in NAME_FIELDS.items():
                 description = (ImageFields.model_fields[field].description or "").removeprefix(f"image_{field}; ")
-                yield Label(Content.from_markup("[b]image_$field[/b]  [dim]$d[/]", field=field, d=description), classes="option-label")
+                label = Content.from_markup("[b]$title[/b]  [dim]$d · image_$field[/]", title=NAME_TITLES[field], d=description, field=field)
+                yield Label(label, classes="option-label")
                 value = getattr(shown, field)
                 yield Input(value="" if value is None else str(value), placeholder="the default", id=field_id, compact=True)
                 yield self.problem_line(field_id)
-            yield Label(Content.from_markup("[b]output folder[/b]  [dim]where the artifacts are written[/]"), classes="option-label")
+            yield Label(Content.from_markup("[b]Output folder[/b]  [dim]where the artifacts are written; made if missing[/]"), classes="option-label")
             directory = answers.output.dir
             yield Input(value=str(directory), placeholder=DEFAULT_DIR, id="out-dir", compact=True)
             yield self.problem_line("out-dir")
-            yield Label(Content.from_markup("[b]compression[/b]  [dim]how the image is packed; zstd takes a quarter of gzip's time[/]"), classes="option-label")
+            yield Label(Content.from_markup("[b]Compression[/b]  [dim]how the image is packed; zstd takes a quarter of gzip's time[/]"), classes="option-label")
             compress = answers.output.compress
             yield Select(
                 [(compression_label(name), name) for name in COMPRESSION],
@@ -73,7 +81,7 @@ class ImageScreen(StepScreen):
                 compact=True,
             )
             yield self.problem_line("out-compress")
-            yield Label(Content.from_markup("[b]kernel[/b]  [dim]also write the kernel and ramdisk (EKI/ERI) beside the image[/]"), classes="option-label")
+            yield Label(Content.from_markup("[b]Kernel and ramdisk[/b]  [dim]also write the kernel and ramdisk (EKI/ERI) beside the image[/]"), classes="option-label")
             yield Switch(value=answers.kernel is True, id="kernel")
             yield self.problem_line("kernel")
             yield Static(id="image-preview")
@@ -107,12 +115,20 @@ class ImageScreen(StepScreen):
     def state_refreshed(self) -> None:
         answers = self.wizard.answers
         image = self.wizard.image_defaults()
-        folder = str(answers.output.dir).rstrip("/") or "."
-        lines = [Content.from_markup("[b]Writes[/b]  $path", path=f"{folder}/{image.file}")]
+        # What is written is said only once it is known: never a field's raw or missing value.
+        problems = self.wizard.problems_for(self.STEP)
+        naming = not any(p.key.startswith(("image.", "output.dir")) for p in problems)
+        folder, file = answers.output.dir, image.file
+        lines: list[Content] = []
+        if naming and isinstance(folder, str) and isinstance(file, str) and file:
+            lines.append(Content.from_markup("[b]Writes[/b]  $path", path=f"{folder.rstrip('/') or '/'}/{file}"))
+        else:
+            lines.append(Content.from_markup("[b]Writes[/b]  [dim]known once the fields above have no problems[/]"))
         if answers.kernel is True:
             lines.append(Content.from_markup("        and its kernel and ramdisk beside it"))
         compress = answers.output.compress
         if compress in COMPRESSION and compress != "none":
             lines.append(Content.from_markup("        packed with $how", how=compression_label(compress)))
-        lines.append(Content.from_markup("[b]image-id[/b] $name $version", name=image.name or "", version=image.version or ""))
+        if naming and isinstance(image.name, str) and isinstance(image.version, str):
+            lines.append(Content.from_markup("[b]image-id[/b] $name $version", name=image.name, version=image.version))
         self.query_one("#image-preview", Static).update(Content("\n").join(lines))

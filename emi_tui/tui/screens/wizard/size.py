@@ -10,6 +10,7 @@ from textual.widgets import Input, Label, ProgressBar, RadioButton, RadioSet, St
 
 from emi_tui.engine.sizes import LARGE, STANDARD, SizeError, human, parse_size
 from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.opening import show_form_top
 from emi_tui.tui.widgets.choice import ChoiceSet
 
 PRESETS = {
@@ -28,6 +29,10 @@ class SizeScreen(StepScreen):
     FIELDS = {"size": "size"}
     AUTO_FOCUS = "#size"
 
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        show_form_top(self, "#size-form")
+
     def compose_body(self) -> ComposeResult:
         size = self.wizard.answers.size
         preset = size if size in PRESETS else CUSTOM
@@ -40,7 +45,7 @@ class SizeScreen(StepScreen):
             yield ChoiceSet(*buttons, id="size")
             yield Input(
                 value=str(size) if preset == CUSTOM else "",
-                placeholder="a custom size, such as 2G or 1500M (binary units: 1G = 1024M)",
+                placeholder="a custom size, such as 2 GB or 1500 MB (binary: 1 GB = 1024 MB)",
                 id="custom-size",
             )
             yield Static(id="custom-check")
@@ -103,6 +108,6 @@ class SizeScreen(StepScreen):
                 capacity=human(capacity),
                 free=human(max(capacity - estimate, 0)),
                 recipe=recipe.name,
-                minimum=recipe.min_size,
+                minimum=human(recipe.min_size_bytes),
             )
         )
