@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, validate_bytes, validate_file
+from emi_tui.engine.answers.model import Answers, Metadata, PackageChanges, effective_packages, validate_bytes, validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact, stem
 from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, read_manifest
@@ -142,6 +142,8 @@ class ModifyState(WizardState):
                 answers = answers.model_copy(update={"recipe": guess, "release": self.book.recipes[guess].default_release})
             source = f"the {answers.recipe} recipe's defaults ({why})"
         self.installed_packages = image_manifest(Path(look.text.strip()).expanduser())
+        if self.installed_packages is not None:
+            answers = self._as_installed(answers, self.installed_packages)
         if self.metadata_file is not None and not self.metadata_file_problems:
             answers = answers.model_copy(update={"metadata": self._file_metadata or answers.metadata})
         self.answers = answers
@@ -151,6 +153,16 @@ class ModifyState(WizardState):
         return True
 
     _file_metadata: Metadata | None = None
+
+    def _as_installed(self, answers: Answers, installed: dict[str, str]) -> Answers:
+        """`answers` whose package lists say what the image contains: a default it lacks is unchecked, an extra it has is added."""
+        recipe = self.book.recipes.get(answers.recipe)
+        if recipe is None or not isinstance(answers.packages.add, list):
+            return answers
+        remove = [p for p in recipe.default_package_list() if p not in installed]
+        add = [p for p in answers.packages.add if isinstance(p, str) and p in installed and p not in recipe.default_package_list()]
+        add += [p for p in recipe.trim if p in installed and p not in add]  # a trimmed default the image has after all
+        return answers.model_copy(update={"packages": PackageChanges(add=add, remove=remove)})
 
     def _image_metadata(self, stored: str | None) -> Metadata:
         if stored:

@@ -81,12 +81,12 @@ class PackagePicking:
             problem = package_name_problem(name, recipe.family)
             if problem:
                 outcomes.append(PackageOutcome(name, "refuse", problem, error=True))
-            elif catalog is not None and not catalog.has(name):
-                outcomes.append(PackageOutcome(name, "refuse", catalog.missing_message(name), error=True))
             elif name in added:
                 outcomes.append(PackageOutcome(name, "refuse", f"{name} is already added"))
             elif self.installed_packages is not None and name in self.installed_packages and name not in recipe.packages:
                 outcomes.append(PackageOutcome(name, "refuse", f"{name} is already installed in the image"))
+            elif catalog is not None and not catalog.has(name):
+                outcomes.append(PackageOutcome(name, "refuse", catalog.missing_message(name), error=True))
             elif name in recipe.packages and (name in removed or name in recipe.trim):
                 why = "trimmed by the recipe" if name in recipe.trim and name not in removed else "unchecked"
                 outcomes.append(PackageOutcome(name, "recheck", f"{name} is one of the recipe's defaults ({why}): checked again"))
