@@ -87,6 +87,14 @@ async def test_several_names_typed_at_once_become_several_packages(make_app, ans
         assert "added tmux from bookworm for amd64" in shown and "added strace from bookworm for amd64" in shown
         assert screen.query_one("#add-package", Input).value == ""
         assert not app.state.problems_for("packages")
+        await pilot.press("m", "c")  # a search: ↓ goes to the matches, Enter adds the highlighted one
+        await pilot.pause()
+        await pilot.press("down")
+        assert app.focused is screen.query_one("#matches", DataTable)
+        await pilot.press("down", "enter")  # mc, then mc-data
+        await pilot.pause()
+        assert "added mc-data" in text_of(screen, "#add-check")
+        assert app.state.answers.packages.add == ["htop", "tmux", "strace", "mc-data"]
 
 
 async def test_every_refused_name_says_why_and_nothing_false_is_claimed(make_app, answers_file):
