@@ -203,7 +203,8 @@ class PackagesScreen(StepScreen):
         if catalog is not None and last:
             fill_matches(table, catalog, catalog.search(last, limit=30), self._roots())
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """↓ in the name field goes to the matches (the field has one line: ↓ means nothing else there)."""
         if event.key == "down" and self.focused is self.query_one("#add-package", Input):
             matches = self.query_one("#matches", DataTable)
             if matches.display and matches.row_count:
