@@ -177,3 +177,14 @@ def test_an_unreachable_mirror_is_a_reason(mirror: tuple[Mirror, str]):  # noqa:
     served, url = mirror
     with pytest.raises(CatalogUnavailable, match="cannot read"):
         mirror_catalog(CatalogSource(url, "trixie", "main", "amd64"))  # the mirror serves no trixie
+
+
+def test_a_mirror_that_stops_answering_falls_back_to_the_index_kept_before(mirror: tuple[Mirror, str]):  # noqa: F811
+    served, url = mirror
+    served.publish(PACKAGES)
+    source = CatalogSource(url, "bookworm", "main", "amd64")
+    assert mirror_catalog(source).note == ""
+    (served.root / "debian/dists/bookworm/InRelease").unlink()  # the mirror no longer serves the release
+    kept = mirror_catalog(source)
+    assert kept.has("tmux") and kept.descriptions["strace"] == "System call tracer"
+    assert kept.note.startswith("the mirror cannot be read (cannot read ") and "the index kept on " in kept.note

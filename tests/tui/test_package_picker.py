@@ -144,6 +144,9 @@ async def test_the_tables_keep_their_columns_at_80x24_and_scroll_sideways(make_a
     app = make_app(answers_path=answers_file())
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_packages(app, pilot)
+        first = screen.query_one("#packages-body").children[0]
+        assert first.region.y >= screen.query_one("#packages-body").region.y  # the first label is not scrolled away
+        assert "Find and add packages in bookworm for amd64" in str(first.render())
         await pilot.press(*"tm")
         await pilot.pause()
         for selector in ("#matches", "#result"):

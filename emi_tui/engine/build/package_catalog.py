@@ -15,17 +15,19 @@ not import Textual or Rich.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.model import Answers, effective_packages
 from emi_tui.engine.answers.recipes import Recipe
-from emi_tui.engine.build.estimate import PARSED_MAX_BYTES, PackageIndex
+from emi_tui.engine.build.estimate import PARSED_MAX_BYTES, PackageIndex, parsed_index
 from emi_tui.engine.errors import EmiError, did_you_mean
 from emi_tui.engine.safefs import write_atomic
 
@@ -91,6 +93,8 @@ class PackageCatalog:
     source: CatalogSource
     index: PackageIndex
     descriptions: dict[str, str] = field(default_factory=dict)
+    #: Said beside the catalog when it is not the mirror's current index ("" when it is).
+    note: str = ""
 
     def __post_init__(self) -> None:
         self.names = sorted(self.index.sizes_kb)
@@ -250,18 +254,49 @@ def catalog_from_text(source: CatalogSource, text: str) -> PackageCatalog:
 
 
 def mirror_catalog(source: CatalogSource) -> PackageCatalog:
-    """The catalog of `source` from its mirror, through the build's index cache (slow: call it off the UI loop)."""
+    """The catalog of `source` from its mirror, through the build's index cache (slow: call it off the UI loop).
+
+    When the mirror cannot be read but an earlier look-up or build kept its
+    index, that index is used, and the catalog's `note` says from when.
+    """
     from emi_tui.engine.build import aptlists
 
     try:
         shared = aptlists.fetch_shared_index(source.mirror, source.release, source.component, source.arch, source.keyring)
-        index = aptlists.package_index(shared)
-        descriptions = cached_descriptions(shared.packages, lambda: _read_index(shared.packages, aptlists.INDEX_MAX_BYTES))
+        return _catalog_of(source, shared.packages)
     except EmiError as exc:
-        raise CatalogUnavailable(exc.message) from None
+        kept = _kept_index(source)
+        if kept is None:
+            raise CatalogUnavailable(exc.message) from None
+        try:
+            catalog = _catalog_of(source, kept)
+        except (EmiError, OSError):
+            raise CatalogUnavailable(exc.message) from None
+        when = datetime.fromtimestamp(kept.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        catalog.note = f"the mirror cannot be read ({exc.message}): the index kept on {when} is used"
+        return catalog
     except OSError as exc:
         raise CatalogUnavailable(f"the package index cache cannot be used: {exc}") from None
+
+
+def _catalog_of(source: CatalogSource, packages: Path) -> PackageCatalog:
+    from emi_tui.engine.build import aptlists
+
+    index = parsed_index(packages, packages.with_suffix(".json"), lambda: _read_index(packages, aptlists.INDEX_MAX_BYTES))
+    descriptions = cached_descriptions(packages, lambda: _read_index(packages, aptlists.INDEX_MAX_BYTES))
     return PackageCatalog(source, index, descriptions)
+
+
+def _kept_index(source: CatalogSource) -> Path | None:
+    """The newest Packages index the cache keeps for `source`, named as `aptlists.fetch_shared_index` names it."""
+    from emi_tui.engine.build import aptlists
+
+    stem = hashlib.sha256(f"{source.mirror.rstrip('/')} {source.release} {source.component} {source.arch}".encode()).hexdigest()[:24]
+    try:
+        found = [p for p in aptlists._cache_folder().glob(f"{stem}.*.Packages") if p.is_file()]
+    except (EmiError, OSError):
+        return None
+    return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
 
 def _read_index(path: Path, limit: int) -> str:

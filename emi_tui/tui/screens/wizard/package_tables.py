@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.suggester import Suggester
 from textual.widgets import DataTable
 
+from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.build.package_catalog import PackageCatalog, PackageFacts
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
@@ -37,7 +38,7 @@ class CatalogSuggester(Suggester):
             return None
         head, _, last = value.rpartition(" ")
         completion = catalog.complete(last)
-        if completion is None:
+        if completion is None or package_name_problem(completion, "deb"):  # the mirror's names go into the field as typed
             return None
         return f"{head} {completion}" if head else completion
 

@@ -102,7 +102,7 @@ class PackagesScreen(StepScreen):
             return Content.from_markup("$name [$text-error](not a valid name)[/]", name=printable(name))
         catalog = self.wizard.current_catalog()
         if catalog is not None and not catalog.has(name):
-            return Content.from_markup("$name [$text-error](not in $where)[/]", name=printable(name), where=catalog.source.describe())
+            return Content.from_markup("$name [$text-error](not in $where)[/]", name=printable(name), where=printable(catalog.source.describe()))
         return Content(printable(name))
 
     def _family(self) -> str:
@@ -122,7 +122,7 @@ class PackagesScreen(StepScreen):
         source = self.wizard.catalog_source()
         state = self.query_one("#catalog-state", Static)
         if source is None:
-            state.update(Content("Not looked up: an RPM recipe's packages are checked when it builds."))
+            state.update(Content("Not looked up: the picker reads Debian-family indexes; dnf checks an RPM recipe's names when it builds."))
             return
         if source in self._catalogs:
             self._got_catalog(self._catalogs[source])
@@ -147,8 +147,9 @@ class PackagesScreen(StepScreen):
         if not self.is_attached:
             return
         state = self.query_one("#catalog-state", Static)
-        state.set_class(False, "-error")
-        state.update(Content(printable(f"{len(catalog.names):,} packages in {catalog.source.describe()}, from {catalog.source.mirror}")))
+        state.set_class(bool(catalog.note), "-error")
+        text = f"{len(catalog.names):,} packages in {catalog.source.describe()}, from {catalog.source.mirror}"
+        state.update(Content(printable(f"{text}; {catalog.note}" if catalog.note else text)))
         added = self.query_one("#added", SelectionList)
         for index, name in enumerate(self._extra):
             added.replace_option_prompt_at_index(index, self._label(name))
