@@ -6,6 +6,7 @@ here touches the network or this workstation's apt.
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import VALID_ANSWERS, fake_package_catalog
 from fake_build import wait_for
 from modify_fakes import STORED, fake_reader
+from rich.console import Console
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Static
 
 from emi_tui.engine.build.package_catalog import CatalogSource, CatalogUnavailable, PackageCatalog
@@ -199,3 +201,19 @@ async def test_modify_starts_from_the_images_manifest_not_the_recipes_list(make_
         assert app.state.package_changes() == (["tmux"], [])
         result = screen.query_one("#result", DataTable)
         assert [cell.plain for cell in result.get_row("tmux")][:2] == ["tmux", "to install"]
+
+
+async def test_no_row_of_the_result_waits_forever_for_an_answer(make_app, answers_file):
+    app = make_app(answers_path=answers_file(VALID_ANSWERS.replace("add: [htop]", "add: [htop, Bad_Name, nosuchpkg]")))
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_packages(app, pilot)
+        result = screen.query_one("#result")
+        if isinstance(result, DataTable):
+            said = {row[0].plain: row[-1].plain for row in (result.get_row_at(i) for i in range(result.row_count))}
+        else:  # the list as a rich Table (before issue 16): its last column, as the terminal shows it
+            console = Console(file=io.StringIO(), width=160, color_system=None)
+            console.print(result.content)
+            said = {line.split()[0]: line for line in console.file.getvalue().splitlines() if line.strip()}
+        assert not any("asking" in text for text in said.values()), said
+        assert said["Bad_Name"] == "not a valid package name" and said["nosuchpkg"] == "not in bookworm for amd64"
+        assert said["htop"] == "the htop package"

@@ -80,5 +80,6 @@ def fill_result(table: DataTable, rows: list[tuple[str, str, str]], catalog: Pac
         facts = catalog.facts(name, roots) if catalog is not None and catalog.has(name) else None
         cells = fact_cells(facts)
         if catalog is not None and facts is None:
-            cells = [Text("—", style="dim"), Text("—", style="dim"), Text(f"not in {catalog.source.describe()}", style="bold red")]
+            why = "not a valid package name" if package_name_problem(name, "deb") else f"not in {catalog.source.describe()}"
+            cells = [Text("—", style="dim"), Text("—", style="dim"), Text(printable(why), style="bold red")]
         table.add_row(name_cell(name, style), Text(origin, style="dim" if origin == "image" else ""), *cells, key=name)
