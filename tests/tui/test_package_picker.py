@@ -217,3 +217,14 @@ async def test_no_row_of_the_result_waits_forever_for_an_answer(make_app, answer
         assert not any("asking" in text for text in said.values()), said
         assert said["Bad_Name"] == "not a valid package name" and said["nosuchpkg"] == "not in bookworm for amd64"
         assert said["htop"] == "the htop package"
+
+
+async def test_without_a_mirror_the_step_says_so_and_asks_nothing(make_app, answers_file):
+    asked: list[CatalogSource] = []
+    answers = VALID_ANSWERS.replace("recipe: debian-based", "recipe: ubuntu-based").replace("release: bookworm", "release: noble")
+    app = make_app(answers_path=answers_file(answers.replace("mirror: http://mirror.example/debian\n", "")),
+                   package_catalog=lambda source: asked.append(source))  # type: ignore[func-returns-value]
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_packages(app, pilot)
+        assert text_of(screen, "#catalog-state").startswith("Cannot look packages up: no mirror is chosen")
+        assert asked == []

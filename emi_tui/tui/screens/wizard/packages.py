@@ -121,8 +121,11 @@ class PackagesScreen(StepScreen):
     def _read_catalog(self) -> None:
         source = self.wizard.catalog_source()
         state = self.query_one("#catalog-state", Static)
-        if source is None:
+        if source is None and self._family() != "deb":
             state.update(Content("Not looked up: the picker reads Debian-family indexes; dnf checks an RPM recipe's names when it builds."))
+            return
+        if source is None:
+            self._no_catalog("no mirror is chosen (the Distro step sets it)")
             return
         if source in self._catalogs:
             self._got_catalog(self._catalogs[source])
