@@ -57,12 +57,12 @@ SHOTS = {
 }
 
 
-def fake_package_info(name: str):
-    """apt's answers, the same on every machine."""
-    from emi_tui.tui.state.wizard_state import PackageInfo
+def fake_package_catalog(source):
+    """The mirror's index, the same on every machine."""
+    from emi_tui.engine.build.package_catalog import catalog_from_text
 
-    size = APT_SIZES_KB.get(name)
-    return PackageInfo(name, size is not None, size * 1024 if size else None)
+    text = "\n".join(f"Package: {name}\nInstalled-Size: {size}\nDescription: the {name} package\n" for name, size in APT_SIZES_KB.items())
+    return catalog_from_text(source, text)
 
 
 async def shoot(name: str, screen: str, theme: str, answers: str | None, home: Path) -> Path:
@@ -76,7 +76,7 @@ async def shoot(name: str, screen: str, theme: str, answers: str | None, home: P
         theme=theme,
         today=TODAY,
         now=lambda: NOW,
-        package_info=fake_package_info,
+        package_catalog=fake_package_catalog,
         remember=False,
         stable=True,
     )

@@ -1,6 +1,6 @@
 """The wizard's App: themes, the wizard state, and moving between screens. The screens do the rest.
 
-The App owns the state and the services (apt lookups, the artifact reader, the
+The App owns the state and the services (the package index, the artifact reader, the
 clock) and hands each screen what it uses when it makes it (`step_screen`).
 Screens ask for a move by posting a message (`StepScreen.Next`,
 `HomeScreen.OpenAnswers`, `SummaryScreen.Build`, …), handled below.
@@ -26,6 +26,7 @@ from textual.theme import Theme
 
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
+from emi_tui.engine.build.package_catalog import CatalogLoader, CatalogSource, PackageCatalog, mirror_catalog
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
 from emi_tui.tui.screens.modify.changes import ChangesScreen
@@ -42,10 +43,7 @@ from emi_tui.tui.state.config import load_config, remember_theme
 from emi_tui.tui.state.modify_state import ArtifactLook, ModifyState
 from emi_tui.tui.state.wizard_state import (
     STEP_TITLES,
-    PackageInfo,
-    PackageLookup,
     WizardState,
-    apt_package_info,
     open_answers,
 )
 from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
@@ -55,8 +53,8 @@ from emi_tui.tui.widgets.path_prompt import PathPrompt
 class EmiApp(App[int]):
     """The emi-tui wizard.
 
-    `today`, `now`, `package_info`, `artifact_reader` and `modify_runner` are
-    injected by tests and screenshots so that dates, apt's answers, artifacts
+    `today`, `now`, `package_catalog`, `artifact_reader` and `modify_runner` are
+    injected by tests and screenshots so that dates, the mirror's package index, artifacts
     and modifies are fixed; `stable` stops cursor blinking and
     animations for the same reason.
     """
@@ -77,7 +75,7 @@ class EmiApp(App[int]):
         book: RecipeBook | None = None,
         today: date | None = None,
         now: Callable[[], datetime] | None = None,
-        package_info: PackageLookup | None = None,
+        package_catalog: CatalogLoader | None = None,
         artifact_reader: Callable[[str], ArtifactLook] | None = None,
         modify_runner: Callable[..., object] | None = None,
         themes: tuple[dict[str, Theme], list[str]] | None = None,
@@ -88,8 +86,10 @@ class EmiApp(App[int]):
         self.book = book or RecipeBook()
         self.today = today or utc_today()
         self.now = now or datetime.now
-        self.package_info: PackageLookup = package_info or apt_package_info
-        self.package_cache: dict[str, PackageInfo] = {}
+        #: Reads the package index of a mirror, release and arch (slow: the Packages step calls it in a thread).
+        self.package_catalog: CatalogLoader = package_catalog or mirror_catalog
+        #: The indexes read this session, shared by every visit of the Packages step.
+        self.package_catalogs: dict[CatalogSource, PackageCatalog] = {}
         self.artifact_reader: Callable[[str], ArtifactLook] = artifact_reader or read_artifact
         self.modify_runner = modify_runner  # None: the real run_modify
         self.state: WizardState | None = None
@@ -195,7 +195,7 @@ class EmiApp(App[int]):
             "changes": lambda: ChangesScreen(state),
             "distro": lambda: DistroScreen(state),
             "size": lambda: SizeScreen(state),
-            "packages": lambda: PackagesScreen(state, package_info=self.package_info, package_cache=self.package_cache),
+            "packages": lambda: PackagesScreen(state, loader=self.package_catalog, catalogs=self.package_catalogs),
             "metadata": lambda: MetadataScreen(state),
             "image": lambda: ImageScreen(state),
             "summary": lambda: SummaryScreen(state, now=self.now),

@@ -81,17 +81,16 @@ def test_an_artifact_named_like_markup_is_shown_as_named() -> None:
 
 # --- review, the modify picker and the wizard: outside text on the other screens ----------------------------------
 
-import io  # noqa: E402 (this part's own imports, kept beside it)
-from datetime import date, datetime  # noqa: E402
+from datetime import date, datetime  # noqa: E402 (this part's own imports, kept beside it)
 
-from rich.console import Console  # noqa: E402
+from rich.text import Text  # noqa: E402
 from textual.widgets import DataTable, Input, OptionList, Static  # noqa: E402
 
 from emi_tui.engine.artifact.survey import ArtifactSurvey  # noqa: E402
+from emi_tui.engine.build.package_catalog import catalog_from_text  # noqa: E402
 from emi_tui.engine.review.review import Finding, HygieneCheck, ReviewEntry, StampCheck  # noqa: E402
 from emi_tui.tui.screens.review.review import ReviewScreen  # noqa: E402
 from emi_tui.tui.state.modify_state import ArtifactLook  # noqa: E402
-from emi_tui.tui.state.wizard_state import PackageInfo  # noqa: E402
 
 #: A file name: no "/" and no NUL, which no file system stores.
 hostile_name = hostile_line.map(lambda text: text.replace("/", "_").replace("\x00", "_")).filter(lambda text: text not in (".", ".."))
@@ -149,7 +148,7 @@ def _app(**options: Any) -> Any:
     from emi_tui.tui.app import EmiApp
 
     return EmiApp(today=date(2026, 11, 28), now=lambda: datetime(2026, 11, 28, 9, 30), stable=True, remember=False,
-                  package_info=lambda name: PackageInfo(name, False), **options)
+                  package_catalog=lambda source: catalog_from_text(source, ""), **options)
 
 
 async def _pick(artifact: Path, reader: Any) -> str:
@@ -200,10 +199,11 @@ async def _summary_and_packages(answers: Path) -> str:
         app.goto_step("packages")
         await pilot.pause()
         shown.append(str(app.screen.query_one("#step-problems").render()))
-        table = app.screen.query_one("#result", Static).content  # a rich Table: rendered as the terminal would get it
-        console = Console(file=io.StringIO(), width=160, color_system=None)
-        console.print(table)
-        shown.append(console.file.getvalue())  # type: ignore[attr-defined]
+        table = app.screen.query_one("#result", DataTable)
+        for row in range(table.row_count):
+            cells = table.get_row_at(row)
+            assert all(isinstance(cell, Text) for cell in cells), cells  # a str cell would be read as markup
+            shown.append(" ".join(cell.plain for cell in cells))
         return "\n".join(shown)
 
 

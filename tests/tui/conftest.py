@@ -1,4 +1,4 @@
-"""Fixtures for the wizard's tests: a fixed date, a fixed apt, a fixed mirror, and a home of their own."""
+"""Fixtures for the wizard's tests: a fixed date, a fixed package index, a fixed mirror, and a home of their own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emi_tui.tui.state.wizard_state import PackageInfo
+from emi_tui.engine.build.package_catalog import CatalogSource, PackageCatalog, catalog_from_text
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 9, 30, 0)
@@ -18,8 +18,34 @@ NOW = datetime(2026, 11, 28, 9, 30, 0)
 MIRROR = "http://mirror.example/debian"
 SIZE = (120, 40)
 
-#: What the fake apt knows (KiB, as apt-cache's Installed-Size).
+#: The installed sizes (KiB) of the fake mirror's index: every package a test adds or the recipes list.
 APT_SIZES_KB = {"less": 310, "vim-tiny": 1800, "sudo": 6100, "psmisc": 900, "rsync": 790, "htop": 410, "man-db": 2800}
+_OTHERS_KB = {"base-files": 400, "dpkg": 6500, "libc6": 12000, "apt": 4200, "systemd-sysv": 100, "udev": 9000, "kmod": 300,
+              "ifupdown": 250, "isc-dhcp-client": 1200, "iproute2": 3300, "netbase": 40, "openssh-server": 1900, "curl": 500,
+              "ca-certificates": 390, "e2fsprogs": 1500, "zstd": 1700, "procps": 2100, "linux-image-cloud-amd64": 60000,
+              "manpages": 3200, "tree": 110, "mc": 1500, "mc-data": 6000, "tmux": 1100, "libevent-core": 380, "strace": 2800}
+_DEPENDS = {"mc": "mc-data, libc6", "tmux": "libevent-core, libc6 (>= 2.34)", "strace": "libc6", "htop": "libc6"}
+_REQUIRED = ("base-files", "dpkg", "libc6")
+
+
+def fake_packages_text() -> str:
+    """A small Packages index, as a mirror serves it: the fake mirror's whole release."""
+    stanzas = []
+    for name, size in sorted({**APT_SIZES_KB, **_OTHERS_KB}.items()):
+        lines = [f"Package: {name}", "Version: 1.0-1", "Architecture: amd64"]
+        if name in _REQUIRED:
+            lines.append("Priority: required")
+        if name in _DEPENDS:
+            lines.append(f"Depends: {_DEPENDS[name]}")
+        lines += [f"Installed-Size: {size}", f"Description: the {name} package"]
+        stanzas.append("\n".join(lines) + "\n")
+    return "\n".join(stanzas)
+
+
+def fake_package_catalog(source: CatalogSource) -> PackageCatalog:
+    """A stand-in for the mirror: the same small index on every workstation, for whatever release is asked."""
+    return catalog_from_text(source, fake_packages_text())
+
 
 VALID_ANSWERS = f"""\
 version: 1
@@ -47,13 +73,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     return True
 
 
-def fake_package_info(name: str) -> PackageInfo:
-    """A stand-in for apt-cache: the same answers on every workstation."""
-    if name in APT_SIZES_KB:
-        return PackageInfo(name, True, APT_SIZES_KB[name] * 1024)
-    return PackageInfo(name, False)
-
-
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home folder of the test's own: config and history go there, never to the real ones."""
@@ -67,13 +86,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def make_app(home: Path):
-    """Build an EmiApp with fixed date, clock and apt, and steady cursors."""
+    """Build an EmiApp with fixed date, clock and package index, and steady cursors."""
     from emi_tui.tui.app import EmiApp
 
     def make(**options) -> EmiApp:
         options.setdefault("today", TODAY)
         options.setdefault("now", lambda: NOW)
-        options.setdefault("package_info", fake_package_info)
+        options.setdefault("package_catalog", fake_package_catalog)
         options.setdefault("stable", True)
         return EmiApp(**options)
 

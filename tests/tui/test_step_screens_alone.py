@@ -11,15 +11,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import NOW, SIZE, TODAY, fake_package_info
+from conftest import NOW, SIZE, TODAY, fake_package_catalog
 from fake_build import ScreenApp, wait_for
 from textual import on
 
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.build.package_catalog import CatalogSource, PackageCatalog
 from emi_tui.tui.screens.step import StepScreen
 from emi_tui.tui.screens.wizard.packages import PackagesScreen
 from emi_tui.tui.screens.wizard.summary import SummaryScreen
-from emi_tui.tui.state.wizard_state import PackageInfo, open_answers
+from emi_tui.tui.state.wizard_state import open_answers
 
 
 class RecordingApp(ScreenApp):
@@ -38,19 +39,20 @@ class RecordingApp(ScreenApp):
         self.asked.append(("build", (message.answers_path, message.dry_run)))
 
 
-async def test_packages_asks_the_lookup_it_was_given_and_fills_the_cache_it_was_given(answers_file):
+async def test_packages_asks_the_loader_it_was_given_and_fills_the_catalogs_it_was_given(answers_file):
     state = open_answers(answers_file(), RecipeBook(), TODAY).state
-    asked_apt: list[str] = []
-    cache: dict[str, PackageInfo] = {}
+    asked: list[CatalogSource] = []
+    catalogs: dict[CatalogSource, PackageCatalog] = {}
 
-    def lookup(name: str) -> PackageInfo:
-        asked_apt.append(name)
-        return fake_package_info(name)
+    def loader(source: CatalogSource) -> PackageCatalog:
+        asked.append(source)
+        return fake_package_catalog(source)
 
-    app = RecordingApp(lambda: PackagesScreen(state, package_info=lookup, package_cache=cache))
+    app = RecordingApp(lambda: PackagesScreen(state, loader=loader, catalogs=catalogs))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "htop" in cache)
-        assert cache["htop"].known and "htop" in asked_apt
+        await wait_for(pilot, lambda: catalogs)
+        assert [(s.release, s.arch) for s in asked] == [("bookworm", "amd64")] and list(catalogs) == asked
+        assert state.current_catalog() is catalogs[asked[0]]
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: app.asked)
         assert app.asked == [("next", "packages")]

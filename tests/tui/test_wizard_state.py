@@ -1,4 +1,4 @@
-"""The wizard state without a screen: problems by step, edits, replay, history and apt lookups."""
+"""The wizard state without a screen: problems by step, edits, replay, history."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import pytest
 from conftest import MIRROR, TODAY, VALID_ANSWERS
 
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.engine.run import runner
 from emi_tui.tui.state.wizard_state import (
     WizardState,
-    apt_package_info,
     history_path,
     open_answers,
     recent_builds,
@@ -116,30 +114,6 @@ def test_history_files_are_named_by_time_and_image_and_listed_newest_first(home)
     builds = recent_builds()
     assert [b.path.name for b in builds] == ["b.yaml", "c.yaml", "a.yaml"]
     assert builds[0].summary == "debian-based bookworm x86_64 1.3G"
-
-
-def fake_apt(tmp_path: Path, monkeypatch, script: str) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    tool = bin_dir / "apt-cache"
-    tool.write_text("#!/bin/sh\n" + script)
-    tool.chmod(0o755)
-    monkeypatch.setitem(runner.BASE_ENV, "PATH", str(bin_dir))  # the PATH every child of the runner gets
-
-
-def test_apt_info_reads_the_installed_size(tmp_path, monkeypatch):
-    fake_apt(tmp_path, monkeypatch, '[ "$3" = -- ] && echo "Package: $4"; echo "Installed-Size: 1234"\n')
-    info = apt_package_info("htop")
-    assert (info.known, info.installed_bytes) == (True, 1234 * 1024)
-    assert info.describe() == "1.2 MB installed"
-
-
-def test_apt_that_knows_nothing_or_is_missing_says_unknown(tmp_path, monkeypatch):
-    fake_apt(tmp_path, monkeypatch, "echo 'E: No packages found' >&2; exit 100\n")
-    assert apt_package_info("nosuch").describe() == "unknown to this workstation's apt"
-    monkeypatch.setitem(runner.BASE_ENV, "PATH", str(tmp_path / "empty"))
-    assert apt_package_info("htop").known is False
-    assert apt_package_info("--help").known is False  # never handed to apt-cache as an option
 
 
 def test_a_new_build_is_packed_with_zstd_the_wizards_suggestion_while_answer_files_keep_gzip():

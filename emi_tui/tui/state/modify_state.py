@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from emi_tui.engine.answers.model import Answers, Metadata, effective_packages, validate_bytes, validate_file
+from emi_tui.engine.answers.model import Answers, Metadata, PackageChanges, effective_packages, validate_bytes, validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact
+from emi_tui.engine.artifact.kinds import SUFFIX_LIST, is_artifact, stem
+from emi_tui.engine.artifact.manifest import MANIFEST_SUFFIX, read_manifest
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.paths_check import output_folder_problem
 from emi_tui.tui.state.wizard_state import MODIFY_STEPS, WizardState, lenient_answers, new_answers, step_for_key
@@ -26,6 +27,19 @@ from emi_tui.tui.state.wording import flags_in_words, option_title, sizes_in_wor
 SOURCE = "modify"
 #: The answer keys a modify can change (the rest of the stored answers are the image's history).
 EDITABLE_STEPS = ("packages", "metadata")
+#: A manifest lists a few thousand packages at most; far more is not one.
+MANIFEST_MAX_BYTES = 4 * 1024**2
+
+
+def image_manifest(artifact: Path) -> dict[str, str] | None:
+    """The packages the manifest beside `artifact` lists (name -> version), or None when there is none to read."""
+    manifest = artifact.with_name(stem(artifact) + MANIFEST_SUFFIX)
+    try:
+        if not manifest.is_file() or manifest.stat().st_size > MANIFEST_MAX_BYTES:
+            return None
+        return read_manifest(manifest)
+    except OSError:
+        return None
 
 
 def artifact_problem(text: str) -> str | None:
@@ -91,7 +105,9 @@ class ModifyState(WizardState):
 
     def intro_for(self, step: str) -> str:
         if step == "packages":
-            return f"Pre-filled from {self.prefilled_from}. What you check is installed, what you uncheck is purged."
+            contains = ("The list below is what the image contains (its manifest). " if self.installed_packages is not None
+                        else "The image has no manifest beside it: the list below is what its answers asked for. ")
+            return f"{contains}Pre-filled from {self.prefilled_from}: what you check is installed, what you uncheck is purged."
         if step == "metadata":
             return (f"Pre-filled from {self.metadata_from}. Change an option (or take an answer file's on the Artifact step) "
                     "to regenerate rc.local and the rest; leave them all to keep the image's own files.")
@@ -120,11 +136,18 @@ class ModifyState(WizardState):
             if validation.located is not None and isinstance(validation.located.data, dict) and not validation.located.problems:
                 answers, source = lenient_answers(validation.located.data), "the image's stored answers (/etc/emi-tui/answers.yaml)"
         if answers is None or answers.recipe not in self.book.recipes:
+            # Stored answers that cannot be used are still there: say so, never "the image has none".
+            why = "the image has no stored answers" if not stored else (
+                f"the image's stored answers name the recipe {answers.recipe!r}, which is not here" if answers is not None
+                else "the image's stored answers cannot be read")
             answers = new_answers(self.book)
             guess = look.image_id_fields.get("recipe_name")
             if guess in self.book.recipes:
                 answers = answers.model_copy(update={"recipe": guess, "release": self.book.recipes[guess].default_release})
-            source = f"the {answers.recipe} recipe's defaults (the image has no stored answers)"
+            source = f"the {answers.recipe} recipe's defaults ({why})"
+        self.installed_packages = image_manifest(Path(look.text.strip()).expanduser())
+        if self.installed_packages is not None:
+            answers = self._as_installed(answers, self.installed_packages)
         if self.metadata_file is not None and not self.metadata_file_problems:
             answers = answers.model_copy(update={"metadata": self._file_metadata or answers.metadata})
         self.answers = answers
@@ -143,6 +166,16 @@ class ModifyState(WizardState):
         return "the defaults (the image has no stored answers)"
 
     _file_metadata: Metadata | None = None
+
+    def _as_installed(self, answers: Answers, installed: dict[str, str]) -> Answers:
+        """`answers` whose package lists say what the image contains: a default it lacks is unchecked, an extra it has is added."""
+        recipe = self.book.recipes.get(answers.recipe)
+        if recipe is None or not isinstance(answers.packages.add, list):
+            return answers
+        remove = [p for p in recipe.default_package_list() if p not in installed]
+        add = [p for p in answers.packages.add if isinstance(p, str) and p in installed and p not in recipe.default_package_list()]
+        add += [p for p in recipe.trim if p in installed and p not in add]  # a trimmed default the image has after all
+        return answers.model_copy(update={"packages": PackageChanges(add=add, remove=remove)})
 
     def _image_metadata(self, stored: str | None) -> Metadata:
         if stored:

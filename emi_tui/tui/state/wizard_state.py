@@ -28,7 +28,6 @@ from emi_tui.engine.answers.model import (
     validate_bytes,
     validate_file,
 )
-from emi_tui.engine.answers.packages import PackageInfo, PackageLookup, apt_package_info, package_name_problem  # noqa: F401
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.build.history import RecentBuild, history_dir, history_path, recent_builds  # noqa: F401 (used by the screens)
@@ -36,6 +35,7 @@ from emi_tui.engine.errors import Problem
 from emi_tui.engine.paths_check import output_folder_problem
 from emi_tui.engine.sizes import STANDARD, SizeError, human, parse_size
 from emi_tui.tui.state.wording import mirror_missing_message, sizes_in_words
+from emi_tui.tui.state.package_picking import PackageOutcome, PackagePicking  # noqa: F401 (the Packages step's)
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
 #: The steps of modifying an image: the same Packages and Metadata steps between its own two.
@@ -164,7 +164,7 @@ def open_answers(path: Path, book: RecipeBook, today: date) -> Opened:
     return Opened(path, state)
 
 
-class WizardState:
+class WizardState(PackagePicking):
     """The answers being edited, their problems, and the wizard's progress."""
 
     #: The steps of this wizard, in order (a modify has its own: see ModifyState).
@@ -282,7 +282,7 @@ class WizardState:
 
     def problems(self) -> list[Problem]:
         """Every problem of the answers as they stand, each with its key path."""
-        return self._check()[1]
+        return self._check()[1] + self.package_problems()
 
     def problems_for(self, step: str) -> list[Problem]:
         if step == "summary":

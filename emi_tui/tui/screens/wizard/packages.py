@@ -1,33 +1,34 @@
-"""Step 3, Packages: trim the recipe's defaults, add packages, and see the list the image gets.
+"""Step 3, Packages: find packages in the chosen release, add several at once, trim the recipe's defaults.
 
-Package names are checked as they are typed (the core's Debian/RPM rules).
-For Debian-family recipes the workstation's own apt is asked, in a thread,
-whether each package exists and how big it is installed; when apt is absent
-or does not know a name, the list says so instead of guessing.
+The names, sizes and descriptions come from the package index of the mirror,
+release and arch the answers choose (the one the build's estimate reads),
+read once per session in a thread and bounded in time. When it cannot be
+read, the step says why and names are only checked by Debian's rules; the
+Summary's preflight checks them again. A modify starts from what the image
+really contains: its manifest.
 """
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Input, Label, SelectionList, Static
+from textual.widgets import DataTable, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
-from textual.worker import get_current_worker
 
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.packages import package_name_problem
+from emi_tui.engine.build.package_catalog import CatalogLoader, CatalogSource, CatalogUnavailable, PackageCatalog, load_catalog
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import StepScreen
-from emi_tui.tui.state.wizard_state import PackageInfo, PackageLookup, WizardState
+from emi_tui.tui.screens.wizard.package_tables import CatalogSuggester, fill_matches, fill_result
+from emi_tui.tui.state.wizard_state import PackageOutcome, WizardState
 
 
 class PackagesScreen(StepScreen):
-    """Trim the recipe's default list, add packages (name-checked, looked up in apt), filter the result."""
+    """Search the release's index and add packages (several at once), trim the recipe's defaults, see the result."""
 
     STEP = "packages"
     INTRO = "The recipe's base is always installed; its default list can be trimmed, and any package added."
@@ -35,14 +36,16 @@ class PackagesScreen(StepScreen):
     AUTO_FOCUS = "#add-package"
     #: The packages the result list shows now (after the filter).
     shown: list[str] = []
-    _cleared_after_add = False
+    #: What the last add did, one outcome a name (tests read it; the screen shows it in #add-check).
+    outcomes: list[PackageOutcome] = []
+    #: Why the index cannot be read, or None.
+    unavailable: str | None = None
 
-    def __init__(self, wizard: WizardState, *, package_info: PackageLookup, package_cache: dict[str, PackageInfo]) -> None:
-        """`package_info` asks the workstation's apt about one name (slow: called off the UI loop);
-        `package_cache` keeps its answers for the whole session, shared with later visits of this step."""
+    def __init__(self, wizard: WizardState, *, loader: CatalogLoader, catalogs: dict[CatalogSource, PackageCatalog]) -> None:
+        """`loader` reads an index (slow: called in a thread); `catalogs` keeps what it read for the whole session."""
         super().__init__(wizard)
-        self._package_info = package_info
-        self._package_cache = package_cache
+        self._loader = loader
+        self._catalogs = catalogs
 
     def compose_body(self) -> ComposeResult:
         recipe = self.wizard.recipe
@@ -54,49 +57,53 @@ class PackagesScreen(StepScreen):
         self._repositories = list(self.wizard.answers.repositories)
         defaults = [
             Selection(
-                Content.from_markup("$name  [dim](trimmed by the recipe)[/]", name=name)
-                if name in trim
-                else name,
+                Content.from_markup("$name  [dim](trimmed by the recipe)[/]", name=name) if name in trim else name,
                 name,
                 (name in changes.add) if name in trim else (name not in changes.remove),
             )
             for name in recipe.packages
         ]
-        with Horizontal(id="packages-columns"):
-            with VerticalScroll(id="packages-edit", classes="column"):
-                yield Label("Recipe defaults: uncheck to trim", classes="field-label")
-                yield SelectionList[str](*defaults, id="defaults")
-                yield self.problem_line("defaults")
-                yield Label("Add a package", classes="field-label")
-                yield Input(placeholder="a package name; Enter adds it", id="add-package")
-                yield Static(id="add-check")
-                yield Label("Added: uncheck to drop", classes="field-label", id="added-label")
-                yield SelectionList[str](*[(self._label(p), p, True) for p in self._extra], id="added")
-                yield self.problem_line("added")
-                if self._repositories and self.wizard.kind == "build":  # a modify does not change package sources
-                    yield Label("Extra package sources (from the answer file): uncheck to drop", classes="field-label")
-                    yield SelectionList[int](
-                        *[(str(repo.line), index, True) for index, repo in enumerate(self._repositories)], id="repositories"
-                    )
-                    yield self.problem_line("repositories")
-            with Vertical(id="packages-result", classes="column"):
-                yield Label(id="result-title", classes="field-label")
-                yield Input(placeholder="filter the list", id="filter")
-                with VerticalScroll(id="result-scroll"):
-                    yield Static(id="result")
-                yield Static(id="apt-total")
-                yield Static(self._base_note(), id="base-note")
+        source = self.wizard.catalog_source()
+        where = f" in {source.describe()}" if source else ""
+        with VerticalScroll(id="packages-body"):
+            yield Label(f"Find and add packages{where}: several names at once, separated by spaces", classes="field-label")
+            yield Input(placeholder="a name or part of one; → completes, Enter adds, ↓ goes to the matches", id="add-package",
+                        suggester=CatalogSuggester(self.wizard.current_catalog))
+            yield Static(id="add-check")
+            yield Static(id="catalog-state")
+            yield DataTable(id="matches", cursor_type="row", zebra_stripes=True)
+            with Horizontal(id="packages-columns"):
+                with Vertical(classes="column"):
+                    yield Label("Defaults: uncheck to trim", classes="field-label")
+                    yield SelectionList[str](*defaults, id="defaults")
+                    yield self.problem_line("defaults")
+                with Vertical(classes="column"):
+                    yield Label("Added: uncheck to drop", classes="field-label", id="added-label")
+                    yield SelectionList[str](*[(self._label(p), p, True) for p in self._extra], id="added")
+                    yield self.problem_line("added")
+            if self._repositories and self.wizard.kind == "build":  # a modify does not change package sources
+                yield Label("Extra package sources (from the answer file): uncheck to drop", classes="field-label")
+                yield SelectionList[int](*[(str(repo.line), index, True) for index, repo in enumerate(self._repositories)], id="repositories")
+                yield self.problem_line("repositories")
+            yield Label(id="result-title", classes="field-label")
+            yield Input(placeholder="filter the list", id="filter")
+            yield DataTable(id="result", cursor_type="row", zebra_stripes=True)
+            yield Static(id="apt-total")
+            yield Static(self._base_note(), id="base-note")
 
     def _base_note(self) -> Content:
         recipe = self.wizard.recipe
         assert recipe is not None
         base = " ".join(recipe.base_for(self.wizard.answers.arch))
-        return Content(f"Always installed (base and kernel): {base}")
+        return Content(printable(f"Always installed (base and kernel): {base}"))
 
     def _label(self, name: str) -> Content:
-        if package_name_problem(name, self._family()) is None:
-            return Content(name)
-        return Content.from_markup("$name [$text-error](not a valid name)[/]", name=name)
+        if package_name_problem(name, self._family()) is not None:
+            return Content.from_markup("$name [$text-error](not a valid name)[/]", name=printable(name))
+        catalog = self.wizard.current_catalog()
+        if catalog is not None and not catalog.has(name):
+            return Content.from_markup("$name [$text-error](not in $where)[/]", name=printable(name), where=printable(catalog.source.describe()))
+        return Content(printable(name))
 
     def _family(self) -> str:
         recipe = self.wizard.recipe
@@ -105,7 +112,60 @@ class PackagesScreen(StepScreen):
     def on_mount(self) -> None:
         super().on_mount()
         if self.has_body:
-            self._look_up(effective_packages(self.wizard.answers, self.wizard.recipe))
+            self._read_catalog()
+            # Focusing the name field scrolls before the layout is known: start at the step's first label.
+            self.call_after_refresh(self.query_one("#packages-body").scroll_home, animate=False)
+
+    # -- the catalog ---------------------------------------------------------------------
+
+    def _read_catalog(self) -> None:
+        source = self.wizard.catalog_source()
+        state = self.query_one("#catalog-state", Static)
+        if source is None and self._family() != "deb":
+            state.update(Content("Not looked up: the picker reads Debian-family indexes; dnf checks an RPM recipe's names when it builds."))
+            return
+        if source is None:
+            self._no_catalog("no mirror is chosen (the Distro step sets it)")
+            return
+        if source in self._catalogs:
+            self._got_catalog(self._catalogs[source])
+            return
+        state.update(Content(printable(f"Reading the package index of {source.describe()} from {source.mirror}…")))
+        self._load(source)
+
+    @work(thread=True, group="catalog", exclusive=True, exit_on_error=False)
+    def _load(self, source: CatalogSource) -> None:
+        """Read the index off the UI loop; `load_catalog` gives up after its time limit, so this always ends."""
+        try:
+            catalog = load_catalog(source, self._loader)
+        except CatalogUnavailable as exc:
+            self.app.call_from_thread(self._no_catalog, exc.why)
+            return
+        self.app.call_from_thread(self._got_catalog, catalog)
+
+    def _got_catalog(self, catalog: PackageCatalog) -> None:
+        self._catalogs[catalog.source] = catalog
+        self.wizard.package_catalog = catalog
+        self.unavailable = None
+        if not self.is_attached:
+            return
+        state = self.query_one("#catalog-state", Static)
+        state.set_class(bool(catalog.note), "-error")
+        text = f"{len(catalog.names):,} packages in {catalog.source.describe()}, from {catalog.source.mirror}"
+        state.update(Content(printable(f"{text}; {catalog.note}" if catalog.note else text)))
+        added = self.query_one("#added", SelectionList)
+        for index, name in enumerate(self._extra):
+            added.replace_option_prompt_at_index(index, self._label(name))
+        self.refresh_state()
+        self._search(self.query_one("#add-package", Input).value)
+
+    def _no_catalog(self, why: str) -> None:
+        self.unavailable = why
+        if self.is_attached:
+            state = self.query_one("#catalog-state", Static)
+            state.set_class(True, "-error")
+            state.update(Content(printable(f"Cannot look packages up: {why}. Names are checked by Debian's rules only; "
+                                           "the Summary checks them against the mirror again.")))
 
     # -- edits -------------------------------------------------------------------
 
@@ -129,7 +189,6 @@ class PackagesScreen(StepScreen):
         trimmed_back = set(self.query_one("#defaults", SelectionList).selected) & set(recipe.trim)
         added = [p for p in self._extra if p in kept] + [p for p in recipe.trim if p in trimmed_back]
         self.change("packages.add", added)
-        self._look_up(added)
 
     @on(SelectionList.SelectedChanged, "#repositories")
     def _repositories_changed(self, event: SelectionList.SelectedChanged) -> None:
@@ -138,49 +197,57 @@ class PackagesScreen(StepScreen):
 
     @on(Input.Changed, "#add-package")
     def _name_typed(self, event: Input.Changed) -> None:
-        name = event.value.strip()
-        if self._cleared_after_add and not name:
-            self._cleared_after_add = False  # the field emptied itself after an add: keep its message
-            return
-        check = self.query_one("#add-check", Static)
-        problem = package_name_problem(name, self._family()) if name else None
-        check.set_class(problem is not None, "-error")
-        check.update(Content(printable(problem or ("Enter adds it" if name else ""))))
+        self._search(event.value)
+
+    def _search(self, value: str) -> None:
+        catalog = self.wizard.current_catalog()
+        table = self.query_one("#matches", DataTable)
+        last = value.replace(",", " ").split(" ")[-1].strip()
+        table.display = catalog is not None and bool(last)
+        if catalog is not None and last:
+            fill_matches(table, catalog, catalog.search(last, limit=30), self._roots())
+
+    def on_key(self, event: events.Key) -> None:
+        """↓ in the name field goes to the matches (the field has one line: ↓ means nothing else there)."""
+        if event.key == "down" and self.focused is self.query_one("#add-package", Input):
+            matches = self.query_one("#matches", DataTable)
+            if matches.display and matches.row_count:
+                event.stop()
+                matches.focus()
 
     @on(Input.Submitted, "#add-package")
-    def _name_submitted(self, event: Input.Submitted) -> None:
-        name = event.value.strip()
-        if name:
-            self.add_package(name)
+    def _names_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.add_packages(event.value)
 
-    def add_package(self, name: str) -> bool:
-        """Add `name` to the image (or check it again among the defaults); False when it is not a valid name."""
-        recipe = self.wizard.recipe
-        assert recipe is not None
-        check = self.query_one("#add-check", Static)
-        problem = package_name_problem(name, recipe.family)
-        if problem:
-            check.set_class(True, "-error")
-            check.update(Content(printable(problem)))
-            return False
-        field = self.query_one("#add-package", Input)
-        self._cleared_after_add = bool(field.value)
-        field.value = ""
-        check.set_class(False, "-error")
+    @on(DataTable.RowSelected, "#matches")
+    def _match_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.add_packages(event.row_key.value)
+
+    def add_packages(self, text: str) -> list[PackageOutcome]:
+        """Add every name in `text`; each gets an outcome (added, checked again, or refused and why), all shown."""
+        outcomes = self.wizard.pick(text)
         defaults = self.query_one("#defaults", SelectionList)
         added = self.query_one("#added", SelectionList)
-        if name in recipe.packages:
-            defaults.select(name)
-            check.update(Content(f"{printable(name)} is one of the recipe's defaults: checked again"))
-        elif name in self._extra:
-            added.select(name)
-            check.update(Content(f"{printable(name)} is already added"))
-        else:
-            self._extra.append(name)
-            added.add_option((self._label(name), name, True))
+        for outcome in outcomes:
+            if outcome.action == "recheck":
+                defaults.select(outcome.name)
+            elif outcome.action == "add":
+                self._extra.append(outcome.name)
+                added.add_option((self._label(outcome.name), outcome.name, True))
+        if any(o.action != "refuse" for o in outcomes):
             self._store_added()
-            check.update(Content(f"added {printable(name)}"))
-        return True
+        self.outcomes = outcomes
+        field = self.query_one("#add-package", Input)
+        refused = " ".join(o.name for o in outcomes if o.action == "refuse")
+        field.value = refused  # what was refused stays, to be corrected; what was taken goes
+        check = self.query_one("#add-check", Static)
+        check.set_class(any(o.error for o in outcomes), "-error")
+        marks = {True: ("✗ ", "$text-error"), False: ("• ", "$text-warning")}
+        lines = [Content.assemble(marks[o.error] if o.action == "refuse" else ("✓ ", "$text-success"), printable(o.message)) for o in outcomes]
+        check.update(Content("\n").join(lines))
+        return outcomes
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self) -> None:
@@ -188,73 +255,55 @@ class PackagesScreen(StepScreen):
 
     # -- the resulting list ------------------------------------------------------------
 
+    def _roots(self) -> list[str]:
+        catalog, recipe = self.wizard.current_catalog(), self.wizard.recipe
+        if catalog is None or recipe is None:
+            return []
+        try:
+            return catalog.image_roots(self.wizard.answers, recipe, self.wizard.answers.arch)
+        except (TypeError, AttributeError):  # raw values from a file with problems
+            return []
+
     def state_refreshed(self) -> None:
         recipe = self.wizard.recipe
         if recipe is None:
             return
-        packages = effective_packages(self.wizard.answers, recipe)
+        try:
+            packages = effective_packages(self.wizard.answers, recipe)
+        except (TypeError, AttributeError):
+            packages = []
         added = set(self.wizard.answers.packages.add) - set(recipe.default_package_list())
+        installed = self.wizard.installed_packages
+        if installed is not None:  # a modify: what the image contains, and what the modify changes
+            install, purge = self.wizard.package_changes()  # type: ignore[attr-defined]
+            rows = [(n, "to purge" if n in purge else "image", "strike" if n in purge else "") for n in installed]
+            rows += [(n, "to install", "bold") for n in install if n not in installed]
+            title = f"In the image (its manifest): {len(installed)} packages"
+        else:
+            rows = [(n, "added" if n in added else "recipe", "") for n in packages]
+            title = f"Resulting list: {len(packages)} packages on top of the base"
         needle = self.query_one("#filter", Input).value.strip().lower()
-        shown = [p for p in packages if needle in p.lower()]
-        self.shown = shown
-        title = f"Resulting list: {len(packages)} packages on top of the base"
+        rows = [row for row in rows if needle in row[0].lower()]
+        self.shown = [row[0] for row in rows]
         if needle:
-            title += f" ({len(shown)} match “{needle}”)"
+            title += f" ({len(rows)} match “{needle}”)"
         self.query_one("#result-title", Label).update(Content(printable(title)))
-        table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
-        table.add_column("package", ratio=2, no_wrap=True)
-        table.add_column("from", ratio=1, no_wrap=True)
-        table.add_column("apt says", ratio=3)
-        for name in shown:
-            # A rich Table reads a str cell as markup; names come from answer files and the image's stored answers.
-            table.add_row(Text(printable(name)), "added" if name in added else "recipe", self._apt_text(name))
-        if not shown:
-            table.add_row(Text("nothing matches" if packages else "no packages", style="dim"), "", "")
-        self.query_one("#result", Static).update(table)
-        self.query_one("#apt-total", Static).update(self._apt_total(sorted(added)))
+        fill_result(self.query_one("#result", DataTable), rows, self.wizard.current_catalog(), self._roots())
+        self.query_one("#apt-total", Static).update(self._total(sorted(added)))
         listing = self.query_one("#added", SelectionList)
         listing.display = listing.option_count > 0
         self.query_one("#added-label").display = listing.display
 
-    def _apt_text(self, name: str) -> Text:
-        if self._family() != "deb":
-            return Text("not looked up (an RPM recipe)", style="dim")
-        info = self._package_cache.get(name)
-        if info is None:
-            return Text("asking apt…", style="dim")
-        return Text(info.describe(), style="" if info.known else "italic")
-
-    def _apt_total(self, added: list[str]) -> Content:
-        if not added or self._family() != "deb":
+    def _total(self, added: list[str]) -> Content:
+        catalog = self.wizard.current_catalog()
+        roots = self._roots()
+        if catalog is None or not roots:
             return Content("")
-        infos = [self._package_cache.get(name) for name in added]
-        sizes = [i.installed_bytes for i in infos if i is not None and i.installed_bytes is not None]
-        unknown = sum(1 for i in infos if i is not None and not i.known)
-        text = f"Added packages apt knows: {human(sum(sizes))} installed (not counting their dependencies)"
-        if unknown:
-            text += f"; {unknown} unknown to this workstation's apt"
-        return Content(text)
-
-    def _look_up(self, names: list[str]) -> None:
-        if self._family() != "deb":
-            return
-        missing = [n for n in names if n not in self._package_cache and package_name_problem(n, "deb") is None]
-        if missing:
-            self._ask_apt(missing)
-
-    @work(thread=True, group="apt", exit_on_error=False)
-    def _ask_apt(self, names: list[str]) -> None:
-        """Ask apt about `names` one by one, off the UI loop, showing each answer as it comes."""
-        worker = get_current_worker()
-        for name in names:
-            if worker.is_cancelled:
-                return
-            info = self._package_info(name)
-            if worker.is_cancelled:
-                return
-            self.app.call_from_thread(self._got_info, info)
-
-    def _got_info(self, info: PackageInfo) -> None:
-        self._package_cache[info.name] = info
-        if self.is_attached:
-            self.state_refreshed()
+        everything = catalog.closure(roots)
+        total = sum(catalog.index.sizes_kb.get(p, 0) for p in everything) * 1024
+        text = f"The image installs about {human(total)} ({len(everything)} packages with their dependencies)"
+        if added:
+            without = catalog.closure([r for r in roots if r not in added])
+            extra = everything - without
+            text += f"; the added packages bring {human(sum(catalog.index.sizes_kb.get(p, 0) for p in extra) * 1024)} of it"
+        return Content(printable(text))
