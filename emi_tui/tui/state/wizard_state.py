@@ -34,8 +34,8 @@ from emi_tui.engine.build.history import RecentBuild, history_dir, history_path,
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.paths_check import output_folder_problem
 from emi_tui.engine.sizes import STANDARD, SizeError, human, parse_size
-from emi_tui.tui.state.wording import mirror_missing_message, sizes_in_words
 from emi_tui.tui.state.package_picking import PackageOutcome, PackagePicking  # noqa: F401 (the Packages step's)
+from emi_tui.tui.state.wording import mirror_missing_message, sizes_in_words
 
 STEPS = ("distro", "size", "packages", "metadata", "image", "summary")
 #: The steps of modifying an image: the same Packages and Metadata steps between its own two.
