@@ -154,6 +154,17 @@ class ChangesScreen(ModifyStepScreen):
         # The plan names the artifact and packages, some read from the image's stored answers.
         lines = [Content.assemble(("• ", "$accent"), printable(line)) for line in self.modify.plan()]
         update_if_changed(self.query_one("#plan", Static), Content("\n").join(lines))
+        # After the frame's own drawing (which enables Start when the state has no problem): the folder holds it back too.
+        blocked = self.output_problem() is not None
+        if blocked:
+            for button in self.query("#next"):
+                button.disabled = True
+            update_if_changed(self.query_one("#nav-note", Static), "Fix the problems above to go on.")
+        if blocked != self._output_blocked:
+            self._output_blocked = blocked
+            self.refresh_bindings()
+
+    _output_blocked = False
 
     def output_problem(self) -> str | None:
         """Why the new artifact's folder will not do (typed, or the original's), checked here: the state does not."""
@@ -178,9 +189,6 @@ class ChangesScreen(ModifyStepScreen):
         update_if_changed(line, problem_lines(found, with_key=False))
         line.set_class(True, "-shown")
         self.query_one("#output").set_class(True, "-problem")
-        for button in self.query("#next"):
-            button.disabled = True
-        update_if_changed(self.query_one("#nav-note", Static), "Fix the problems above to go on.")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next" and self.output_problem() is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
@@ -23,7 +23,7 @@ from textual.widgets import Button, Footer, Label, Static
 from emi_tui.engine.text import printable
 
 #: Where jobs work (emi_tui.engine.run.job.choose_work_root), in words.
-WORK_FOLDER = "a private work folder (/dev/shm/emi-tui when it has room, else /var/tmp/emi-tui)"
+WORK_FOLDER = "a work folder (/dev/shm/emi-tui, or /var/tmp/emi-tui when short of room)"
 
 
 class ConfirmRoot(ModalScreen[bool]):
@@ -45,9 +45,10 @@ class ConfirmRoot(ModalScreen[bool]):
             yield Label(self.title_text, classes="dialog-title")
             yield Static("These run as root on this machine:", classes="confirm-lead")
             # The lines quote the answers (mirror, folders, package names): never read as markup.
-            body = Content("\n").join(Content.from_markup("[$accent]•[/] $line", line=printable(line)) for line in self.lines)
-            yield Static(body, id="confirm-lines")
-            yield Static("Enter or Esc cancels. Press y, or Tab to the start button and Enter, to start.", classes="dialog-hint")
+            body = Content("\n").join(Content.assemble(("• ", "$accent"), printable(line)) for line in self.lines)
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(body, id="confirm-lines")
+            yield Static("Enter or Esc cancels. To start: y, or Tab to the start button and Enter.", classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="confirm-cancel")
                 yield Button(self.start_label, id="confirm-start", variant="warning")

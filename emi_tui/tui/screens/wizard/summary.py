@@ -87,7 +87,7 @@ class SummaryScreen(StepScreen):
                 yield Static(id="check-verdict")
                 with Horizontal(id="offline-row", classes="switch-row"):
                     yield Switch(self.offline, id="offline")
-                    yield Label("Offline: skip the mirror checks")
+                    yield Label("Offline (no mirror checks)")
                 yield Static(id="saved-note")
 
     def compose_nav(self) -> ComposeResult:
