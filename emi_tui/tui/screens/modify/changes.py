@@ -159,7 +159,8 @@ class ChangesScreen(ModifyStepScreen):
         if blocked:
             for button in self.query("#next"):
                 button.disabled = True
-            update_if_changed(self.query_one("#nav-note", Static), "Fix the problems above to go on.")
+            note = "Fix the problems above to go on." if self.modify.problems() else "Choose another folder for the new artifact."
+            update_if_changed(self.query_one("#nav-note", Static), note)
         if blocked != self._output_blocked:
             self._output_blocked = blocked
             self.refresh_bindings()
