@@ -163,7 +163,7 @@ async def test_ctrl_s_on_changes_saves_answers_and_never_starts_a_modify(make_ap
         assert isinstance(app.screen, PathPrompt) and fake.requests == [] and not build_screens(app)
         await pilot.press("enter")
         await pilot.pause()
-        saved = tmp_path / "euca-debian-2026-answers.yaml"
+        saved = tmp_path / "euca-debian-2026.01.02-x86_64-answers.yaml"
         assert isinstance(app.screen, ChangesScreen) and "htop" in saved.read_text()
         assert fake.requests == [] and not build_screens(app)
 
@@ -190,3 +190,14 @@ async def test_an_unusable_output_folder_is_refused_on_changes(make_app, tmp_pat
         await pilot.press("ctrl+s", "escape")
         await pilot.pause()
         assert app.screen is screen and fake.requests == [] and not build_screens(app)
+
+
+def test_the_output_folder_check_judges_the_nearest_folder_that_exists(tmp_path):
+    from emi_tui.tui.screens.modify.changes import output_folder_problem
+
+    assert "not on a disk" in output_folder_problem(Path("/proc/nope"))
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert output_folder_problem(afile / "out") == f"{afile} is not a folder"
+    assert output_folder_problem(tmp_path / "new" / "deeper") is None  # made when the modify writes
+    assert "free; the new artifact needs about" in output_folder_problem(tmp_path, need_bytes=2**62)

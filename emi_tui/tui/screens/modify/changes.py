@@ -198,7 +198,9 @@ class ChangesScreen(ModifyStepScreen):
 
     def action_save(self) -> None:
         """Save the answers the modified image will carry (its own, with the packages and metadata changed here)."""
-        name = Path(self.modify.artifact_text.strip()).name.split(".")[0] or "modify"
+        name = Path(self.modify.artifact_text.strip()).name or "modify"
+        for suffix in (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar", ".img"):
+            name = name.removesuffix(suffix)
         ask_save_answers(self, lambda: self.modify.answers, Path(f"{name}-answers.yaml"), self._saved)
 
     def _saved(self, path: Path) -> None:
