@@ -42,11 +42,12 @@ def run_checks(check: ReadinessCheck, answers: Answers, recipe: Recipe, *, offli
 def check_line(check: Check) -> Content:
     """One check as a line: its mark, its label, what it found (and "not checked" said in words)."""
     mark, style = MARKS[check.status]
-    status = " (not checked: offline)" if check.status is CheckStatus.NOT_CHECKED else ""
+    unchecked = check.status is CheckStatus.NOT_CHECKED and "not checked" not in check.message
+    status = " (not checked: offline)" if unchecked else ""
     line = Content.from_markup(f"[{style}]$mark[/] [b]$label[/b]: $message$status", mark=mark, label=printable(check.label),
                                message=printable(check.message), status=status)
     if check.hint and check.status in (CheckStatus.ERROR, CheckStatus.WARNING):
-        line += Content.from_markup(" [dim]$hint[/]", hint=printable(check.hint))
+        line += Content.from_markup("\n  [dim]→ $hint[/]", hint=printable(check.hint))
     return line
 
 
