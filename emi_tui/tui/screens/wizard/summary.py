@@ -120,7 +120,9 @@ class SummaryScreen(StepScreen):
             listing.add_option(Option(Content.from_markup("[$text-warning]•[/] dropped from the file: $n", n=printable(str(note))), disabled=True))
         if problems:
             listing.add_option(Option(Content.from_markup("[$text-muted]The checks run once the problems are fixed.[/]"), disabled=True))
-        elif self.readiness is not None and not self._checks_running:
+        elif not notes:
+            listing.add_option(Option(Content.from_markup("[$text-success]✓[/] No problems in the answers."), disabled=True))
+        if not problems and self.readiness is not None and not self._checks_running:
             for index, check in enumerate(self.readiness.checks):
                 step = step_for_key(check.key) if check.key else ""
                 listing.add_option(Option(check_line(check), id=f"c{index}:{step}" if step else None, disabled=not step))
