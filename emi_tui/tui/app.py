@@ -58,8 +58,8 @@ class EmiApp(App[int]):
 
     `today`, `now`, `package_info`, `artifact_reader`, `modify_runner` and
     `readiness` are injected by tests and screenshots so that dates, apt's
-    answers, artifacts, modifies and the Summary's checks are fixed; `stable` stops cursor blinking and
-    animations for the same reason.
+    answers, artifacts, modifies and the Summary's checks are fixed; `stable`
+    stops cursor blinking and animations for the same reason.
     """
 
     CSS_PATH = "app.tcss"

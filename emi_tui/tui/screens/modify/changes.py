@@ -59,7 +59,8 @@ def output_folder_problem(folder: Path, need_bytes: int = 0) -> str | None:
     except OSError as exc:
         return f"cannot look at {probe}: {exc.strerror or exc}"
     if usage.total == 0:
-        return f"{probe} is not on a disk (it is a virtual filesystem, such as /proc): choose a folder on a disk"
+        where = f"{folder} is in {probe}, which is" if probe != folder else f"{folder} is"
+        return f"{where} on a virtual filesystem, not on a disk: choose a folder on a disk"
     if not os.access(probe, os.W_OK | os.X_OK):
         return f"cannot write in {probe}: choose a folder of your own"
     if need_bytes and usage.free < need_bytes:
