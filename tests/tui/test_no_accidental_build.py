@@ -93,7 +93,7 @@ async def test_no_key_on_the_summary_starts_a_real_build(make_app, answers_file,
                 await pilot.pause()
             screen = app.screen
             assert isinstance(screen, SummaryScreen)
-            await wait_for(pilot, lambda: screen.readiness is not None and not screen._checks_running)
+            await wait_for(pilot, lambda: screen.checks_done)
             return screen
 
         await pilot.pause()

@@ -68,7 +68,7 @@ async def open_summary(app, pilot) -> SummaryScreen:
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, SummaryScreen)
-    await wait_for(pilot, lambda: screen.readiness is not None and not screen._checks_running)
+    await wait_for(pilot, lambda: screen.checks_done)
     return screen
 
 
@@ -175,7 +175,7 @@ async def test_the_checks_run_in_a_thread_and_build_waits_for_them(make_app, ans
         await pilot.pause()
         assert app.screen is screen and screen.query_one("#build", Button).disabled
         release.set()
-        await wait_for(pilot, lambda: screen.readiness is not None and not screen._checks_running)
+        await wait_for(pilot, lambda: screen.checks_done)
         assert not screen.query_one("#build", Button).disabled
 
 
@@ -187,7 +187,7 @@ async def test_the_offline_switch_skips_the_mirror_checks_and_is_remembered(make
         assert [offline for offline, _ in calls] == [False]
         screen.query_one("#offline", Switch).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: len(calls) == 2 and not screen._checks_running)
+        await wait_for(pilot, lambda: len(calls) == 2 and screen.checks_done)
         assert calls[-1][0] is True
         assert "Mirror" in listed(screen) and "not checked" in listed(screen)
         app.goto_step("image")
@@ -204,7 +204,7 @@ async def test_the_checks_run_again_when_the_answers_change(make_app, answers_fi
         screen = await open_summary(app, pilot)
         app.state.set("metadata.swap", False)
         screen.refresh_state()
-        await wait_for(pilot, lambda: len(calls) == 2 and not screen._checks_running)
+        await wait_for(pilot, lambda: len(calls) == 2 and screen.checks_done)
         assert calls[-1][1].metadata.swap is False
 
 

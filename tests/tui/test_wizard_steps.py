@@ -210,7 +210,7 @@ async def test_summary_save_and_build_by_keyboard(make_app, answers_file, tmp_pa
         app.state.set("metadata.swap", False)
         summary = app.screen
         summary.refresh_state()
-        await wait_for(pilot, lambda: summary.readiness is not None and not summary._checks_running)
+        await wait_for(pilot, lambda: summary.checks_done)
         await pilot.press("ctrl+n")  # Build asks first: the root confirmation
         await pilot.pause()
         assert not RecordingBuild.calls

@@ -73,6 +73,11 @@ class SummaryScreen(StepScreen):
         self._warned_for: tuple[int, bool] | None = None  # Build was pressed once despite these checks' warnings
 
     @property
+    def checks_done(self) -> bool:
+        """Whether the readiness checks of the answers as they are now have come back (snapshots wait for this)."""
+        return self.readiness is not None and not self._checks_running
+
+    @property
     def offline(self) -> bool:
         """The offline switch, kept on the wizard state so it outlives this screen."""
         return bool(getattr(self.wizard, "offline", False))
