@@ -27,6 +27,7 @@ from textual.theme import Theme
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.build.package_catalog import CatalogLoader, CatalogSource, PackageCatalog, mirror_catalog
+from emi_tui.engine.build.readiness import Readiness
 from emi_tui.engine.image.imageid import utc_today
 from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
 from emi_tui.tui.screens.modify.changes import ChangesScreen
@@ -53,10 +54,10 @@ from emi_tui.tui.widgets.path_prompt import PathPrompt
 class EmiApp(App[int]):
     """The emi-tui wizard.
 
-    `today`, `now`, `package_catalog`, `artifact_reader` and `modify_runner` are
-    injected by tests and screenshots so that dates, the mirror's package index, artifacts
-    and modifies are fixed; `stable` stops cursor blinking and
-    animations for the same reason.
+    `today`, `now`, `package_catalog`, `artifact_reader`, `modify_runner` and
+    `readiness` are injected by tests and screenshots so that dates, the mirror's
+    package index, artifacts, modifies and the Summary's checks are fixed; `stable`
+    stops cursor blinking and animations for the same reason.
     """
 
     CSS_PATH = "app.tcss"
@@ -78,6 +79,7 @@ class EmiApp(App[int]):
         package_catalog: CatalogLoader | None = None,
         artifact_reader: Callable[[str], ArtifactLook] | None = None,
         modify_runner: Callable[..., object] | None = None,
+        readiness: Callable[..., Readiness] | None = None,
         themes: tuple[dict[str, Theme], list[str]] | None = None,
         remember: bool = True,
         stable: bool = False,
@@ -92,6 +94,7 @@ class EmiApp(App[int]):
         self.package_catalogs: dict[CatalogSource, PackageCatalog] = {}
         self.artifact_reader: Callable[[str], ArtifactLook] = artifact_reader or read_artifact
         self.modify_runner = modify_runner  # None: the real run_modify
+        self.readiness = readiness  # None: the real check_readiness (tests: a stand-in that asks no mirror)
         self.state: WizardState | None = None
         self.answers_path = answers_path
         self.stable = stable
@@ -198,7 +201,7 @@ class EmiApp(App[int]):
             "packages": lambda: PackagesScreen(state, loader=self.package_catalog, catalogs=self.package_catalogs),
             "metadata": lambda: MetadataScreen(state),
             "image": lambda: ImageScreen(state),
-            "summary": lambda: SummaryScreen(state, now=self.now),
+            "summary": lambda: SummaryScreen(state, now=self.now, readiness=self.readiness),
         }
         return screens[step]()
 
@@ -320,7 +323,7 @@ class EmiApp(App[int]):
                 if step != screen.STEP and self.state.reachable(step):
                     title = STEP_TITLES[step]
                     yield SystemCommand(f"Go to {title}", f"Open the {title} step", partial(self.goto_step, step))
-        if isinstance(screen, SummaryScreen):
+        if isinstance(screen, (SummaryScreen, ChangesScreen)):
             yield SystemCommand("Save answers…", "Save the answer file, with comments", screen.action_save)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from emi_tui.engine.build.package_catalog import CatalogSource, PackageCatalog, catalog_from_text
+from emi_tui.engine.build.readiness import Check, CheckStatus, Readiness
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 9, 30, 0)
@@ -73,6 +74,16 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     return True
 
 
+def fake_readiness(answers, recipe, *, offline: bool, work_parent: Path | None = None) -> Readiness:
+    """A stand-in for check_readiness that asks no mirror: local checks pass, network ones are "not checked" offline."""
+    network = CheckStatus.NOT_CHECKED if offline else CheckStatus.OK
+    return Readiness((
+        Check("mirror", "Mirror", network, f"{answers.mirror} serves {answers.release}", key="mirror"),
+        Check("output", "Output folder", CheckStatus.OK, f"{answers.output.dir} can be written"),
+        Check("packages", "Added packages", network, "all found in the release's index", key="packages.add"),
+    ))
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home folder of the test's own: config and history go there, never to the real ones."""
@@ -93,6 +104,7 @@ def make_app(home: Path):
         options.setdefault("today", TODAY)
         options.setdefault("now", lambda: NOW)
         options.setdefault("package_catalog", fake_package_catalog)
+        options.setdefault("readiness", fake_readiness)
         options.setdefault("stable", True)
         return EmiApp(**options)
 

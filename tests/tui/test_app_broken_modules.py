@@ -31,7 +31,7 @@ async def test_a_build_screen_that_cannot_be_imported_stops_the_app(make_app, an
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, SummaryScreen)
-            await pilot.press("ctrl+n")  # Build
+            await pilot.press("ctrl+d")  # Dry run: it opens the build screen at once (a real build asks first)
             await pilot.pause()
     assert not any("no build screen" in text for text in notices(app))
 

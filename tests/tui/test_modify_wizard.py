@@ -101,7 +101,7 @@ async def test_modify_by_keyboard_from_home_to_the_done_screens_diff(make_app, t
         assert changes.query_one("#shell", Switch).disabled  # no real terminal under Pilot
         changes.query_one("#version").focus()
         await pilot.press(*"2026.11.28")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+n", "y")  # Start modify…, then the root confirmation
         await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
         build = app.screen_stack[-2]
         assert isinstance(build, BuildScreen) and build.lines_received == fake.emitted_lines > 0  # the run's log, under the Done screen
@@ -151,7 +151,7 @@ async def test_a_bad_package_name_holds_back_start(make_app, tmp_path: Path) -> 
         app.goto_step("changes")
         await pilot.pause()
         assert "packages.add" in text_of(app.screen, "#step-problems")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+n")
         await pilot.pause()
         assert isinstance(app.screen, ChangesScreen) and fake.requests == []
 
@@ -175,7 +175,7 @@ async def test_cancel_then_back_returns_to_the_changes(make_app, tmp_path: Path)
     app = make_app(artifact_reader=fake_reader(), modify_runner=fake, remember=False)
     async with app.run_test(size=SIZE) as pilot:
         await to_changes(app, pilot, artifact_in(tmp_path))
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+n", "y")  # Start modify…, then the root confirmation
         await wait_for(pilot, lambda: fake.cancel is not None)
         build = app.screen
         await pilot.press("escape")
@@ -193,7 +193,7 @@ async def test_a_failure_shows_the_step_and_retry_runs_it_again(make_app, tmp_pa
     app = make_app(artifact_reader=fake_reader(), modify_runner=fake, remember=False)
     async with app.run_test(size=SIZE) as pilot:
         await to_changes(app, pilot, artifact_in(tmp_path))
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+n", "y")  # Start modify…, then the root confirmation
         await pilot.pause()
         build = app.screen
         await wait_for(pilot, lambda: build.status == "failed")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import NOW, SIZE, TODAY, fake_package_catalog
+from conftest import NOW, SIZE, TODAY, fake_package_catalog, fake_readiness
 from fake_build import ScreenApp, wait_for
 from textual import on
 
@@ -61,10 +61,13 @@ async def test_packages_asks_the_loader_it_was_given_and_fills_the_catalogs_it_w
 async def test_summary_dates_the_history_copy_with_the_clock_it_was_given_and_asks_for_the_build(answers_file, home):
     state = open_answers(answers_file(), RecipeBook(), TODAY).state
     state.set("metadata.swap", False)  # changed since the file was saved: Build keeps a copy in the history
-    app = RecordingApp(lambda: SummaryScreen(state, now=lambda: NOW))
+    app = RecordingApp(lambda: SummaryScreen(state, now=lambda: NOW, readiness=fake_readiness))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        summary = app.screen
+        await wait_for(pilot, lambda: summary.readiness is not None)  # the checks it was given ran
         await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.screen is not summary)
+        await pilot.press("y")  # the root confirmation
         await wait_for(pilot, lambda: app.asked)
     path = home / ".local/share/emi-tui/history/20261128-093000-euca-debian-2026.11.28-x86_64.yaml"
     assert app.asked == [("build", (path, False))] and path.is_file()

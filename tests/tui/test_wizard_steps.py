@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import MIRROR, SIZE
+from fake_build import wait_for
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
@@ -199,13 +200,22 @@ async def test_summary_save_and_build_by_keyboard(make_app, answers_file, tmp_pa
         await type_text(pilot, "s/a.yaml")
         await pilot.press("enter")
         await pilot.pause()
+        assert not target.parent.exists() and "does not exist" in str(app.screen.query_one("#prompt-error").render())
+        await pilot.press("enter")  # the same path again: create the folder
+        await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
         assert "# the answer-file format" in target.read_text()
         saved = validate_file(target, RecipeBook())
         assert saved.ok and saved.answers.packages.add == ["htop"] and saved.answers.mirror == MIRROR
         # Change one answer: the build must then save its own copy in the history.
         app.state.set("metadata.swap", False)
-        await pilot.press("ctrl+n")
+        summary = app.screen
+        summary.refresh_state()
+        await wait_for(pilot, lambda: summary.checks_done)
+        await pilot.press("ctrl+n")  # Build asks first: the root confirmation
+        await pilot.pause()
+        assert not RecordingBuild.calls
+        await pilot.press("y")
         await pilot.pause()
         assert type(app.screen).__name__ == "BuildScreen"
         answers, recipe, path, dry_run = RecordingBuild.calls[-1]

@@ -184,6 +184,8 @@ class WizardState(PackagePicking):
         self._validated: tuple[int, Validation, list[Problem]] | None = None
         #: The mirror last given for each distro (a recipe's `distro:`), kept while another distro is chosen.
         self._mirrors: dict[str, Any] = {}
+        #: The Summary's offline switch: the checks that need the mirror are "not checked", never passed.
+        self.offline = False
 
     def intro_for(self, step: str) -> str:
         """A step's introduction when this wizard says it differently from the screen's own ("" if not)."""
