@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--bootstrapper", choices=["mmdebstrap", "debootstrap"],
                        help="bootstrap a Debian-family base with this program (default: mmdebstrap when installed, else debootstrap)")
     build.add_argument("--work-dir", type=Path, metavar="DIR", help="where to build (default: /dev/shm when it has room, else /var/tmp)")
+    build.add_argument("--offline", action="store_true",
+                       help="do not ask the mirror and the repositories before the build: those checks say \"not checked\" (the folders, space and keyrings are checked anyway)")
     build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
     _recipes_option(build)
 
@@ -139,7 +141,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "build":
         from emi_tui.commands import build
 
-        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper)
+        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper, args.offline)
     if args.command == "metadata-serve":
         from emi_tui.commands import boot
 
