@@ -32,7 +32,7 @@ from emi_tui.engine.build.aptlists import INRELEASE_MAX_BYTES, fetch_shared_inde
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.build.folderprobe import absolute_folder, probe_folder
 from emi_tui.engine.build.preflight import space_needs
-from emi_tui.engine.errors import EmiError, did_you_mean
+from emi_tui.engine.errors import EmiError
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import redact_secrets
 
@@ -122,7 +122,7 @@ def check_readiness(
     checks: list[Check] = []
     try:
         _Run(answers, recipe, offline, work_parent, index_loader or load_index, mountinfo).run(checks)
-    except Exception as exc:  # noqa: BLE001 (bad answers never raise: an error check says what went wrong)
+    except Exception as exc:  # bad answers never raise: an error check says what went wrong
         what = exc.message if isinstance(exc, EmiError) else f"{type(exc).__name__}: {exc}"
         checks.append(Check("answers", "Answers", CheckStatus.ERROR, f"the checks stopped: {what}",
                             getattr(exc, "hint", "") or "check the answers (emi-tui validate)"))
