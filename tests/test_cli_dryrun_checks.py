@@ -87,3 +87,13 @@ def test_a_failed_build_names_its_log_once(tmp_path, monkeypatch, capsys):
     assert code == ExitCode.FAILED
     assert err.count(str(log)) == 1, err
     assert "build failed in step bootstrap: no space left on device: /work" in err
+
+
+def test_modify_refuses_an_output_folder_that_cannot_be_made(tmp_path):
+    from emi_tui.engine.modify.job import ModifyRequest, request_problems
+
+    problems = request_problems(ModifyRequest(artifact=tmp_path / "x.tgz", output=Path("/proc/nope"), dry_run=True))
+    assert [(key, error.message, error.hint) for key, error in problems] == [(
+        "output", "the output folder /proc/nope cannot be made: /proc is the kernel's proc filesystem, which does not take new folders",
+        "choose a folder on a disk, such as ./images or /var/tmp/images",
+    )]
