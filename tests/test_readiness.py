@@ -249,3 +249,21 @@ def test_bad_input_never_raises(tmp_path, mirror):
         raise EmiError("the mirror's package index is not valid xz", hint="check the mirror")
 
     assert run(answers, recipe, tmp_path, index_loader=refused)["packages"] == (ERROR, "cannot read the package index: the mirror's package index is not valid xz")
+
+
+def test_a_killed_builds_leftovers_are_a_warning(tmp_path, monkeypatch):
+    import json
+    import subprocess
+
+    monkeypatch.setenv("EMI_TUI_STATE_DIR", str(tmp_path / "state"))
+    answers, recipe = answers_for(tmp_path, "http://mirror.example/debian")
+    assert "leftovers" not in run(answers, recipe, tmp_path, offline=True)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid names no process now
+    builds = tmp_path / "state" / "builds"
+    builds.mkdir(parents=True, mode=0o700)
+    (tmp_path / "state").chmod(0o700)
+    (builds / "x.json").write_text(json.dumps({"pid": gone.pid, "started": "1", "work": str(tmp_path / "work" / "x"), "mounts": [],
+                                               "output": str(tmp_path / "out"), "log": "", "children": []}))
+    status, message = run(answers, recipe, tmp_path, offline=True)["leftovers"]
+    assert status is WARNING and message.startswith("1 dead build(s) left files or mounts behind")

@@ -83,22 +83,27 @@ def _plan(event) -> None:
         out.print(safe_text(f"   {event.text}"))
 
 
-MARKS = {CheckStatus.OK: ("ok", "green"), CheckStatus.NOT_CHECKED: ("--", "dim")}
+MARKS = {CheckStatus.OK: ("ok", "green"), CheckStatus.NOT_CHECKED: ("--", "dim"), CheckStatus.WARNING: ("warning:", "yellow")}
 
 
 def report_readiness(readiness: Readiness, plan: bool) -> None:
-    """The checks before a build: with `plan`, each passed or unchecked one too (stdout); warnings, then each error once with its fix (stderr)."""
+    """The checks before a build, each said once.
+
+    With `plan` (a dry run) every check but the errors is listed on stdout,
+    above the plan; otherwise only the warnings, on stderr. Each error goes to
+    stderr with its fix.
+    """
     if plan:
         out.print(safe_text(("checks before the build", "bold")))
-        for check in readiness.checks:
-            if check.status in (CheckStatus.OK, CheckStatus.NOT_CHECKED):
-                word, style = MARKS[check.status]
-                # A check's message may quote a mirror's answer or a folder's name: never markup.
-                out.print(safe_text("   ", (word.ljust(3), style), f" {check.label}: {check.message}"))
-    for check in readiness.warnings:
-        err.print(safe_text(("emi-tui: warning:", "yellow"), f" {check.label}: {check.message}", lines=True))
-        if check.hint:
-            err.print(safe_text("  ", ("fix:", "dim"), f" {check.hint}", lines=True))
+    for check in readiness.checks:
+        if check.status is CheckStatus.ERROR or (not plan and check.status is not CheckStatus.WARNING):
+            continue
+        word, style = MARKS[check.status]
+        # A check's message may quote a mirror's answer or a folder's name: never markup.
+        line = safe_text("   " if plan else "emi-tui: ", (word.ljust(3), style), f" {check.label}: {check.message}", lines=True)
+        (out if plan else err).print(line)
+        if check.status is CheckStatus.WARNING and check.hint:
+            (out if plan else err).print(safe_text("       " if plan else "  ", ("fix:", "dim"), f" {check.hint}", lines=True))
     for check in readiness.errors:
         err.print(safe_text(("emi-tui: error:", "bold red"), f" {check.label}: {check.message}", lines=True))
         if check.hint:

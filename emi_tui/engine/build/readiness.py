@@ -146,6 +146,7 @@ class _Run:
         checks += self.trust()
         checks += self.repositories()
         checks += self.folders()
+        checks += self.leftovers()
 
     # --- the mirror and its package index (network)
 
@@ -254,7 +255,7 @@ class _Run:
         if not said:
             return []
         return [Check("trust", "Trust", CheckStatus.WARNING, "; ".join(redact_secrets(w) for w in said),
-                      "make sure you meant it: the build runs these as root", "repositories" if self.answers.repositories else "recipe")]
+                      "check that you meant it", "repositories" if self.answers.repositories else "recipe")]
 
     def repositories(self) -> list[Check]:
         checks = []
@@ -284,6 +285,14 @@ class _Run:
 
     # --- folders (local)
 
+    def leftovers(self) -> list[Check]:
+        """Killed builds' mounts and files still take the work folder's space: said, not an error."""
+        dead = _dead_builds()
+        if not dead:
+            return []
+        return [Check("leftovers", "Killed builds", CheckStatus.WARNING,
+                      f"{dead} dead build(s) left files or mounts behind, which may take the work folder's space", "run `emi-tui cleanup`")]
+
     def folders(self) -> list[Check]:
         work_need, output_need = space_needs(self.estimate_bytes, self.answers.size_bytes)
         guess = "" if self.estimate_bytes else " (the image's size: the estimate needs the package index)"
@@ -304,6 +313,15 @@ class _Run:
         else:
             checks.append(_space("work_space", "Work folder", work, work_probe.free_bytes, work_need, guess, None))
         return checks
+
+
+def _dead_builds() -> int:
+    from emi_tui.engine.run.cleanup import find_dead_builds  # what `emi-tui cleanup` would undo
+
+    try:
+        return len(find_dead_builds())
+    except EmiError:  # a state folder that is not private: cleanup says so when it runs
+        return 0
 
 
 def _space(name: str, label: str, folder: Path, free: int, need: int, guess: str, key: str | None) -> Check:
