@@ -244,6 +244,7 @@ def test_bad_input_never_raises(tmp_path, mirror):
     mirror.publish(everything(answers, recipe))
     found = run(answers, recipe, tmp_path, index_loader=broken)
     assert found["answers"] == (ERROR, "the checks stopped: ValueError: boom")
+    assert found["output_folder"][0] is OK and found["work_space"][0] is OK  # the other checks still ran
 
     def refused(*_args):
         raise EmiError("the mirror's package index is not valid xz", hint="check the mirror")

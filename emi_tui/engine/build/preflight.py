@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import urllib.error
-import urllib.request
 
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.trust import trust_warnings
@@ -21,9 +19,11 @@ from emi_tui.engine.build.bootstrapper import (
 from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.build.folderprobe import probe_folder
+from emi_tui.engine.build.mirrorprobe import fetch_problem
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.sizes import human
+from emi_tui.engine.text import redact_secrets
 
 # tool -> the Debian package that provides it
 TOOLS = {
@@ -144,11 +144,7 @@ def _check_rpm_mirror(ctx: JobContext) -> str:
 
 
 def probe_url(url: str) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            response.read(1)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise EmiError(
-            f"the mirror does not answer: {url}: {getattr(exc, 'reason', exc)}",
-            hint="check the network and the mirror: line of the answer file",
-        ) from None
+    """EmiError, in words, unless `url` answers (a build waits longer for it than the readiness checks do)."""
+    why = fetch_problem(url, timeout=15)
+    if why:
+        raise EmiError(f"the mirror {redact_secrets(url)} {why}", hint="check the network and the mirror's address")

@@ -16,9 +16,6 @@ from __future__ import annotations
 import enum
 import os
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +25,15 @@ from emi_tui.engine.answers.model import Answers, effective_packages
 from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.sources import source_line_problem
 from emi_tui.engine.answers.trust import trust_warnings
-from emi_tui.engine.build.aptlists import INRELEASE_MAX_BYTES, fetch_shared_index, package_index
+from emi_tui.engine.build.aptlists import fetch_shared_index, package_index
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.build.folderprobe import absolute_folder, probe_folder
+from emi_tui.engine.build.mirrorprobe import NETWORK_TIMEOUT_S, fetch_problem, release_fields, repository_urls
 from emi_tui.engine.build.preflight import space_needs
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import redact_secrets
 
-#: Each request to a mirror or repository waits this long for an answer, at most.
-NETWORK_TIMEOUT_S = 5.0
 NOT_CHECKED_OFFLINE = "not checked: offline"
 
 
@@ -120,13 +116,14 @@ def check_readiness(
     /proc/self/mountinfo in tests. Never raises: a check that cannot run is an error.
     """
     checks: list[Check] = []
-    try:
-        _Run(answers, recipe, offline, work_parent, index_loader or load_index, mountinfo).run(checks)
-    except Exception as exc:  # bad answers never raise: an error check says what went wrong
-        what = exc.message if isinstance(exc, EmiError) else f"{type(exc).__name__}: {exc}"
-        checks.append(Check("answers", "Answers", CheckStatus.ERROR, f"the checks stopped: {what}",
-                            getattr(exc, "hint", "") or "check the answers (emi-tui validate)"))
+    _Run(answers, recipe, offline, work_parent, index_loader or load_index, mountinfo).run(checks)
     return Readiness(tuple(checks))
+
+
+def _failed_check(exc: Exception, name: str) -> Check:
+    """A group of checks that raised (answers the wizard let through half-made, say): an error, never a traceback."""
+    what = exc.message if isinstance(exc, EmiError) else f"{type(exc).__name__}: {exc}"
+    return Check(name, "Answers", CheckStatus.ERROR, f"the checks stopped: {what}", getattr(exc, "hint", "") or "check the answers (emi-tui validate)")
 
 
 class _Run:
@@ -139,14 +136,22 @@ class _Run:
         self.estimate_bytes: int | None = None
 
     def run(self, checks: list[Check]) -> None:
-        checks.append(self.mirror())
-        mirror_ok = checks[-1].status is CheckStatus.OK
-        checks += self.packages(mirror_ok)
-        checks.append(self.keyring())
-        checks += self.trust()
-        checks += self.repositories()
-        checks += self.folders()
-        checks += self.leftovers()
+        """Each group on its own: one that raises is an error check, and the others still run."""
+        mirror_ok = False
+
+        def mirror() -> list[Check]:
+            nonlocal mirror_ok
+            check = self.mirror()
+            mirror_ok = check.status is CheckStatus.OK
+            return [check]
+
+        groups = (mirror, lambda: self.packages(mirror_ok), lambda: [self.keyring()], self.trust, self.repositories, self.folders, self.leftovers)
+        for group in groups:
+            try:
+                checks += group()
+            except Exception as exc:  # bad answers never raise: an error check says what went wrong
+                if not any(check.name == "answers" for check in checks):  # one is enough: the same cause, most likely
+                    checks.append(_failed_check(exc, "answers"))
 
     # --- the mirror and its package index (network)
 
@@ -335,75 +340,3 @@ def _default_work_root(size_bytes: int) -> Path:
     from emi_tui.engine.run.job import choose_work_root  # the job runner's own choice, so the check looks where the build will work
 
     return choose_work_root(size_bytes)
-
-
-# --- the network, in words
-
-def fetch_problem(url: str, limit: int = 1) -> str | None:
-    """Why `url` cannot be read (in words: "does not answer", "answers HTTP 404 Not Found"), or None."""
-    return _fetch(url, limit)[1]
-
-
-def _fetch(url: str, limit: int) -> tuple[bytes | None, str | None]:
-    try:
-        with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT_S) as response:
-            return response.read(limit + 1), None
-    except urllib.error.HTTPError as exc:
-        return None, f"answers HTTP {exc.code} {exc.reason}"
-    except urllib.error.URLError as exc:
-        return None, _reason(exc.reason)
-    except (TimeoutError, OSError, ValueError) as exc:
-        return None, _reason(exc)
-
-
-def _reason(reason: object) -> str:
-    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-        return f"does not answer within {NETWORK_TIMEOUT_S:.0f} s"
-    if isinstance(reason, ConnectionRefusedError):
-        return "refuses the connection (nothing listens there)"
-    text = getattr(reason, "strerror", None) or str(reason)
-    if "Name or service not known" in text or "not known" in text or "resolution" in text:
-        return "names a host this workstation cannot find"
-    return f"cannot be read ({text.lower() if text else 'no reason given'})"
-
-
-def release_fields(mirror: str, release: str) -> tuple[dict[str, str] | None, str]:
-    """The fields of the mirror's InRelease (or Release) of `release`, or None and why not."""
-    why = ""
-    for name in ("InRelease", "Release"):
-        data, why_not = _fetch(f"{mirror}/dists/{release}/{name}", INRELEASE_MAX_BYTES)
-        if data is not None:
-            if len(data) > INRELEASE_MAX_BYTES:
-                return None, f"its {name} is larger than a release file can be"
-            return _fields(data.decode("utf-8", errors="replace")), ""
-        why = why or f"dists/{release}/{name} {why_not}"
-        if why_not and not why_not.startswith("answers HTTP"):
-            break  # it does not answer at all: the second file would not either
-    return None, why
-
-
-def _fields(text: str) -> dict[str, str]:
-    """The top-level `Key: value` fields of a release file (its signature's armour lines left out)."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        if line[:1].isspace() or ":" not in line or line.startswith("-----"):
-            continue
-        key, value = line.split(":", 1)
-        fields.setdefault(key.strip(), value.strip())
-    return fields
-
-
-def repository_urls(line: str, family: str) -> list[str]:
-    """Where to ask whether a repository answers (its release files, the first that reads wins); none for file:// sources."""
-    words = line.split()
-    if family == "rpm":
-        url = words[1] if len(words) == 2 else ""
-        return [url.rstrip("/") + "/repodata/repomd.xml"] if url.startswith("http") else []
-    if words[1:2] and words[1].startswith("["):
-        words = [words[0], *line.split("]", 1)[1].split()]
-    if len(words) < 3 or not words[1].startswith("http"):
-        return []
-    base = words[1].rstrip("/") + "/"
-    suite = words[2]
-    folder = urllib.parse.urljoin(base, suite) if suite.endswith("/") else f"{base}dists/{suite}/"
-    return [f"{folder}InRelease", f"{folder}Release"]
