@@ -8,6 +8,7 @@ and in CI without a terminal UI.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--bootstrapper", choices=["mmdebstrap", "debootstrap"],
                        help="bootstrap a Debian-family base with this program (default: mmdebstrap when installed, else debootstrap)")
     build.add_argument("--work-dir", type=Path, metavar="DIR", help="where to build (default: /dev/shm when it has room, else /var/tmp)")
+    build.add_argument("--offline", action="store_true",
+                       help="do not ask the mirror and the repositories before the build: those checks say \"not checked\" (the folders, space and keyrings are checked anyway)")
     build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
     _recipes_option(build)
 
@@ -139,7 +142,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "build":
         from emi_tui.commands import build
 
-        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper)
+        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper, args.offline)
     if args.command == "metadata-serve":
         from emi_tui.commands import boot
 
@@ -171,12 +174,31 @@ def _open_wizard(args: argparse.Namespace) -> int:
     return run_app(answers_path=args.answers, theme=args.theme, recipes_dir=args.recipes_dir)
 
 
+def _output_closed() -> int:
+    """The reader of our output went away (`emi-tui review --json | head`): stop quietly, as `cat` would.
+
+    stdout is pointed at /dev/null, so that the interpreter's last flush of
+    what is still buffered does not fail again on its way out.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no stdout at all: nothing is left to flush
+        pass
+    return ExitCode.BROKEN_PIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return _dispatch(args, parser)
+        parser = build_parser()
+        args = parser.parse_args(argv)  # --help into a closed pipe fails here
+        status = _dispatch(args, parser)
+        sys.stdout.flush()  # what is still buffered fails here, not silently at exit
+        return status
+    except BrokenPipeError:  # every command's output, once, here
+        return _output_closed()
     except EmiError as error:
         from emi_tui.commands.console import report_error
 

@@ -253,8 +253,11 @@ def test_folders_are_searched_for_image_ids_and_catalogs(tmp_path):
     (tmp_path / "empty").mkdir()
     entries = review_paths([tmp_path])
     sources = sorted({Path(e.source).relative_to(tmp_path).as_posix() for e in entries})
-    assert sources == ["a/b/EMI-IDs", "a/debian.image-id", "a/notes.txt", "image-id"]
-    assert len(entries) == 3 + 8
+    assert sources == ["README.txt", "a/b/EMI-IDs", "a/debian.image-id", "a/notes.txt", "image-id"]
+    assert len(entries) == 3 + 8 + 1
+    [readme] = [e for e in entries if e.source.endswith("README.txt")]  # read as a possible catalog, and not one: said
+    assert [(p.severity, p.message) for p in readme.problems] == [
+        ("warning", 'skipped: no image-id lines (image_name="…", or a catalog\'s date and stamp lines) in its first 64 KB')]
     [empty] = review_paths([tmp_path / "empty"])
     assert kinds(empty) == {("", "warning")}
 

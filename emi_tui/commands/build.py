@@ -23,6 +23,7 @@ from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.build.progress import JobProgress, format_eta
 from emi_tui.engine.build.timings import from_history
+from emi_tui.engine.build.readiness import CheckStatus, Readiness, check_readiness
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.text import printable
@@ -89,14 +90,48 @@ def _plan(event) -> None:
         out.print(safe_text(f"   {event.text}"))
 
 
+MARKS = {CheckStatus.OK: ("ok", "green"), CheckStatus.NOT_CHECKED: ("--", "dim"), CheckStatus.WARNING: ("warning:", "yellow")}
+
+
+def report_readiness(readiness: Readiness, plan: bool) -> None:
+    """The checks before a build, each said once.
+
+    With `plan` (a dry run) every check but the errors is listed on stdout,
+    above the plan; otherwise only the warnings, on stderr. Each error goes to
+    stderr with its fix.
+    """
+    if plan:
+        out.print(safe_text(("checks before the build", "bold")))
+    for check in readiness.checks:
+        if check.status is CheckStatus.ERROR or (not plan and check.status is not CheckStatus.WARNING):
+            continue
+        word, style = MARKS[check.status]
+        # A check's message may quote a mirror's answer or a folder's name: never markup.
+        line = safe_text("   " if plan else "emi-tui: ", (word.ljust(3), style), f" {check.label}: {check.message}", lines=True)
+        (out if plan else err).print(line)
+        if check.status is CheckStatus.WARNING and check.hint:
+            (out if plan else err).print(safe_text("       " if plan else "  ", ("fix:", "dim"), f" {check.hint}", lines=True))
+    for check in readiness.errors:
+        err.print(safe_text(("emi-tui: error:", "bold red"), f" {check.label}: {check.message}", lines=True))
+        if check.hint:
+            err.print(safe_text("  ", ("fix:", "dim"), f" {check.hint}", lines=True))
+
+
 def run(
     answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool, recipes_dir: Path | None = None,
-    bootstrapper: str | None = None,
+    bootstrapper: str | None = None, offline: bool = False,
 ) -> ExitCode:
     book = RecipeBook.named(recipes_dir)
     result = validate_file(answers_file, book)
     if not result.ok:
         return report_error(EmiError(f"{answers_file} has {len(result.problems)} problem(s); nothing was built", problems=result.problems))
+    # The same checks as the wizard's Summary, before anything is written (a dry run's plan, or a real build's history and lock).
+    readiness = check_readiness(result.answers, result.recipe, offline=offline, work_parent=work_dir)
+    report_readiness(readiness, plan=dry_run)
+    if not readiness.can_build:
+        count = len(readiness.errors)
+        err.print(safe_text(f"{answers_file}: {count} problem{'s' if count != 1 else ''} before the build; nothing was {'planned' if dry_run else 'built'}"))
+        return ExitCode.BAD_INPUT
     options = BuildOptions(dry_run=dry_run, use_cache=use_cache, retry=retry, work_root=work_dir, bootstrapper=bootstrapper)
     if dry_run:
         build = run_build(result.answers, result.recipe, _plan, options=options, answers_path=answers_file)
@@ -123,7 +158,7 @@ def run(
     # The message may quote a member name or a command's output: never markup.
     err.print(safe_text((f"emi-tui: build {'cancelled' if build.cancelled else 'failed'}", "bold red"), " in step ",
                         (build.failed_step, "bold"), ": ", build.message, lines=True))
-    if build.hint:
+    if build.hint and build.hint != f"the full log is {build.log_path}":  # the log's path follows once, below
         err.print(safe_text(f"  hint: {build.hint}", lines=True))
     err.print(safe_text(f"  log: {build.log_path}"))
     err.print(safe_text(f"  retry: emi-tui build --retry {answers_file}"))

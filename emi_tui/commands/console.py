@@ -14,9 +14,18 @@ from rich.text import Text
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.text import printable
 
+
+class _Console(Console):
+    """rich's Console, but a closed pipe is left to `emi_tui.cli.main`, which ends every command the same way."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more to print: the reader is gone
+        raise BrokenPipeError  # rich's own answer exits 1 here; cli.main exits as a SIGPIPE'd command would
+
+
 # emoji=False: a ":name:" in a printed file name stays as it is, even with markup=False.
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = _Console(highlight=False, soft_wrap=True, emoji=False)
+err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def safe_text(*parts: object | tuple[object, str], lines: bool = False) -> Text:

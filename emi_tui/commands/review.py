@@ -52,7 +52,7 @@ def _image_details(entry: ReviewEntry) -> None:
 
 
 def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> ExitCode:
-    """Print the review; exit 1 when any entry has an error or fails a hygiene check, 0 otherwise."""
+    """Print the review; exit 1 when any entry has an error, a stamp that does not verify or a failed hygiene check, 0 otherwise."""
     entries = review_paths(paths, full_stamp_search=full_stamp_search)
     if as_json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
@@ -61,4 +61,4 @@ def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> Ex
         for entry in entries:
             if entry.hygiene is not None:
                 _image_details(entry)
-    return ExitCode.OK if all(entry.ok for entry in entries) else ExitCode.FAILED
+    return ExitCode.OK if all(entry.passes for entry in entries) else ExitCode.FAILED

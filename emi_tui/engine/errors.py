@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     FAILED = 1  # the work itself failed (a step of a build or modify); the log says why
     BAD_INPUT = 2  # the operator's input is wrong: one clear message, nothing written
     CANCELLED = 130  # 128 + SIGINT: Ctrl-C, a signal, or the TUI's cancel
+    BROKEN_PIPE = 128 + signal.SIGPIPE  # the reader of the output went away (`| head`), as a shell reports a SIGPIPE
     HUNG_UP = 128 + signal.SIGHUP  # the wizard's terminal went away
     TERMINATED = 128 + signal.SIGTERM  # the wizard was told to stop
 

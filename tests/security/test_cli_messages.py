@@ -17,6 +17,7 @@ from hypothesis import given
 
 from emi_tui.commands import build, modify, review
 from emi_tui.commands.console import report_error
+from emi_tui.engine.build.readiness import Readiness
 from emi_tui.engine.errors import EmiError, ExitCode, Problem
 from emi_tui.engine.modify import job as modify_job
 from emi_tui.engine.run.events import OutputLine, StepFinished, StepStarted
@@ -58,6 +59,7 @@ def test_a_failed_build_or_modify_names_members_literally(printed: Any, monkeypa
     message = f"member {name} is not a regular file"
     printed()
     monkeypatch.setattr(build, "validate_file", lambda *_: SimpleNamespace(ok=True, answers=None, recipe=None))
+    monkeypatch.setattr(build, "check_readiness", lambda *_, **__: Readiness(()))  # nothing to check: the failure is the point
     monkeypatch.setattr(build, "run_build", lambda *_, **__: _failed(message))
     assert build.run(Path("answers.yaml"), False, True, False, None, True) == ExitCode.FAILED
     monkeypatch.setattr(modify_job, "run_modify", lambda *_: _failed(message))

@@ -249,6 +249,6 @@ def test_a_review_of_image_id_files_and_a_folder_stays_in_the_places(tmp_path: P
 def test_a_build_dry_run_stays_in_the_places(tmp_path: Path) -> None:
     answers = tmp_path / "answers.yaml"
     answers.write_text(ANSWERS.format(output=tmp_path / "out"))
-    shown, violations = traced_cli(tmp_path, "build", "--dry-run", answers, inputs=(answers,), output=tmp_path / "out")
+    shown, violations = traced_cli(tmp_path, "build", "--dry-run", "--offline", answers, inputs=(answers,), output=tmp_path / "out")
     assert "plan complete" in shown, shown[-2000:]
     assert not violations, ft.report(violations)

@@ -104,10 +104,10 @@ def test_the_plan_in_a_hostile_cwd_runs_the_shipped_cleanup_unless_named(tmp_pat
     plant(tmp_path, "debian-based", ".yaml", ["cp /bin/sh /tmp/.x"])
     answers = tmp_path / "a.yaml"
     answers.write_text(f"version: 1\nrecipe: debian-based\nmirror: http://mirror.example/debian\noutput:\n  dir: {tmp_path / 'out'}\n")
-    plan = _emi(tmp_path, "build", "--dry-run", str(answers))
+    plan = _emi(tmp_path, "build", "--dry-run", "--offline", str(answers))
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "/tmp/.x" not in plan.stdout and "warning:" not in plan.stdout
-    named = _emi(tmp_path, "build", "--dry-run", "--recipes", "recipes", str(answers))
+    named = _emi(tmp_path, "build", "--dry-run", "--offline", "--recipes", "recipes", str(answers))
     assert named.returncode == 0, named.stdout + named.stderr
     assert "/tmp/.x" in named.stdout  # named: the operator asked for it
     preflight = named.stdout.split("1. preflight", 1)[1].split("2. bootstrap", 1)[0]

@@ -104,7 +104,7 @@ def test_the_plan_and_validate_show_the_warning(tmp_path):
     answers.write_text(HEAD + f"  - line: {_quoted(line)}\n    allow_unsigned: true\noutput:\n  dir: {tmp_path / 'out'}\n")
     env = dict(os.environ, NO_COLOR="1", COLUMNS="400", XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
     warning = f"repositories[0] is used without signature checks ([trusted=yes], allowed by allow_unsigned: true): {line}"
-    plan = subprocess.run([sys.executable, "-m", "emi_tui", "build", "--dry-run", str(answers)], env=env, cwd=tmp_path,
+    plan = subprocess.run([sys.executable, "-m", "emi_tui", "build", "--dry-run", "--offline", str(answers)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300, check=False)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     preflight = plan.stdout.split("1. preflight", 1)[1].split("2. bootstrap", 1)[0]

@@ -57,7 +57,7 @@ async def test_review_of_real_files_then_compare_two_entries(tmp_path):
 
         assert cell("debian/image-id", "stamp") == "verified" and cell("debian/image-id", "problems") == "ok"
         assert cell("centos/image-id", "stamp") == "not verified"
-        assert cell("EMI-IDs#euca-ubuntu-emi", "problems") == "1 warning"
+        assert cell("EMI-IDs#euca-ubuntu-emi", "problems") == "2 warnings"  # old-style, and its stamp verifies nowhere
 
         first = screen.entries[table.cursor_row]
         shown = detail(screen)

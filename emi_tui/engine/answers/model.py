@@ -16,12 +16,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from emi_tui.engine.answers.keyrings import keyring_problem
 from emi_tui.engine.answers.mirror import workstation_mirror
-from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.schema import validate_located
-from emi_tui.engine.answers.sources import source_line_problem, unsigned_options
+from emi_tui.engine.answers.valuechecks import check_values, guessed_family
 from emi_tui.engine.answers.yamlload import Located, YamlMapping, load_located, load_located_file
 from emi_tui.engine.artifact.kinds import CompressName
 from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
@@ -34,8 +32,6 @@ CURRENT_VERSION = 1
 MIGRATIONS: dict[int, Callable[[YamlMapping], YamlMapping]] = {}
 
 _SAFE_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-_URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/\[\]%@+-]*$")
-_METADATA_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?$")
 
 
 def _size(value: object) -> str:
@@ -238,8 +234,16 @@ def _migrate(located: Located) -> list[Problem]:
     return []
 
 
+def _readable_as_current(data: object) -> bool:
+    """A file whose version is missing or not a number is still checked as the current format (its other problems are known too)."""
+    if not isinstance(data, dict):
+        return False
+    version = data.get("version")
+    return "version" not in data or isinstance(version, bool) or not isinstance(version, int)
+
+
 def _check_recipe_fit(located: Located, data: YamlMapping, book: RecipeBook, today: date) -> tuple[Recipe | None, list[Problem]]:
-    """The checks that need the recipe: release, arch, size, package names, mirror."""
+    """The checks that need the recipe: release, arch, size, default mirror."""
     problems: list[Problem] = []
     name = data.get("recipe")
     if not isinstance(name, str):
@@ -261,77 +265,12 @@ def _check_recipe_fit(located: Located, data: YamlMapping, book: RecipeBook, tod
         too_small = False  # the schema reports it
     if too_small and isinstance(size, str):  # parse_size takes only text with a unit
         problems.append(located.problem(("size",), f"{size} is too small for {recipe.name}: its root needs at least {recipe.min_size}"))
-    changes = data.get("packages")
-    if isinstance(changes, dict):
-        for key in ("add", "remove"):
-            names = changes.get(key)
-            if isinstance(names, list):
-                for index, pkg in enumerate(names):
-                    if not isinstance(pkg, str):
-                        continue  # the schema reports the wrong type
-                    why = package_name_problem(pkg, recipe.family)
-                    if why:
-                        problems.append(located.problem(("packages", key, index), why))
-        add, remove = changes.get("add"), changes.get("remove")
-        if isinstance(add, list) and isinstance(remove, list):
-            for index, pkg in enumerate(add):
-                if isinstance(pkg, str) and pkg in remove:
-                    problems.append(located.problem(("packages", "add", index), f"{pkg!r} is both added and removed: keep it in one list"))
     mirror = data.get("mirror")
     if mirror is None and recipe.default_mirror is None:
         problems.append(located.problem(("recipe",), f"{recipe.name} has no default mirror: set `mirror:` to the URL of a {recipe.distro} mirror"))
-    elif mirror is None and recipe.default_mirror == "apt-sources":
-        if workstation_mirror(recipe.releases) is None:
-            problems.append(located.problem(("recipe",), f"no apt source on this workstation serves {recipe.distro}: set `mirror:` to a {recipe.distro} mirror URL"))
-    elif isinstance(mirror, str) and not _URL.fullmatch(mirror):
-        problems.append(located.problem(("mirror",), f"{mirror!r} is not a mirror URL: write http://…, https://… or file:///…"))
+    elif mirror is None and recipe.default_mirror == "apt-sources" and workstation_mirror(recipe.releases) is None:
+        problems.append(located.problem(("recipe",), f"no apt source on this workstation serves {recipe.distro}: set `mirror:` to a {recipe.distro} mirror URL"))
     return recipe, problems
-
-
-_UNSIGNED = (
-    "[{}] makes apt install this source's packages without checking their signatures: "
-    "give the repository's keyring as key: and drop the option, or add `allow_unsigned: true` to this repository to accept that"
-)
-
-
-def _folder_problem(folder: str) -> str | None:
-    if not folder.strip() or any(ord(c) < 32 or ord(c) == 127 for c in folder):
-        return f"{folder!r} is not a folder name: no control characters or line breaks"
-    if len(folder.encode()) > 1024 or any(len(part.encode()) > 255 for part in Path(folder).parts):
-        return "the folder name is too long: at most 255 bytes a component and 1024 in all"
-    return None
-
-
-def _check_values(located: Located, data: YamlMapping, family: str | None) -> list[Problem]:
-    """Checks of single values that the schema's types cannot express."""
-    problems: list[Problem] = []
-    output = data.get("output")
-    folder = output.get("dir") if isinstance(output, dict) else None
-    if isinstance(folder, str):
-        why = _folder_problem(folder)
-        if why:
-            problems.append(located.problem(("output", "dir"), why))
-    metadata = data.get("metadata")
-    url = metadata.get("url") if isinstance(metadata, dict) else None
-    if isinstance(url, str) and not _METADATA_URL.fullmatch(url):
-        problems.append(located.problem(("metadata", "url"), f"{url!r} is not a plain http URL such as http://169.254.169.254"))
-    repositories = data.get("repositories")
-    if isinstance(repositories, list):
-        for index, repo in enumerate(repositories):
-            if not isinstance(repo, dict):
-                continue
-            line, key = repo.get("line"), repo.get("key")
-            if isinstance(line, str) and family:
-                why = source_line_problem(line, family)
-                if why:
-                    problems.append(located.problem(("repositories", index, "line"), why))
-                elif family == "deb" and unsigned_options(line) and repo.get("allow_unsigned") is not True:
-                    problems.append(located.problem(("repositories", index, "line"), _UNSIGNED.format(" ".join(unsigned_options(line)))))
-            if isinstance(key, str):
-                why = keyring_problem(key)
-                if why:
-                    problems.append(located.problem(("repositories", index, "key"), why))
-    return problems
 
 
 def validate_located_answers(located: Located, book: RecipeBook, today: date | None = None) -> Validation:
@@ -346,14 +285,16 @@ def validate_located_answers(located: Located, book: RecipeBook, today: date | N
         result.problems.append(located.problem((), _NOT_A_MAPPING))
         return result
     migration_problems = _migrate(located)
-    if migration_problems:
+    if migration_problems and not _readable_as_current(located.data):
         result.problems += migration_problems
         return result
     data = located.data
     answers, problems = validate_located(Answers, located)
+    if migration_problems:  # said once, by the migration, not again by the schema
+        problems = [p for p in problems if p.key != "version"]
     recipe, fit_problems = _check_recipe_fit(located, data, book, today)
-    family = recipe.family if recipe else None
-    result.problems += problems + fit_problems + _check_values(located, data, family)
+    family = recipe.family if recipe else guessed_family(data, book)
+    result.problems += migration_problems + problems + fit_problems + check_values(located, data, family)
     result.problems.sort(key=lambda p: (p.line, p.column))
     if result.problems or answers is None or recipe is None:
         return result

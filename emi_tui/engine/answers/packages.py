@@ -16,9 +16,13 @@ _RPM = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
 
 
 def package_name_problem(name: object, family: str) -> str | None:
-    """Why `name` is not a valid package name in `family` ("deb" or "rpm"), or None."""
+    """Why `name` is not a valid package name in `family` ("deb" or "rpm"; "any": valid in either), or None."""
     if not isinstance(name, str):
         return f"a package name is text, got {name!r}"
+    if family == "any":  # the recipe is unknown: only a name no family allows is wrong for sure
+        if _RPM.fullmatch(name) or _DEB.fullmatch(name):
+            return None
+        return f"{name!r} is not a valid package name (letters, digits and . _ + - only)"
     if family == "rpm":
         if _RPM.fullmatch(name):
             return None

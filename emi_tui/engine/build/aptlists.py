@@ -114,18 +114,21 @@ def verify_inrelease(path: Path, keyring: str | None) -> bool:
     return done.ok
 
 
-def fetch_shared_index(mirror: str, release: str, component: str, arch: str, keyring: str | None) -> SharedIndex:
-    """Download the release's InRelease, and its Packages.xz when the cached index is not the one it lists."""
+def fetch_shared_index(mirror: str, release: str, component: str, arch: str, keyring: str | None, timeout: float = 30.0) -> SharedIndex:
+    """Download the release's InRelease, and its Packages.xz when the cached index is not the one it lists.
+
+    `timeout` bounds each wait for the mirror (the readiness checks wait less than a build).
+    """
     folder = _cache_folder()
     stem = hashlib.sha256(f"{mirror.rstrip('/')} {release} {component} {arch}".encode()).hexdigest()[:24]
     inrelease_path = folder / f"{stem}.InRelease"
     signed = True
     try:
-        inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/InRelease", INRELEASE_MAX_BYTES)
+        inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/InRelease", INRELEASE_MAX_BYTES, timeout)
     except EmiError:
         # An older mirror may serve only Release (+ Release.gpg): its hashes still check the index, but
         # nothing is laid out for apt, which then downloads and verifies the index itself.
-        inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/Release", INRELEASE_MAX_BYTES)
+        inrelease, modified = _download(f"{mirror.rstrip('/')}/dists/{release}/Release", INRELEASE_MAX_BYTES, timeout)
         signed = False
     write_atomic(inrelease_path, inrelease)
     if modified:  # apt asks again with If-Modified-Since this file's time
@@ -136,7 +139,7 @@ def fetch_shared_index(mirror: str, release: str, component: str, arch: str, key
         raise EmiError(f"the mirror's InRelease for {release} lists no {name}.xz", hint=f"check that the mirror carries {release} for {arch}")
     packages_path = folder / f"{stem}.{wanted[:24]}.Packages"
     if not packages_path.is_file():  # written only after both checks below: its name says it was the listed one
-        xz_digest, plain = _download_unpacked(f"{mirror.rstrip('/')}/dists/{release}/{name}.xz")
+        xz_digest, plain = _download_unpacked(f"{mirror.rstrip('/')}/dists/{release}/{name}.xz", timeout)
         if xz_digest != wanted_xz or hashlib.sha256(plain).hexdigest() != wanted:
             raise EmiError(f"the mirror's {name}.xz does not have the hash its InRelease lists", hint="the mirror may be updating: run the build again in a few minutes")
         for older in folder.glob(f"{stem}.*.Packages*"):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import urllib.error
-import urllib.request
 
 from emi_tui.engine.answers.model import effective_packages
 from emi_tui.engine.answers.trust import trust_warnings
@@ -20,9 +18,12 @@ from emi_tui.engine.build.bootstrapper import (
 )
 from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
+from emi_tui.engine.build.folderprobe import probe_folder
+from emi_tui.engine.build.mirrorprobe import fetch_problem
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.sizes import human
+from emi_tui.engine.text import redact_secrets
 
 # tool -> the Debian package that provides it
 TOOLS = {
@@ -64,18 +65,26 @@ def run(ctx: BuildContext) -> str:
     return note
 
 
+def space_needs(estimate_bytes: int | None, size_bytes: int) -> tuple[int, int]:
+    """(work folder, output folder) bytes a build needs: the root and the image's data (sparse); the compressed tarball.
+
+    Without an estimate (offline, or before the index is read) the image's size stands in for it.
+    """
+    work = 2 * estimate_bytes + 256 * 1024**2 if estimate_bytes else size_bytes + 1024**3
+    return work, estimate_bytes or size_bytes
+
+
 def _check_space(ctx: JobContext) -> None:
-    """The work folder holds the root and the image's data (sparse); the output, the compressed tarball."""
-    estimate = ctx.facts.get("estimate_bytes")
-    size = ctx.answers.size_bytes
-    work_need = 2 * estimate + 256 * 1024**2 if estimate else size + 1024**3
-    output_need = estimate or size
-    for folder, need, what in ((ctx.paths.work, work_need, "work folder"), (ctx.paths.output, output_need, "output folder")):
-        probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), folder)
-        free = shutil.disk_usage(probe).free
-        ctx.note(f"{what} {folder}: {human(free)} free, needs about {human(need)}")
-        if free < need and not ctx.dry_run:
-            raise EmiError(f"the {what} {folder} has {human(free)} free; the build needs about {human(need)}", hint="free some space, or choose another folder (--work-dir, output.dir)")
+    """Each folder can be written (or made) and has the room the build needs; a folder that cannot is refused, dry run or not."""
+    work_need, output_need = space_needs(ctx.facts.get("estimate_bytes"), ctx.answers.size_bytes)
+    for folder, need, what, fix in ((ctx.paths.work, work_need, "work folder", "--work-dir"), (ctx.paths.output, output_need, "output folder", "the output folder")):
+        probe = probe_folder(folder)
+        if not probe.ok:
+            raise EmiError(f"the {what} cannot be used: {probe.problem}", hint=f"{probe.fix} ({fix})")
+        ctx.note(f"{what} {folder}: {human(probe.free_bytes)} free, needs about {human(need)}")
+        if probe.free_bytes < need and not ctx.dry_run:
+            raise EmiError(f"the {what} {folder} has {human(probe.free_bytes)} free; the build needs about {human(need)}",
+                           hint=f"free some space, or choose another folder ({fix})")
 
 
 def _check_mirror_and_size(ctx: BuildContext) -> str:
@@ -135,11 +144,7 @@ def _check_rpm_mirror(ctx: JobContext) -> str:
 
 
 def probe_url(url: str) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            response.read(1)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise EmiError(
-            f"the mirror does not answer: {url}: {getattr(exc, 'reason', exc)}",
-            hint="check the network and the mirror: line of the answer file",
-        ) from None
+    """EmiError, in words, unless `url` answers (a build waits longer for it than the readiness checks do)."""
+    why = fetch_problem(url, timeout=15)
+    if why:
+        raise EmiError(f"the mirror {redact_secrets(url)} {why}", hint="check the network and the mirror's address")

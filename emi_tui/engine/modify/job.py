@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from emi_tui.engine.answers.model import ImageFields
 from emi_tui.engine.answers.packages import package_name_problem
 from emi_tui.engine.artifact.survey import ArtifactSurvey, survey_artifact
+from emi_tui.engine.build.folderprobe import absolute_folder, probe_folder
 from emi_tui.engine.build.package import publish
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.imageid import now_epoch, utc_day
@@ -65,6 +66,8 @@ def request_problems(request: ModifyRequest, survey: ArtifactSurvey | None = Non
     output = request.output
     if output is not None and output.exists() and not output.is_dir():
         problems.append(("output", EmiError(f"--output {output} is not a folder", hint="give a folder for the new artifact")))
+    elif output is not None and not (probe := probe_folder(absolute_folder(str(output)))).ok:
+        problems.append(("output", EmiError(f"the output folder {probe.problem}", hint=probe.fix)))  # such as /proc/nope
     if request.shell and not request.dry_run and not (os.isatty(0) and os.isatty(1)):
         problems.append(("shell", EmiError("--shell needs a terminal", hint="run `emi-tui modify --shell` in a terminal, or use --run SCRIPT")))
     if request.grow is not None:

@@ -32,11 +32,17 @@ class TooBig(Exception):
     """A file is bigger than an image-id file or a catalog can be."""
 
 
+class NotImageId(Exception):
+    """A file that might have been a catalog (by its name) holds no image-id lines: why, in words."""
+
+
 @dataclass
 class FolderScan:
     """What a folder holds for a review, in walk order: images and artifacts (data None, read by path) and texts already read; what was skipped."""
 
     found: list[tuple[Path, bytes | None]] = field(default_factory=list)
+    #: Files read because their names may be catalogs', that are not: each with why (a review reports them).
+    not_image_ids: list[tuple[Path, str]] = field(default_factory=list)
     links: list[Path] = field(default_factory=list)
     too_big: list[Path] = field(default_factory=list)
     unreadable: list[OSError] = field(default_factory=list)
@@ -59,8 +65,10 @@ def _read_open(fd: int, limit: int, sniff: bytes | None) -> bytes | None:
     with os.fdopen(fd, "rb", closefd=False) as handle:
         head = handle.read(SNIFF_BYTES if sniff is not None else limit + 1)
         if sniff is not None:
-            if b"\0" in head or _SNIFF.search(head) is None:
-                return None
+            if b"\0" in head:
+                raise NotImageId("binary content, not an image-id file or catalog")
+            if _SNIFF.search(head) is None:
+                raise NotImageId(f"no image-id lines (image_name=\"…\", or a catalog's date and stamp lines) in its first {SNIFF_BYTES >> 10} KB")
             head += handle.read(limit + 1 - len(head))
     if len(head) > limit:
         raise TooBig
@@ -109,6 +117,8 @@ def scan_folder(folder: Path) -> FolderScan:
                     data = _read_in(dir_fd, name, sniff=not _named(lower))
                 except TooBig:
                     scan.too_big.append(path)
+                except NotImageId as why:
+                    scan.not_image_ids.append((path, str(why)))
                 except OSError as exc:
                     exc.filename = str(path)
                     scan.unreadable.append(exc)

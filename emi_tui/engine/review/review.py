@@ -22,7 +22,7 @@ from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
 from emi_tui.engine.review import stampcheck
 from emi_tui.engine.review.folder import MAX_TEXT_BYTES, TooBig, read_named, scan_folder
-from emi_tui.engine.review.stampcheck import (  # noqa: F401 (re-exported)
+from emi_tui.engine.review.stampcheck import (
     SKEW_WINDOW_S,
     UTC_OFFSETS_MIN,
     StampCheck,
@@ -97,11 +97,18 @@ class ReviewEntry:
     problems: list[Finding] = field(default_factory=list)
     hygiene: list[HygieneCheck] | None = None
     answers: str | None = None
+    #: A well-formed stamp and date that do not belong together (or were not searched in full): a warning, yet the review fails.
+    stamp_unverified: bool = False
 
     @property
     def ok(self) -> bool:
         """No errors and, for an image, every hygiene check passed."""
         return not any(p.severity == "error" for p in self.problems) and all(h.ok for h in self.hygiene or [])
+
+    @property
+    def passes(self) -> bool:
+        """What a review's exit status counts: ok, and a stamp that verifies (when the entry has one to check)."""
+        return self.ok and not self.stamp_unverified
 
     def to_json(self) -> ReviewEntryJson:
         data: ReviewEntryJson = {
@@ -292,12 +299,24 @@ def _finish(source: str, heading: str | None, draft: _Draft) -> ReviewEntry:
     _check_names(draft)
     _check_versions(draft, date)
     stamp_check = check_stamp(stamp, date) if stamp and date else StampCheck(False, reason="the entry needs both image_stamp and image_date")
-    if not stamp_check.complete:
-        add("image_stamp", "warning", "the stamp was only searched at UTC: this review's stamp-search time was spent on earlier entries (review --full-stamp-search searches every offset)")
+    searched = bool(stamp and date and STAMP_RE.match(stamp.strip().lower()) and parse_date(date.strip()))
+    if searched and not stamp_check.verified:
+        add("image_stamp", "warning", _unverified(stamp or "", date or "", stamp_check.complete))
     fields = dict(f)
     if draft.tarballs:
         fields["tarball"] = " ".join(draft.tarballs)
-    return ReviewEntry(source, heading, fields, stamp_check, draft.problems)
+    return ReviewEntry(source, heading, fields, stamp_check, draft.problems, stamp_unverified=searched and not stamp_check.verified)
+
+
+def _unverified(stamp: str, date: str, complete: bool) -> str:
+    """What was searched for a stamp that verifies nowhere, and what to do."""
+    window = f"no second within ±{SKEW_WINDOW_S} s of image_date {date}"
+    if not complete:
+        return (f"image_stamp {stamp!r} is not verified: {window} at UTC gives it, and the other UTC offsets were not searched "
+                "(this review spent its stamp-search time on earlier entries): review --full-stamp-search searches them all")
+    first, last = UTC_OFFSETS_MIN[0], UTC_OFFSETS_MIN[-1]
+    offsets = f"{'−' if first < 0 else '+'}{abs(first) // 60:02d}:00 to +{last // 60:02d}:00, each quarter hour"
+    return f"image_stamp {stamp!r} is not verified: {window}, read in any UTC offset ({offsets}), gives it: copy both again from the same image"
 
 
 def _failed(source: str, message: str, entry: str | None = None, severity: Severity = "error") -> ReviewEntry:
@@ -353,6 +372,7 @@ def _review_folder(folder: Path) -> list[ReviewEntry]:
     scan = scan_folder(folder)
     entries = [e for path, data in scan.found for e in (_review_path(path) if data is None else review_bytes(str(path), data))]
     entries += [_too_big(path) for path in scan.too_big]
+    entries += [_failed(str(path), f"skipped: {why}", severity="warning") for path, why in scan.not_image_ids]
     entries += [_failed(str(path), "a link: not followed (a folder review reads only what is in the folder; name it on the command line to review where it points)",
                         severity="warning") for path in scan.links]
     entries += [_failed(str(err.filename or folder), f"cannot read this folder ({err.strerror}): check its permissions") for err in scan.unreadable]

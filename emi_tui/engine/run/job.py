@@ -300,6 +300,9 @@ def failure_event(exc: BaseException, step: str, cancel: threading.Event, logged
     cancelled = stopped or cancel.is_set()
     if isinstance(exc, KeyboardInterrupt):
         message = "cancelled"
+    elif isinstance(exc, OSError) and exc.strerror:
+        # In words, without "[Errno 2]": the operator needs what and where, not the number.
+        message = f"{exc.strerror.lower()}: {exc.filename}" if exc.filename else exc.strerror.lower()
     elif isinstance(exc, (EmiError, OSError)):
         message = str(exc) or type(exc).__name__
     else:  # a bug of ours: keep the traceback in the log, not on the operator's screen
