@@ -51,6 +51,16 @@ from emi_tui.tui.state.wizard_state import (
 from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 
+#: Actions that keys bind and the palette already offers under a title of its own (the commands listed first).
+PALETTE_COVERED = {
+    "help": "Help", "change_theme": "Theme", "quit": "Quit", "command_palette": "Keys", "confirm_quit": "Quit",
+    "new_build": "New build", "open": "Open answers…", "review": "Review image-ids", "modify": "Modify an existing image",
+    "save": "Save answers…",
+}
+
+#: Textual's own screen keys (Tab, copying a selection): they are not the wizard's, and the palette leaves them out.
+_TEXTUAL_ACTIONS = {binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)}
+
 
 class EmiApp(App[int]):
     """The emi-tui wizard.
@@ -66,7 +76,8 @@ class EmiApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+t", "change_theme", "Theme"),
+        # In the help and the palette, not the footer: 80 columns hold a screen's own keys first.
+        Binding("ctrl+t", "change_theme", "Theme", show=False),
     ]
 
     def __init__(
@@ -291,7 +302,46 @@ class EmiApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
+
+    def unsaved_answers(self) -> str | None:
+        """What quitting now would lose, in words; None when nothing would be.
+
+        Edited answers that no file holds are lost, unless a build or modify
+        has already started from them (a job screen is open).
+        """
+        from emi_tui.tui.screens.job.build import BuildScreen
+
+        state = self.state
+        if state is None or state.saved or state.revision == 0:
+            return None
+        if any(isinstance(screen, BuildScreen) for screen in self.screen_stack):
+            return None
+        if state.kind == "build":
+            return "The answers are not saved: quitting loses them. (Summary's Save answers… keeps them in a file.)"
+        return "The modify has not started: quitting loses the changes chosen so far."
+
+    async def action_quit(self) -> None:
+        """Quit (ctrl+q, and the palette's Quit): at once, or after asking when answers would be lost."""
+        unsaved = self.unsaved_answers()
+        if unsaved is None:
+            self.exit()
+        else:
+            self.action_confirm_quit(unsaved)
+
+    def action_confirm_quit(self, unsaved: str | None = None) -> None:
+        """Ask, then quit on yes (Home's Escape asks even when nothing would be lost)."""
+        from emi_tui.tui.screens.confirm_quit import ConfirmQuit
+
+        if isinstance(self.screen, ConfirmQuit):
+            return
+        unsaved = unsaved or self.unsaved_answers()
+
+        def answered(quit_app: bool | None) -> None:
+            if quit_app:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(unsaved), answered)
 
     def action_review(self) -> None:
         from emi_tui.tui.screens.review.review import ReviewScreen
@@ -322,6 +372,42 @@ class EmiApp(App[int]):
                     yield SystemCommand(f"Go to {title}", f"Open the {title} step", partial(self.goto_step, step))
         if isinstance(screen, SummaryScreen):
             yield SystemCommand("Save answers…", "Save the answer file, with comments", screen.action_save)
+        yield from self._binding_commands(screen)
+
+    def _binding_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key of `screen` (and of the app) as a palette command, so that the palette holds every binding.
+
+        Read from the screen's own bindings, not the active ones: a focused input
+        hides the screen's single-letter keys (they type), and the palette must
+        still offer them. Widgets' own keys (an input's cursor keys) and Tab are
+        left out; actions the screen hides (check_action False) too.
+        """
+        from emi_tui.tui.screens.confirm_quit import ConfirmQuit
+
+        if isinstance(screen, (HelpScreen, ConfirmQuit)):
+            return
+        named = set(PALETTE_COVERED.values())
+        for node in (screen, self):
+            for bindings in node._bindings.key_to_bindings.values():
+                for binding in bindings:
+                    if not binding.description or binding.system or binding.action in PALETTE_COVERED:
+                        continue
+                    if binding.action in _TEXTUAL_ACTIONS or binding.action.removeprefix("app.") in PALETTE_COVERED:
+                        continue
+                    state = self._check_action_state(binding.action, node)
+                    title = binding.tooltip or binding.description
+                    if state is False or title in named:
+                        continue
+                    named.add(title)
+                    key = self.get_key_display(binding)
+                    yield SystemCommand(title, f"key: {key}" if state else f"key: {key} (not now)", partial(self._run_bound, binding.action, node))
+
+    async def _run_bound(self, action: str, node: Screen | App) -> None:
+        """Run a binding's action chosen from the palette, as its key would: not while the screen greys it out."""
+        if self._check_action_state(action, node):
+            await self.run_action(action, node)
+        else:
+            self.bell()
 
 
 def run_app(answers_path: Path | None = None, theme: str | None = None, recipes_dir: Path | None = None) -> int:
