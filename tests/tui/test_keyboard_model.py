@@ -1,0 +1,267 @@
+"""One keyboard model: Esc goes back, Enter in the last field goes on, focus always shows, quitting asks, palette and help hold every key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SIZE
+from fake_build import FakeBuild, sample_answers, wait_for
+from layout_checks import declared_footer_bindings
+from modify_fakes import fake_reader
+from textual.widgets import Input, Static
+
+from emi_tui.tui.app import PALETTE_COVERED
+from emi_tui.tui.screens.confirm_quit import ConfirmQuit
+from emi_tui.tui.screens.job.build import BuildScreen
+from emi_tui.tui.screens.modify.artifact import ArtifactScreen
+from emi_tui.tui.screens.review.review import ReviewScreen
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.distro import DistroScreen
+from emi_tui.tui.screens.wizard.help import HelpScreen
+from emi_tui.tui.screens.wizard.home import HomeScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
+
+STEPS = ["distro", "size", "packages", "metadata", "image", "summary"]
+
+
+def record_exits(app) -> list[object]:
+    """Replace app.exit with a recorder: the test sees whether the app would have quit."""
+    calls: list[object] = []
+    app.exit = lambda *args, **kwargs: calls.append(args)  # type: ignore[method-assign]
+    return calls
+
+
+async def test_escape_goes_back_on_every_wizard_step_and_on_modify_steps(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        for _ in STEPS[:-1]:
+            await pilot.pause()
+            await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        for step in reversed(STEPS[:-1]):
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, StepScreen) and app.screen.STEP == step
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    app = make_app(artifact_reader=fake_reader(), remember=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, ArtifactScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_escape_on_home_asks_before_quitting(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        exits = record_exits(app)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmQuit) and exits == []
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and exits == []
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")  # Stay has the focus: a stray Enter never quits
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and exits == []
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert exits != []
+
+
+async def test_quitting_with_unsaved_answers_asks_first(make_app, answers_file):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        exits = record_exits(app)
+        await pilot.press("ctrl+q")  # nothing to lose yet: at once
+        await pilot.pause()
+        assert len(exits) == 1
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # an answer changed, saved nowhere
+        await pilot.pause()
+        assert app.state.revision > 0 and not app.state.saved
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmQuit) and len(exits) == 1
+        assert "not saved" in str(app.screen.query_one("#quit-text", Static).render())
+        await pilot.press("escape")  # Escape in the question: stay
+        await pilot.pause()
+        assert isinstance(app.screen, DistroScreen) and len(exits) == 1
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+        assert len(exits) == 2
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SIZE) as pilot:
+        exits = record_exits(app)
+        await pilot.pause()
+        assert app.state.saved
+        await pilot.press("ctrl+q")  # saved answers: nothing to ask
+        await pilot.pause()
+        assert len(exits) == 1 and not isinstance(app.screen, ConfirmQuit)
+
+
+async def test_enter_in_the_last_field_goes_to_next_or_to_the_first_field_in_error(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        distro = app.screen
+        assert isinstance(distro, DistroScreen) and distro.last_field() is distro.query_one("#mirror", Input)
+        distro.query_one("#recipe").focus()
+        await pilot.press("enter")  # Enter in a choice chooses; it is not the last field
+        await pilot.pause()
+        assert app.screen is distro
+        distro.query_one("#mirror", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.STEP == "size"
+        await pilot.press("escape")
+        await pilot.pause()
+        distro = app.screen
+        await pilot.press("down", "enter")  # Ubuntu: no default mirror, so Next is refused
+        await pilot.pause()
+        assert distro.wizard.problems_for("distro")
+        distro.query_one("#mirror", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is distro
+        assert app.focused is not None and app.focused.has_class("-problem")
+
+
+async def test_enter_on_the_size_field_goes_on_once(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.STEP == "size"
+        app.screen.query_one("#custom-size", Input).focus()
+        await pilot.press(*"2G", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.STEP == "packages"
+        assert "size" in app.state.finished and "packages" not in app.state.finished
+
+
+def _ring(widget) -> tuple:
+    styles = widget.styles
+    return (styles.border, styles.outline)
+
+
+async def test_a_field_in_error_shows_a_focus_ring(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # Ubuntu without a mirror: a field in error
+        await pilot.pause()
+        screen = app.screen
+        in_error = [w for w in screen.query(".-problem") if w.focusable]
+        assert in_error
+        for field in in_error:
+            field.focus()
+            await pilot.pause()
+            focused = _ring(field)
+            screen.query_one("#back").focus()
+            await pilot.pause()
+            assert _ring(field) != focused, f"{field}: focused and not, it looks the same"
+        # A one-line (compact) field in error, on the Image step.
+        screen.query_one("#mirror", Input).focus()
+        await pilot.press(*"file:///m")
+        for _ in range(4):
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+        assert app.screen.STEP == "image"
+        name = app.screen.query_one("#img-name", Input)
+        name.value = "bad name!"
+        await pilot.pause()
+        assert name.has_class("-problem")
+        name.focus()
+        await pilot.pause()
+        focused = _ring(name)
+        app.screen.query_one("#img-version", Input).focus()
+        await pilot.pause()
+        assert _ring(name) != focused
+
+
+async def test_every_key_of_a_screen_is_in_the_command_palette(make_app, answers_file):
+    def palette_actions(screen) -> tuple[set[str], set[str]]:
+        commands = list(app.get_system_commands(screen))
+        actions = {command.callback.args[0] for command in commands if getattr(command.callback, "args", None)}
+        return actions, {command.title for command in commands}
+
+    def missing(screen) -> list[str]:
+        actions, titles = palette_actions(screen)
+        gaps = []
+        for binding in declared_footer_bindings(screen):
+            action = binding.action.removeprefix("app.")
+            if action in actions or PALETTE_COVERED.get(action) in titles:
+                continue
+            gaps.append(f"{type(screen).__name__}: {binding.key} {binding.description}")
+        return gaps
+
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        gaps = missing(app.screen)
+        # A command runs its key's action: the palette's Steps focuses the step list.
+        steps = next(c for c in app.get_system_commands(app.screen) if getattr(c.callback, "args", (None,))[0] == "focus_steps")
+        await steps.callback()
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "steps"
+        await pilot.press("escape")
+        await pilot.pause()
+        gaps += missing(app.screen)
+        app.push_screen(ReviewScreen())
+        await pilot.pause()
+        gaps += missing(app.screen)
+        app.pop_screen()
+        answers, recipe = sample_answers()
+        fake = FakeBuild(hold_at="chroot")
+        app.push_screen(BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake))
+        await wait_for(pilot, fake.holding.is_set)
+        gaps += missing(app.screen)
+        _actions, titles = palette_actions(app.screen)
+        assert "Follow log" in titles
+        assert gaps == []
+
+
+async def test_help_shows_the_keys_of_the_screen_it_was_opened_on(make_app, answers_file):
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+
+        async def help_text() -> str:
+            await pilot.press("f1")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            table = app.screen.query_one("#help-keys", Static).content
+            text = "\n".join(" ".join(str(cell) for cell in column._cells) for column in table.columns)
+            await pilot.press("escape")
+            await pilot.pause()
+            return text
+
+        summary = await help_text()
+        assert "Save answers…" in summary and "Steps" in summary and "New build" not in summary
+        await pilot.press("escape")
+        await pilot.pause()
+        image = await help_text()
+        assert "Steps" in image and "Save answers…" not in image
+        assert image != summary
+        app._go_home()
+        await pilot.pause()
+        home = await help_text()
+        assert "New build" in home and "Steps" not in home
+        assert "esc" in home and "quit" in home.lower()  # the keyboard model is written in the help
