@@ -17,7 +17,6 @@ KEYBOARD_MODEL = [
     ("tab / shift+tab", "move between fields; the focused one has a bright border or left bar"),
     ("^p", "command palette: every key of this screen is there too, and themes, steps, open, review"),
     ("^q", "quit (asks first when the answers are not saved)"),
-    ("f1 / ?", "this help, for the screen it was opened on"),
 ]
 
 #: Keys that Textual's own widgets give, listed after a place's own.
@@ -33,6 +32,8 @@ def _bindings(cls: type) -> list[Binding]:
     """The bindings `cls` declares, its bases' first (as Textual merges them; a later key wins)."""
     found = []
     for klass in reversed(cls.__mro__):
+        if klass.__module__.startswith("textual."):
+            continue  # Textual's own (Tab, copy, ^q): the keyboard model above says them in the wizard's words
         for binding in klass.__dict__.get("BINDINGS", []):
             if isinstance(binding, Binding):
                 found.append(binding)
@@ -62,6 +63,7 @@ def key_table(app, screen: Screen | None = None) -> Table:
     from emi_tui.tui.screens.step import StepScreen
     from emi_tui.tui.screens.wizard.home import HomeScreen
     from emi_tui.tui.screens.wizard.summary import SummaryScreen
+    from emi_tui.tui.state.wizard_state import STEP_TITLES
 
     table = Table(box=None, expand=True, show_header=False, pad_edge=False)
     table.add_column("where", style="dim", no_wrap=True)
@@ -71,11 +73,11 @@ def key_table(app, screen: Screen | None = None) -> Table:
         places: list[tuple[str, type]] = [("Home", HomeScreen), ("Wizard steps", StepScreen), ("Summary", SummaryScreen),
                                           ("Modify: Changes", ChangesScreen)]
     elif isinstance(screen, StepScreen):
-        places = [("Wizard steps", type(screen))]
+        places = [(f"{STEP_TITLES.get(screen.STEP, 'This')} step", type(screen))]
     else:
         places = [(getattr(screen, "HELP_PLACE", None) or screen.sub_title or "This screen", type(screen))]
-    groups = [("Everywhere", KEYBOARD_MODEL + [row for row in _rows(app, type(app)) if row[1] != "Help"])]
-    groups += [(where, _rows(app, cls) + EXTRA_KEYS.get(where, [])) for where, cls in places]
+    groups = [("Everywhere", KEYBOARD_MODEL + _rows(app, type(app)))]
+    groups += [(where, _rows(app, cls) + EXTRA_KEYS.get("Wizard steps" if screen is not None and issubclass(cls, StepScreen) else where, [])) for where, cls in places]
     for where, lines in groups:
         for index, (keys, what) in enumerate(lines):
             table.add_row(Text(where if index == 0 else ""), keys, what)
