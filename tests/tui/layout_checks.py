@@ -100,12 +100,19 @@ def footer_missing_keys(screen: Screen) -> list[str]:
 
 
 def _first_column_width(text: str) -> int:
-    """The widest first 'column' of a text: each line's indent and first word (a YAML key, a package name)."""
+    """The widest first column of a text: each line's indent and what comes before its first gap of two spaces.
+
+    So `mirror: http://…  # a comment` gives `mirror: http://…` (YAML and its
+    comment column), and `htop  410 kB  …` gives `htop`. Comment-only lines
+    (starting with #) are prose, free to scroll, and left out.
+    """
     widest = 0
     for line in text.splitlines():
         stripped = line.lstrip()
-        if stripped:
-            widest = max(widest, cell_len(line[: len(line) - len(stripped)] + stripped.split()[0]))
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        widest = max(widest, cell_len(line[:indent] + stripped.split("  ", 1)[0].rstrip()))
     return widest
 
 

@@ -167,3 +167,15 @@ async def test_the_layout_checks_catch_what_they_are_for(make_app):
         pane.styles.width = 4
         await pilot.pause()
         assert narrow_panes(screen, ("#distro-form",)) != []
+
+
+async def test_the_modify_steps_at_80x24_show_their_first_label_and_every_key(make_app, tmp_path: Path):
+    from modify_fakes import fake_reader
+    from test_modify_wizard import artifact_in, to_changes
+
+    app = make_app(artifact_reader=fake_reader(), remember=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await to_changes(app, pilot, artifact_in(tmp_path))
+        screen = app.screen
+        assert screen.STEP == "changes" and screen.has_class("-narrow")
+        assert first_label_hidden(screen) + footer_missing_keys(screen) == []

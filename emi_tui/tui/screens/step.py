@@ -254,12 +254,15 @@ class StepScreen(Screen):
     # -- Enter in the last field -------------------------------------------------
 
     def last_field(self) -> Input | None:
-        """The step's last text field in focus (Tab) order, or None when it has none.
+        """The step's last answer text field in focus (Tab) order, or None when it has none.
 
-        Text fields only: Enter in a list, a choice or a switch chooses or toggles there.
+        Answer fields are the ones FIELDS names (an add-a-package or a filter
+        field is a tool, and its Enter is its own). Text fields only: Enter in
+        a list, a choice or a switch chooses or toggles there.
         """
+        answer_fields = set(self.FIELDS.values())
         body = self.query_one("#step-body")
-        fields = [widget for widget in self.focus_chain if isinstance(widget, Input) and body in widget.ancestors]
+        fields = [w for w in self.focus_chain if isinstance(w, Input) and w.id in answer_fields and body in w.ancestors]
         return fields[-1] if fields else None
 
     def go_on_or_show_problem(self) -> None:
