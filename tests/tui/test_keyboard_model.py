@@ -47,7 +47,7 @@ async def test_escape_goes_back_on_every_wizard_step_and_on_modify_steps(make_ap
         for step in reversed(STEPS[:-1]):
             await pilot.press("escape")
             await pilot.pause()
-            assert isinstance(app.screen, StepScreen) and app.screen.STEP == step
+            assert isinstance(app.screen, StepScreen) and step == app.screen.STEP
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)

@@ -51,7 +51,7 @@ async def test_the_sidebar_folds_into_a_one_line_step_bar_under_100_columns(make
 async def _open_by_list(pilot, step: str) -> None:
     await pilot.press("f2", "home", *["down"] * STEPS.index(step), "enter")
     await pilot.pause()
-    assert pilot.app.screen.STEP == step
+    assert step == pilot.app.screen.STEP
 
 
 async def test_f2_then_down_stops_at_the_last_step_and_up_at_the_first(make_app, answers_file):
@@ -78,7 +78,7 @@ async def _each_step(app, pilot):
     for step in STEPS:
         await pilot.pause()
         screen = app.screen
-        assert isinstance(screen, StepScreen) and screen.STEP == step
+        assert isinstance(screen, StepScreen) and step == screen.STEP
         yield screen
         if step != "summary":  # there ctrl+n would start the build
             await pilot.press("ctrl+n")

@@ -281,7 +281,7 @@ class StepScreen(Screen):
         # Runs after the step's own Submitted handlers (the MRO order): a step that
         # used the Enter (Packages' add field) stops it with prevent_default(), and
         # one that already went on (Size) has set _next_posted.
-        if self._next_posted or not self.is_current or self.STEP == self.wizard.steps[-1]:
+        if self._next_posted or not self.is_current or self.wizard.steps[-1] == self.STEP:
             return  # the last step's Build or Start is never one Enter away
         if event.input is self.last_field():
             self.go_on_or_show_problem()
