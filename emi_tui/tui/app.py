@@ -27,6 +27,7 @@ from textual.theme import Theme
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.image.imageid import utc_today
+from emi_tui.tui.keyboard import binding_commands, unsaved_answers
 from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
 from emi_tui.tui.screens.modify.changes import ChangesScreen
 from emi_tui.tui.screens.step import StepScreen
@@ -50,16 +51,6 @@ from emi_tui.tui.state.wizard_state import (
 )
 from emi_tui.tui.themes import DEFAULT_THEME, all_theme_names, check_theme_name, load_themes
 from emi_tui.tui.widgets.path_prompt import PathPrompt
-
-#: Actions that keys bind and the palette already offers under a title of its own (the commands listed first).
-PALETTE_COVERED = {
-    "help": "Help", "change_theme": "Theme", "quit": "Quit", "command_palette": "Keys", "confirm_quit": "Quit",
-    "new_build": "New build", "open": "Open answers…", "review": "Review image-ids", "modify": "Modify an existing image",
-    "save": "Save answers…",
-}
-
-#: Textual's own screen keys (Tab, copying a selection): they are not the wizard's, and the palette leaves them out.
-_TEXTUAL_ACTIONS = {binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)}
 
 
 class EmiApp(App[int]):
@@ -305,21 +296,10 @@ class EmiApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     def unsaved_answers(self) -> str | None:
-        """What quitting now would lose, in words; None when nothing would be.
-
-        Edited answers that no file holds are lost, unless a build or modify
-        has already started from them (a job screen is open).
-        """
+        """What quitting now would lose, in words; None when nothing would be."""
         from emi_tui.tui.screens.job.build import BuildScreen
 
-        state = self.state
-        if state is None or state.saved or state.revision == 0:
-            return None
-        if any(isinstance(screen, BuildScreen) for screen in self.screen_stack):
-            return None
-        if state.kind == "build":
-            return "The answers are not saved: quitting loses them. (Summary's Save answers… keeps them in a file.)"
-        return "The modify has not started: quitting loses the changes chosen so far."
+        return unsaved_answers(self.state, any(isinstance(screen, BuildScreen) for screen in self.screen_stack))
 
     async def action_quit(self) -> None:
         """Quit (ctrl+q, and the palette's Quit): at once, or after asking when answers would be lost."""
@@ -372,35 +352,10 @@ class EmiApp(App[int]):
                     yield SystemCommand(f"Go to {title}", f"Open the {title} step", partial(self.goto_step, step))
         if isinstance(screen, SummaryScreen):
             yield SystemCommand("Save answers…", "Save the answer file, with comments", screen.action_save)
-        yield from self._binding_commands(screen)
-
-    def _binding_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key of `screen` (and of the app) as a palette command, so that the palette holds every binding.
-
-        Read from the screen's own bindings, not the active ones: a focused input
-        hides the screen's single-letter keys (they type), and the palette must
-        still offer them. Widgets' own keys (an input's cursor keys) and Tab are
-        left out; actions the screen hides (check_action False) too.
-        """
         from emi_tui.tui.screens.confirm_quit import ConfirmQuit
 
-        if isinstance(screen, (HelpScreen, ConfirmQuit)):
-            return
-        named = set(PALETTE_COVERED.values())
-        for node in (screen, self):
-            for bindings in node._bindings.key_to_bindings.values():
-                for binding in bindings:
-                    if not binding.description or binding.system or binding.action in PALETTE_COVERED:
-                        continue
-                    if binding.action in _TEXTUAL_ACTIONS or binding.action.removeprefix("app.") in PALETTE_COVERED:
-                        continue
-                    state = self._check_action_state(binding.action, node)
-                    title = binding.tooltip or binding.description
-                    if state is False or title in named:
-                        continue
-                    named.add(title)
-                    key = self.get_key_display(binding)
-                    yield SystemCommand(title, f"key: {key}" if state else f"key: {key} (not now)", partial(self._run_bound, binding.action, node))
+        if not isinstance(screen, (HelpScreen, ConfirmQuit)):
+            yield from binding_commands(self, screen, self._run_bound)
 
     async def _run_bound(self, action: str, node: Screen | App) -> None:
         """Run a binding's action chosen from the palette, as its key would: not while the screen greys it out."""
