@@ -96,6 +96,7 @@ class EmiApp(App[int]):
         self.modify_runner = modify_runner  # None: the real run_modify
         self.state: WizardState | None = None
         self.answers_path = answers_path
+        self._job_ran_from: tuple[int, int] | None = None
         self.stable = stable
         if stable:
             self.animation_level = "none"
@@ -237,7 +238,13 @@ class EmiApp(App[int]):
         """Hand saved, valid answers to the build screen."""
         from emi_tui.tui.screens.job.build import BuildScreen  # looked up here, so tests can stand in for it
 
+        self._note_job_started()
         self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
+
+    def _note_job_started(self) -> None:
+        # A build or modify ran from these answers: quitting afterwards loses nothing.
+        if self.state is not None:
+            self._job_ran_from = (id(self.state), self.state.revision)
 
     # -- what the screens ask for ----------------------------------------------------------
 
@@ -287,6 +294,7 @@ class EmiApp(App[int]):
         from emi_tui.tui.workers.build_worker import modify_job
 
         name = getattr(getattr(request, "artifact", None), "name", "the image")
+        self._note_job_started()
         self.push_screen(BuildScreen(None, None, Path("-"), job=modify_job(request, self.modify_runner), title=f"Modifying {name}"))
 
     # -- actions ------------------------------------------------------------------------
@@ -296,10 +304,10 @@ class EmiApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     def unsaved_answers(self) -> str | None:
-        """What quitting now would lose, in words; None when nothing would be."""
-        from emi_tui.tui.screens.job.build import BuildScreen
-
-        return unsaved_answers(self.state, any(isinstance(screen, BuildScreen) for screen in self.screen_stack))
+        """What quitting now would lose, in words; None when nothing would be (nor after a job ran from these answers)."""
+        state = self.state
+        ran = state is not None and self._job_ran_from == (id(state), state.revision)
+        return unsaved_answers(state, ran)
 
     async def action_quit(self) -> None:
         """Quit (ctrl+q, and the palette's Quit): at once, or after asking when answers would be lost."""

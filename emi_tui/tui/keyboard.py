@@ -31,7 +31,7 @@ def unsaved_answers(state: WizardState | None, job_started: bool) -> str | None:
     """What quitting now would lose, in words; None when nothing would be.
 
     Edited answers that no file holds are lost, unless a build or modify has
-    already started from them (`job_started`: a job screen is open).
+    already run from them (`job_started`).
     """
     if state is None or state.saved or state.revision == 0 or job_started:
         return None

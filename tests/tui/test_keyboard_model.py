@@ -289,3 +289,29 @@ async def test_review_keeps_focus_in_the_path_field_so_a_second_path_never_fires
         await pilot.press("m", "a")  # the next path's first letters: typed, not Mark and Add path
         await pilot.pause()
         assert field.value == "ma" and screen.marked is None and field.has_focus
+
+
+async def test_quitting_asks_about_a_modify_not_started_but_not_after_it_ran(make_app, tmp_path: Path):
+    from modify_fakes import FakeModify
+    from test_modify_wizard import artifact_in, to_changes
+
+    from emi_tui.tui.screens.job.done import DoneScreen
+
+    app = make_app(artifact_reader=fake_reader(), modify_runner=FakeModify(), remember=False)
+    async with app.run_test(size=SIZE) as pilot:
+        exits = record_exits(app)
+        await to_changes(app, pilot, artifact_in(tmp_path))
+        assert app.state.revision > 0
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert asks_to_quit(app.screen) and exits == []
+        assert "not started" in str(app.screen.query_one("#quit-text", Static).render())
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.action_next()  # Start, as its button does (the key may gain a confirmation of its own)
+        await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
+        await pilot.press("escape")  # back from Done, the modify has run: nothing is lost now
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not asks_to_quit(app.screen) and len(exits) == 1
