@@ -133,16 +133,17 @@ async def test_help_at_80x24_is_not_clipped_and_scrolls_to_its_last_line(make_ap
 
 
 async def test_review_at_80x24_keeps_its_keys_and_its_table_columns(tmp_path: Path):
-    from fake_build import ScreenApp
+    from fake_build import ScreenApp, wait_for
     from test_review_screen import fake_entry
+    from textual.widgets._footer import FooterKey
 
     entries = [fake_entry(f"/srv/images/catalog-{n}", image_name=f"euca-{n}") for n in range(3)]
     app = ScreenApp(lambda: ReviewScreen([Path("x")], reviewer=lambda paths: entries))
     async with app.run_test(size=SMALL) as pilot:
         screen = app.screen_under_test
-        while len(screen.entries) < 3:
-            await pilot.pause(0.02)
-        await pilot.pause()
+        await wait_for(pilot, lambda: len(screen.entries) == 3)
+        # The footer redraws itself after the load (recomposed after a refresh): wait for its new keys.
+        await wait_for(pilot, lambda: any(key.action == "mark" and not key.has_class("-disabled") for key in screen.query(FooterKey)))
         assert screen.query_one(DataTable).row_count == 3
         assert narrow_panes(screen) == []
         assert footer_missing_keys(screen) == []
