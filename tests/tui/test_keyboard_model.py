@@ -315,3 +315,32 @@ async def test_quitting_asks_about_a_modify_not_started_but_not_after_it_ran(mak
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not asks_to_quit(app.screen) and len(exits) == 1
+
+
+def _look(widget) -> tuple:
+    """What focus can change in how a widget is drawn."""
+    styles = widget.styles
+    return (styles.border, styles.outline, styles.background, styles.background_tint, styles.text_style, styles.tint, styles.color)
+
+
+async def test_every_focusable_widget_of_every_step_looks_different_when_focused(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        unseen = []
+        for step in STEPS:
+            await pilot.pause()
+            screen = app.screen
+            assert step == screen.STEP
+            chain = list(screen.focus_chain)
+            for widget in chain:
+                widget.focus()
+                await pilot.pause()
+                focused = _look(widget)
+                next(other for other in chain if other is not widget).focus()
+                await pilot.pause()
+                if _look(widget) == focused:
+                    unseen.append(f"{step}: {widget}")
+            if step != "summary":
+                await pilot.press("ctrl+n")
+        assert unseen == []
