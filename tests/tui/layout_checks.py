@@ -6,6 +6,10 @@ keys), so a test can assert `== []` and see every fault in one failure:
 - `first_label_hidden`: the step's first label is off the screen or scrolled out of view;
 - `footer_missing_keys`: a binding the screen shows (show=True, not disabled by its check_action) is not wholly in the footer;
 - `narrow_panes`: a DataTable (or a text pane) is narrower than its first column's content.
+
+The footer redraws itself a refresh after the bindings change (a load, a
+check_action that flips): after such a change, `await pilot.pause()` (or
+wait_for the key) before `footer_missing_keys`.
 """
 
 from __future__ import annotations
