@@ -29,6 +29,7 @@ from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.build.package_catalog import CatalogLoader, CatalogSource, PackageCatalog, mirror_catalog
 from emi_tui.engine.build.readiness import Readiness
 from emi_tui.engine.image.imageid import utc_today
+from emi_tui.tui.keyboard import binding_commands, unsaved_answers
 from emi_tui.tui.screens.modify.artifact import ArtifactScreen, read_artifact
 from emi_tui.tui.screens.modify.changes import ChangesScreen
 from emi_tui.tui.screens.step import StepScreen
@@ -65,7 +66,8 @@ class EmiApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+t", "change_theme", "Theme"),
+        # In the help and the palette, not the footer: 80 columns hold a screen's own keys first.
+        Binding("ctrl+t", "change_theme", "Theme", show=False),
     ]
 
     def __init__(
@@ -97,6 +99,7 @@ class EmiApp(App[int]):
         self.readiness = readiness  # None: the real check_readiness (tests: a stand-in that asks no mirror)
         self.state: WizardState | None = None
         self.answers_path = answers_path
+        self._job_ran_from: tuple[int, int] | None = None
         self.stable = stable
         if stable:
             self.animation_level = "none"
@@ -238,7 +241,13 @@ class EmiApp(App[int]):
         """Hand saved, valid answers to the build screen."""
         from emi_tui.tui.screens.job.build import BuildScreen  # looked up here, so tests can stand in for it
 
+        self._note_job_started()
         self.push_screen(BuildScreen(answers, recipe, answers_path, dry_run=dry_run))
+
+    def _note_job_started(self) -> None:
+        # A build or modify ran from these answers: quitting afterwards loses nothing.
+        if self.state is not None:
+            self._job_ran_from = (id(self.state), self.state.revision)
 
     # -- what the screens ask for ----------------------------------------------------------
 
@@ -288,13 +297,42 @@ class EmiApp(App[int]):
         from emi_tui.tui.workers.build_worker import modify_job
 
         name = getattr(getattr(request, "artifact", None), "name", "the image")
+        self._note_job_started()
         self.push_screen(BuildScreen(None, None, Path("-"), job=modify_job(request, self.modify_runner), title=f"Modifying {name}"))
 
     # -- actions ------------------------------------------------------------------------
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
+
+    def unsaved_answers(self) -> str | None:
+        """What quitting now would lose, in words; None when nothing would be (nor after a job ran from these answers)."""
+        state = self.state
+        ran = state is not None and self._job_ran_from == (id(state), state.revision)
+        return unsaved_answers(state, ran)
+
+    async def action_quit(self) -> None:
+        """Quit (ctrl+q, and the palette's Quit): at once, or after asking when answers would be lost."""
+        unsaved = self.unsaved_answers()
+        if unsaved is None:
+            self.exit()
+        else:
+            self.action_confirm_quit(unsaved)
+
+    def action_confirm_quit(self, unsaved: str | None = None) -> None:
+        """Ask, then quit on yes (Home's Escape asks even when nothing would be lost)."""
+        from emi_tui.tui.screens.confirm_quit import ConfirmQuit
+
+        if isinstance(self.screen, ConfirmQuit):
+            return
+        unsaved = unsaved or self.unsaved_answers()
+
+        def answered(quit_app: bool | None) -> None:
+            if quit_app:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(unsaved), answered)
 
     def action_review(self) -> None:
         from emi_tui.tui.screens.review.review import ReviewScreen
@@ -325,6 +363,17 @@ class EmiApp(App[int]):
                     yield SystemCommand(f"Go to {title}", f"Open the {title} step", partial(self.goto_step, step))
         if isinstance(screen, (SummaryScreen, ChangesScreen)):
             yield SystemCommand("Save answers…", "Save the answer file, with comments", screen.action_save)
+        from emi_tui.tui.screens.confirm_quit import ConfirmQuit
+
+        if not isinstance(screen, (HelpScreen, ConfirmQuit)):
+            yield from binding_commands(self, screen, self._run_bound)
+
+    async def _run_bound(self, action: str, node: Screen | App) -> None:
+        """Run a binding's action chosen from the palette, as its key would: not while the screen greys it out."""
+        if self._check_action_state(action, node):
+            await self.run_action(action, node)
+        else:
+            self.bell()
 
 
 def run_app(answers_path: Path | None = None, theme: str | None = None, recipes_dir: Path | None = None) -> int:

@@ -6,6 +6,11 @@ screen names one, the rest below), and Back/Next. Each edit goes through
 `WizardState.set`, then `refresh_state` redraws problems, the sidebar and
 what Next allows. Moving between steps is the App's: Next, Back and the step
 list post a message (`StepScreen.Next`, `.Back`, `.Open`) that the App handles.
+
+The keys every step shares (the help lists them): Esc goes back, Enter in the
+step's last text field goes to Next (or, when Next is refused, to the first
+field in error), F2 reaches the step list. Under 100 columns the sidebar folds
+into a one-line step bar (the screen's `-narrow` class, set again on resize).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
@@ -25,7 +31,10 @@ from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.text import printable
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, key_matches
-from emi_tui.tui.widgets.sidebar import StepSidebar
+from emi_tui.tui.widgets.sidebar import StepBar, StepSidebar
+
+#: Below this many columns the step list is a one-line bar above the step, not a sidebar.
+NARROW_BELOW = 100
 
 
 def steady_inputs(root: Widget | Screen) -> None:
@@ -73,13 +82,17 @@ class StepScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", priority=True),
-        Binding("ctrl+b", "back", "Back", priority=True),
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+b", "back", "Back", priority=True, show=False),
         Binding("f2", "focus_steps", "Steps"),
     ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
 
     _has_body = False
     _next_blocked: bool | None = None
     _arrived = False
+    _next_posted = False
+    _first_focus_done = False
 
     class Next(StepRequest):
         """Next was asked for on `step`: the App opens the step after it, unless `step` has problems."""
@@ -102,6 +115,7 @@ class StepScreen(Screen):
         with Horizontal(id="wizard"):
             yield StepSidebar(self.STEP, id="steps")
             with Vertical(id="step"):
+                yield StepBar(self.STEP, id="step-bar")
                 steps = self.wizard.steps
                 number = steps.index(self.STEP) + 1
                 yield Static(f"Step {number} of {len(steps)} · {STEP_TITLES[self.STEP]}", id="step-title")
@@ -117,7 +131,7 @@ class StepScreen(Screen):
                 yield Static(id="step-problems")
                 with Horizontal(id="nav"):
                     yield from self.compose_nav()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The step's own fields."""
@@ -138,6 +152,18 @@ class StepScreen(Screen):
     def on_mount(self) -> None:
         steady_inputs(self)
         self.refresh_state()
+
+    def set_focus(self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False) -> None:
+        """Focus `widget`; the step's first focus (AUTO_FOCUS) leaves the step scrolled to its top.
+
+        Textual centres a newly focused widget that it cannot see whole yet, and
+        on arrival nothing is laid out: at 80x24 that scrolled the step's first
+        label (what says what the field is for) out of view.
+        """
+        if not self._first_focus_done and widget is not None:
+            self._first_focus_done = True
+            scroll_visible = False
+        super().set_focus(widget, scroll_visible=scroll_visible, from_app_focus=from_app_focus)
 
     def on_screen_resume(self) -> None:
         self.refresh_state()
@@ -161,6 +187,7 @@ class StepScreen(Screen):
         problems = self.wizard.problems_for(self.STEP)
         self.show_problems(problems, self.wizard.notes_for(self.STEP))
         self.query_one(StepSidebar).show(self.wizard)
+        self.query_one(StepBar).show(self.wizard)
         for button in self.query("#next"):
             button.disabled = bool(problems)
         note = "Fix the problems above to go on." if problems else ""
@@ -211,13 +238,53 @@ class StepScreen(Screen):
         return True
 
     def action_next(self) -> None:
+        self._next_posted = True
         self.post_message(self.Next(self.STEP))
 
     def action_back(self) -> None:
         self.post_message(self.Back(self.STEP))
 
     def action_focus_steps(self) -> None:
-        self.query_one(StepSidebar).focus()
+        """Focus the step list: the sidebar, or the one-line bar when the screen is narrow."""
+        if self.has_class("-narrow"):
+            self.query_one(StepBar).focus()
+        else:
+            self.query_one(StepSidebar).focus()
+
+    # -- Enter in the last field -------------------------------------------------
+
+    def last_field(self) -> Input | None:
+        """The step's last answer text field in focus (Tab) order, or None when it has none.
+
+        Answer fields are the ones FIELDS names (an add-a-package or a filter
+        field is a tool, and its Enter is its own). Text fields only: Enter in
+        a list, a choice or a switch chooses or toggles there.
+        """
+        answer_fields = set(self.FIELDS.values())
+        body = self.query_one("#step-body")
+        fields = [w for w in self.focus_chain if isinstance(w, Input) and w.id in answer_fields and body in w.ancestors]
+        return fields[-1] if fields else None
+
+    def go_on_or_show_problem(self) -> None:
+        """Next when the step allows it; otherwise focus the first field in error (a bell when no field has one)."""
+        if not self.wizard.problems_for(self.STEP):
+            self.action_next()
+            return
+        first = next((widget for widget in self.query(".-problem") if widget.focusable), None)
+        if first is None:
+            self.app.bell()
+        else:
+            first.focus()
+
+    @on(Input.Submitted)
+    def _enter_in_field(self, event: Input.Submitted) -> None:
+        # Runs after the step's own Submitted handlers (the MRO order): a step that
+        # used the Enter (Packages' add field) stops it with prevent_default(), and
+        # one that already went on (Size) has set _next_posted.
+        if self._next_posted or not self.is_current or self.wizard.steps[-1] == self.STEP:
+            return  # the last step's Build or Start is never one Enter away
+        if event.input is self.last_field():
+            self.go_on_or_show_problem()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "next":
@@ -226,6 +293,12 @@ class StepScreen(Screen):
         elif event.button.id == "back":
             event.stop()
             self.action_back()
+
+    @on(StepBar.Chosen)
+    def _bar_chosen(self, event: StepBar.Chosen) -> None:
+        event.stop()
+        if event.step != self.STEP:
+            self.post_message(self.Open(event.step))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if isinstance(event.option_list, StepSidebar):

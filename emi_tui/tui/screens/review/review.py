@@ -122,7 +122,7 @@ class ReviewScreen(Screen):
             yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="detail"):
                 yield Static(id="detail-body")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -196,7 +196,9 @@ class ReviewScreen(Screen):
         self.paths.append(path)
         event.input.value = ""
         self._load([path])
-        self.query_one(DataTable).focus()
+        # Focus stays in the field: the next path is typed at once, and its letters
+        # never reach the table's single-key bindings (m, a). Tab goes to the table.
+        event.input.focus()
 
     # -- showing ------------------------------------------------------------------------
 

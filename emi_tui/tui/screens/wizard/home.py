@@ -51,12 +51,15 @@ class HomeScreen(Screen):
 
     AUTO_FOCUS = "#new"
     BINDINGS = [
-        Binding("ctrl+n", "new_build", "New build", priority=True),
-        Binding("ctrl+o", "open", "Open answers", priority=True),
-        Binding("ctrl+r", "review", "Review image-ids", priority=True),
-        Binding("ctrl+l", "recent", "Recent builds"),
-        Binding("ctrl+g", "continue_build", "Continue build"),
-        Binding("ctrl+e", "modify", "Modify image"),
+        # Short words: at 80 columns the footer holds every key (the buttons say the rest).
+        Binding("ctrl+n", "new_build", "New", priority=True, tooltip="New build"),
+        Binding("ctrl+o", "open", "Open", priority=True, tooltip="Open an answer file"),
+        Binding("ctrl+r", "review", "Review", priority=True, tooltip="Review image-ids"),
+        Binding("ctrl+l", "recent", "Recent", tooltip="Recent builds"),
+        Binding("ctrl+g", "continue_build", "Continue", tooltip="Continue the build in progress"),
+        Binding("ctrl+e", "modify", "Modify", tooltip="Modify an existing image"),
+        # Like ctrl+q, not in the footer (the help and the palette have it): Escape here asks before quitting.
+        Binding("escape", "app.confirm_quit", "Quit", show=False),
     ]
 
     class NewBuild(Message):
@@ -101,7 +104,7 @@ class HomeScreen(Screen):
                 yield Label("Recent builds", classes="field-label")
                 yield OptionList(id="recent")
                 yield Static(id="recent-empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         steady_inputs(self)

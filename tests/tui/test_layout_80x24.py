@@ -1,0 +1,182 @@
+"""80x24 is a first-class size: the step list folds into a bar, the footer keeps every key, help scrolls, labels show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SIZE
+from layout_checks import first_label_hidden, footer_missing_keys, narrow_panes
+from textual.widgets import DataTable, Static
+
+from emi_tui.tui.screens.review.review import ReviewScreen
+from emi_tui.tui.screens.step import StepScreen
+from emi_tui.tui.screens.wizard.distro import DistroScreen
+from emi_tui.tui.screens.wizard.help import HelpScreen
+from emi_tui.tui.screens.wizard.home import HomeScreen
+from emi_tui.tui.screens.wizard.summary import SummaryScreen
+from emi_tui.tui.widgets.sidebar import StepSidebar
+
+SMALL = (80, 24)
+STEPS = ["distro", "size", "packages", "metadata", "image", "summary"]
+
+
+async def test_the_sidebar_folds_into_a_one_line_step_bar_under_100_columns(make_app, answers_file):
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SummaryScreen)
+        sidebar, bar = screen.query_one(StepSidebar), screen.query_one("#step-bar")
+        assert not sidebar.display and bar.display
+        assert bar.region.height == 1 and bar.region.width > 60
+        shown = str(bar.render())
+        assert all(title in shown for title in ("Distro", "Size", "Packages", "Metadata", "Image", "Summary"))
+        # Still reached by F2: left to Image, Enter opens it.
+        await pilot.press("f2")
+        assert app.focused is bar
+        await pilot.press("left", "enter")
+        await pilot.pause()
+        assert app.screen.STEP == "image"
+        # Re-evaluated on resize: wide again, the sidebar is back and F2 reaches it.
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen.query_one(StepSidebar).display and not app.screen.query_one("#step-bar").display
+        await pilot.press("f2")
+        assert isinstance(app.focused, StepSidebar)
+        await pilot.resize_terminal(99, 30)
+        await pilot.pause()
+        assert not app.screen.query_one(StepSidebar).display and app.screen.query_one("#step-bar").display
+
+
+async def _open_by_list(pilot, step: str) -> None:
+    await pilot.press("f2", "home", *["down"] * STEPS.index(step), "enter")
+    await pilot.pause()
+    assert step == pilot.app.screen.STEP
+
+
+async def test_f2_then_down_stops_at_the_last_step_and_up_at_the_first(make_app, answers_file):
+    for size in (SIZE, SMALL):  # the sidebar, then the bar
+        app = make_app(answers_path=answers_file())
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert app.screen.STEP == "summary"
+            await pilot.press("f2", "down", "down", "enter")
+            await pilot.pause()
+            assert app.screen.STEP == "summary", f"{size}: Down past the last step wrapped to {app.screen.STEP}"
+            await _open_by_list(pilot, "distro")
+            await pilot.press("f2", "up", "up", "enter")
+            await pilot.pause()
+            assert app.screen.STEP == "distro", f"{size}: Up past the first step wrapped to {app.screen.STEP}"
+            await pilot.press("f2", "down", "enter")
+            await pilot.pause()
+            assert app.screen.STEP == "size"
+
+
+async def _each_step(app, pilot):
+    """Yield each build step's screen in turn, from a new build (Next on each but the Summary)."""
+    await pilot.press("ctrl+n")
+    for step in STEPS:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StepScreen) and step == screen.STEP
+        yield screen
+        if step != "summary":  # there ctrl+n would start the build
+            await pilot.press("ctrl+n")
+
+
+async def test_every_step_at_80x24_opens_with_its_first_label_in_view(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        problems = [problem async for screen in _each_step(app, pilot) for problem in first_label_hidden(screen)]
+        assert problems == []
+
+
+async def test_every_screen_at_80x24_shows_every_key_in_the_footer(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        problems = footer_missing_keys(app.screen)
+        problems += [problem async for screen in _each_step(app, pilot) for problem in footer_missing_keys(screen)]
+        assert problems == []
+
+
+async def test_the_home_footer_keeps_continue_at_80_columns(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("escape")  # back to Home, with a build in progress: Continue joins the footer
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert footer_missing_keys(app.screen) == []
+
+
+async def test_help_at_80x24_is_not_clipped_and_scrolls_to_its_last_line(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        dialog = help_screen.query_one("#help-dialog")
+        assert help_screen.region.contains_region(dialog.region), dialog.region
+        hint = help_screen.query_one(".dialog-hint", Static)
+        assert dialog.region.contains_region(hint.region) and hint.region.height >= 1
+        scroll = help_screen.query_one("#help-scroll")
+        keys = help_screen.query_one("#help-keys", Static)
+        assert keys.region.height > scroll.region.height  # more keys than rows: it must scroll, not cut
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y > 0
+
+
+async def test_review_at_80x24_keeps_its_keys_and_its_table_columns(tmp_path: Path):
+    from fake_build import ScreenApp, wait_for
+    from test_review_screen import fake_entry
+    from textual.widgets._footer import FooterKey
+
+    entries = [fake_entry(f"/srv/images/catalog-{n}", image_name=f"euca-{n}") for n in range(3)]
+    app = ScreenApp(lambda: ReviewScreen([Path("x")], reviewer=lambda paths: entries))
+    async with app.run_test(size=SMALL) as pilot:
+        screen = app.screen_under_test
+        await wait_for(pilot, lambda: len(screen.entries) == 3)
+        # The footer redraws itself after the load (recomposed after a refresh): wait for its new keys.
+        await wait_for(pilot, lambda: any(key.action == "mark" and not key.has_class("-disabled") for key in screen.query(FooterKey)))
+        assert screen.query_one(DataTable).row_count == 3
+        assert narrow_panes(screen) == []
+        assert footer_missing_keys(screen) == []
+
+
+async def test_the_layout_checks_catch_what_they_are_for(make_app):
+    """The checks themselves: each reports a fault it is shown."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DistroScreen)
+        screen.query_one("#distro-form").scroll_to(y=3, animate=False, immediate=True)
+        await pilot.pause()
+        assert first_label_hidden(screen) != []
+        footer = screen.query_one("Footer")
+        footer.styles.width = 20
+        await pilot.pause()
+        assert footer_missing_keys(screen) != []
+        pane = screen.query_one("#distro-form")
+        pane.styles.width = 4
+        await pilot.pause()
+        assert narrow_panes(screen, ("#distro-form",)) != []
+
+
+async def test_the_modify_steps_at_80x24_show_their_first_label_and_every_key(make_app, tmp_path: Path):
+    from modify_fakes import fake_reader
+    from test_modify_wizard import artifact_in, to_changes
+
+    app = make_app(artifact_reader=fake_reader(), remember=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await to_changes(app, pilot, artifact_in(tmp_path))
+        screen = app.screen
+        assert screen.STEP == "changes" and screen.has_class("-narrow")
+        assert first_label_hidden(screen) + footer_missing_keys(screen) == []
