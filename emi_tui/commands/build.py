@@ -22,8 +22,8 @@ from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.build.progress import JobProgress, format_eta
-from emi_tui.engine.build.timings import from_history
 from emi_tui.engine.build.readiness import CheckStatus, Readiness, check_readiness
+from emi_tui.engine.build.timings import from_history
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.run.events import JobFailed, JobStarted, OutputLine, StepFinished, StepOutcome, StepStarted
 from emi_tui.engine.text import printable
