@@ -308,7 +308,9 @@ async def test_quitting_asks_about_a_modify_not_started_but_not_after_it_ran(mak
         assert "not started" in str(app.screen.query_one("#quit-text", Static).render())
         await pilot.press("n")
         await pilot.pause()
-        app.screen.action_next()  # Start, as its button does (the key may gain a confirmation of its own)
+        app.screen.action_next()  # Start, as its button does; then confirm what runs as root
+        await pilot.pause()
+        await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
         await pilot.press("escape")  # back from Done, the modify has run: nothing is lost now
         await pilot.pause()
