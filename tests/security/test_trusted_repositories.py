@@ -24,6 +24,7 @@ from textual.widgets import OptionList
 from emi_tui.engine import paths
 from emi_tui.engine.answers.model import validate_bytes
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.build.readiness import Readiness
 from emi_tui.tui.screens.wizard.summary import SummaryScreen
 from emi_tui.tui.state.wizard_state import open_answers
 
@@ -133,7 +134,8 @@ def test_summary_shows_the_warning(tmp_path, monkeypatch):
     assert state is not None
 
     async def shown() -> list[str]:
-        app = _SummaryApp(SummaryScreen(state, now=lambda: None))
+        # The checks are the readiness tests' business: here no mirror is asked (extra.example is not one).
+        app = _SummaryApp(SummaryScreen(state, now=lambda: None, readiness=lambda *_, **__: Readiness(())))
         async with app.run_test(size=(160, 40)) as pilot:
             await pilot.pause()
             listing = app.screen.query_one("#problem-list", OptionList)

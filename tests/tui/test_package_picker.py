@@ -228,3 +228,14 @@ async def test_without_a_mirror_the_step_says_so_and_asks_nothing(make_app, answ
         screen = await open_packages(app, pilot)
         assert text_of(screen, "#catalog-state").startswith("Cannot look packages up: no mirror is chosen")
         assert asked == []
+
+
+async def test_offline_the_step_asks_no_mirror_and_says_why(make_app, answers_file):
+    asked: list[CatalogSource] = []
+    app = make_app(answers_path=answers_file(VALID_ANSWERS), package_catalog=lambda source: asked.append(source))  # type: ignore[func-returns-value]
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        app.state.offline = True  # the Summary's switch
+        screen = await open_packages(app, pilot)
+        assert "the wizard is offline" in text_of(screen, "#catalog-state")
+        assert asked == []

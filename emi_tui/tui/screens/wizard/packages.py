@@ -127,6 +127,10 @@ class PackagesScreen(StepScreen):
         if source is None:
             self._no_catalog("no mirror is chosen (the Distro step sets it)")
             return
+        if self.wizard.offline and source not in self._catalogs:
+            # Offline means no request to the mirror at all, not one that times out.
+            self._no_catalog("the wizard is offline (the Summary's switch), so the mirror is not asked")
+            return
         if source in self._catalogs:
             self._got_catalog(self._catalogs[source])
             return
