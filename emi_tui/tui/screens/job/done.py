@@ -241,8 +241,9 @@ class DoneScreen(Screen):
     def action_back(self) -> None:
         self.dismiss()
 
-    def action_quit(self) -> None:
-        self.app.exit()
+    async def action_quit(self) -> None:
+        # The app's one way out (ctrl+q's): it asks first whenever answers would be lost.
+        await self.app.run_action("quit")
 
     @on(Button.Pressed, "#copy")
     def _copy_pressed(self) -> None:
