@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import SIZE
+from fake_build import wait_for
 from layout_checks import first_label_hidden, footer_missing_keys, narrow_panes
 from textual.widgets import DataTable, Static
 
@@ -179,4 +180,16 @@ async def test_the_modify_steps_at_80x24_show_their_first_label_and_every_key(ma
         await to_changes(app, pilot, artifact_in(tmp_path))
         screen = app.screen
         assert screen.STEP == "changes" and screen.has_class("-narrow")
+        assert first_label_hidden(screen) + footer_missing_keys(screen) == []
+
+
+async def test_the_summary_at_80x24_shows_the_answer_files_first_column_and_every_check(make_app, answers_file):
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.checks_done)
+        screen = app.screen
+        assert narrow_panes(screen, ("#answers-yaml",)) == []
+        offline = screen.query_one("#offline-row Label")
+        assert offline.region.right <= screen.query_one("#summary-side").region.right  # "Offline (no mirror checks)" in full
+        assert str(offline.render()) == "Offline (no mirror checks)" and offline.content_size.width == len("Offline (no mirror checks)")
         assert first_label_hidden(screen) + footer_missing_keys(screen) == []
