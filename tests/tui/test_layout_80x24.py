@@ -186,7 +186,7 @@ async def test_the_modify_steps_at_80x24_show_their_first_label_every_key_and_wh
         problems = []
         for step in ("artifact", "packages", "metadata", "changes"):
             screen = app.screen
-            assert screen.STEP == step and screen.has_class("-narrow")
+            assert step == screen.STEP and screen.has_class("-narrow")
             await app.workers.wait_for_complete()
             await pilot.pause()
             problems += first_label_hidden(screen) + footer_missing_keys(screen) + narrow_panes(screen)
@@ -236,7 +236,7 @@ async def test_the_dialogs_at_80x24_show_every_key_and_fit_the_screen(make_app, 
         problems = []
         for key, dialog in (("ctrl+n", "ConfirmRoot"), ("f1", "HelpScreen")):
             await pilot.press(key)
-            await wait_for(pilot, lambda: type(app.screen).__name__ == dialog)
+            await wait_for(pilot, lambda name=dialog: type(app.screen).__name__ == name)
             screen = app.screen
             for child in screen.children:
                 if child.display and child.region.area:
