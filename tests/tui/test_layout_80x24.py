@@ -195,6 +195,7 @@ async def test_the_modify_steps_at_80x24_show_their_first_label_every_key_and_wh
                 await pilot.pause()
         assert problems == []
 
+
 async def test_the_summary_at_80x24_shows_the_answer_files_first_column_and_every_check(make_app, answers_file):
     app = make_app(answers_path=answers_file())
     async with app.run_test(size=SMALL) as pilot:

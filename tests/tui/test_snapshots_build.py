@@ -61,7 +61,9 @@ def no_blink(app) -> None:
 def build_app(fake: FakeBuild, theme: str | None, clock: FixedClock) -> SnapApp:
     answers, recipe = sample_answers()
     # The defaults, never this machine's step timings: the progress and ETA drawn must not depend on past builds.
-    return SnapApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, clock=clock, expected=expected_seconds), theme=theme)
+    return SnapApp(
+        lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, clock=clock, expected=expected_seconds), theme=theme
+    )
 
 
 @THEMES
@@ -119,12 +121,20 @@ def test_done(snap_compare, theme, tmp_path, monkeypatch):
 
 def write_ids(folder: Path) -> None:
     debian = ImageId.stamped(
-        name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",
-        recipe="debian-based", epoch_seconds=1795900000,
+        name="euca-debian-emi",
+        version="2026.11.28",
+        arch="x86_64",
+        file="euca-debian-2026.11.28-x86_64.img",
+        recipe="debian-based",
+        epoch_seconds=1795900000,
     )
     centos = ImageId.stamped(
-        name="euca-centos-emi", version="2026.11.30", arch="x86_64", file="euca-centos-2026.11.30-x86_64.img",
-        recipe="centos-based", epoch_seconds=1796000000,
+        name="euca-centos-emi",
+        version="2026.11.30",
+        arch="x86_64",
+        file="euca-centos-2026.11.30-x86_64.img",
+        recipe="centos-based",
+        epoch_seconds=1796000000,
     )
     (folder / "debian").mkdir(parents=True)
     (folder / "debian" / "image-id").write_text(debian.render())
@@ -167,7 +177,9 @@ def sized_screen(screen: str, tmp_path: Path, monkeypatch):
             app.screen_under_test._render_steps()
     elif screen == "done-dry-run":
         fake = FakeBuild(lines_per_step=2)
-        app = SnapApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), dry_run=True, runner=fake, clock=clock, expected=expected_seconds))
+        app = SnapApp(
+            lambda: BuildScreen(answers, recipe, Path("answers.yaml"), dry_run=True, runner=fake, clock=clock, expected=expected_seconds)
+        )
 
         async def ready(pilot):
             await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
