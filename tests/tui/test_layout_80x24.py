@@ -284,3 +284,25 @@ async def test_the_build_done_and_boot_test_screens_at_80x24_keep_every_key(tmp_
         await pilot.pause()
         problems += footer_missing_keys(app.screen) + narrow_panes(app.screen)
     assert problems == []
+
+
+async def test_home_at_80x24_shows_every_button_whole_even_with_a_build_in_progress(make_app, history):
+    from textual.widgets import Button
+
+    history("20261120-081500-euca-debian-2026.11.20-x86_64.yaml")
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        for in_progress in (False, True):
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, HomeScreen)
+            buttons = [button for button in screen.query(Button) if button.display]
+            assert len(buttons) == 4 + in_progress
+            for button in buttons:  # each wholly on the screen, or brought wholly into view when it has the focus
+                button.focus()
+                await pilot.pause()
+                seen = button.region.intersection(button.parent.region)
+                assert seen == button.region and screen.region.contains_region(button.region), f"{button.label}: {button.region}"
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("escape")  # a build in progress: Continue joins the buttons
