@@ -306,3 +306,16 @@ async def test_home_at_80x24_shows_every_button_whole_even_with_a_build_in_progr
             await pilot.press("ctrl+n")
             await pilot.pause()
             await pilot.press("escape")  # a build in progress: Continue joins the buttons
+
+
+async def test_the_summary_checks_list_at_80x24_keeps_room_for_its_checks(make_app):
+    from textual.widgets import OptionList
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+n")
+        app.goto_step("summary")  # a new build, not saved yet: the longest saved-note
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.checks_done)
+        listing = app.screen.query_one("#problem-list", OptionList)
+        assert listing.option_count >= 4
+        assert listing.scrollable_content_region.height >= 4, listing.scrollable_content_region
