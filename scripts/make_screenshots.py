@@ -3,8 +3,10 @@
 
 Run by `make screenshots`. Everything that could differ between machines is
 pinned: the date and clock, apt's answers, the mirror (set in the answer
-file), and the home folder (a temporary one, so paths read ~/…). The
-terminal is 120x40.
+file), and the home folder (a temporary one, so paths read ~/…). Nothing
+touches the network: the package index and the Summary's readiness checks
+are the test suite's stand-ins (tests/tui/conftest.py). The terminal is
+120x40, and the `-80x24` shots show the smallest size the wizard supports.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ SIZE = (120, 40)
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 9, 30, 0)
 HISTORY_MTIME = 1_795_000_000
-APT_SIZES_KB = {"less": 310, "vim-tiny": 1800, "sudo": 6100, "psmisc": 900, "rsync": 790, "htop": 410, "man-db": 2800}
 
 ANSWERS = """\
 version: 1
@@ -40,7 +41,7 @@ metadata:
   hostname: true
 """
 
-#: file name -> (screen to show, theme, answer-file text or None for Home)
+#: file name -> (screen to show, theme, answer-file text or None for Home[, terminal size])
 SHOTS = {
     "home": ("home", "emi-dark", None),
     "distro": ("distro", "emi-dark", ANSWERS),
@@ -54,20 +55,24 @@ SHOTS = {
     "summary-emi-light": ("summary", "emi-light", ANSWERS),
     "metadata-emi-light": ("metadata", "emi-light", ANSWERS),
     "summary-emi-contrast": ("summary", "emi-contrast", ANSWERS),
+    "home-80x24": ("home", "emi-dark", None, (80, 24)),
+    "packages-80x24": ("packages", "emi-dark", ANSWERS, (80, 24)),
+    "summary-80x24": ("summary", "emi-dark", ANSWERS, (80, 24)),
 }
 
 
-def fake_package_catalog(source):
-    """The mirror's index, the same on every machine."""
-    from emi_tui.engine.build.package_catalog import catalog_from_text
+def stand_ins():
+    """The package index and the readiness checks the tests use: the same on every machine, and no network."""
+    sys.path.insert(0, str(ROOT / "tests" / "tui"))
+    from conftest import fake_package_catalog, fake_readiness
 
-    text = "\n".join(f"Package: {name}\nInstalled-Size: {size}\nDescription: the {name} package\n" for name, size in APT_SIZES_KB.items())
-    return catalog_from_text(source, text)
+    return fake_package_catalog, fake_readiness
 
 
-async def shoot(name: str, screen: str, theme: str, answers: str | None, home: Path) -> Path:
+async def shoot(name: str, screen: str, theme: str, answers: str | None, home: Path, size: tuple[int, int] = SIZE) -> Path:
     from emi_tui.tui.app import EmiApp
 
+    package_catalog, readiness = stand_ins()
     path = home / "answers.yaml"
     if answers is not None:
         path.write_text(answers, encoding="utf-8")
@@ -76,17 +81,23 @@ async def shoot(name: str, screen: str, theme: str, answers: str | None, home: P
         theme=theme,
         today=TODAY,
         now=lambda: NOW,
-        package_catalog=fake_package_catalog,
+        package_catalog=package_catalog,
+        readiness=readiness,
         remember=False,
         stable=True,
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         if screen in ("distro", "size", "packages", "metadata", "image"):
             app.goto_step(screen)
             await pilot.pause()
         elif screen == "help":
             await pilot.press("f1")
+        if screen == "summary" and not app.state.problems():  # the readiness checks run once the answers have no problem
+            for _ in range(400):
+                if getattr(app.screen, "checks_done", False):
+                    break
+                await pilot.pause(0.02)
         await app.workers.wait_for_complete()
         await pilot.pause()
         svg = app.export_screenshot()
@@ -183,8 +194,8 @@ def main() -> int:
         os.utime(recent, (HISTORY_MTIME, HISTORY_MTIME))
         sys.path.insert(0, str(ROOT))
         OUT.mkdir(exist_ok=True)
-        for name, (screen, theme, answers) in SHOTS.items():
-            written = asyncio.run(shoot(name, screen, theme, answers, home))
+        for name, (screen, theme, answers, *size) in SHOTS.items():
+            written = asyncio.run(shoot(name, screen, theme, answers, home, *size))
             print(f"wrote {written.relative_to(ROOT)}")
     engine_screens()
     modify_screens()

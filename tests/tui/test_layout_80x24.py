@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import SIZE
+from fake_build import wait_for
 from layout_checks import first_label_hidden, footer_missing_keys, narrow_panes
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 
 from emi_tui.tui.screens.review.review import ReviewScreen
 from emi_tui.tui.screens.step import StepScreen
@@ -170,13 +172,150 @@ async def test_the_layout_checks_catch_what_they_are_for(make_app):
         assert narrow_panes(screen, ("#distro-form",)) != []
 
 
-async def test_the_modify_steps_at_80x24_show_their_first_label_and_every_key(make_app, tmp_path: Path):
+async def test_the_modify_steps_at_80x24_show_their_first_label_every_key_and_whole_columns(make_app, tmp_path: Path):
     from modify_fakes import fake_reader
-    from test_modify_wizard import artifact_in, to_changes
+    from test_modify_wizard import artifact_in
+    from textual.widgets import Input
 
     app = make_app(artifact_reader=fake_reader(), remember=False)
     async with app.run_test(size=SMALL) as pilot:
-        await to_changes(app, pilot, artifact_in(tmp_path))
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        app.screen.query_one("#artifact", Input).value = str(artifact_in(tmp_path))
+        await wait_for(pilot, lambda: app.state.look is not None and not app.state.problems_for("artifact"))
+        problems = []
+        for step in ("artifact", "packages", "metadata", "changes"):
+            screen = app.screen
+            assert step == screen.STEP and screen.has_class("-narrow")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            problems += first_label_hidden(screen) + footer_missing_keys(screen) + narrow_panes(screen)
+            if step != "changes":  # there ctrl+n asks to start the modify
+                await pilot.press("ctrl+n")
+                await pilot.pause()
+        assert problems == []
+
+
+async def test_the_summary_at_80x24_shows_the_answer_files_first_column_and_every_check(make_app, answers_file):
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.checks_done)
         screen = app.screen
-        assert screen.STEP == "changes" and screen.has_class("-narrow")
+        assert narrow_panes(screen, ("#answers-yaml",)) == []
+        offline = screen.query_one("#offline-row Label")
+        assert offline.region.right <= screen.query_one("#summary-side").region.right  # "Offline (no mirror checks)" in full
+        assert str(offline.render()) == "Offline (no mirror checks)" and offline.content_size.width == len("Offline (no mirror checks)")
         assert first_label_hidden(screen) + footer_missing_keys(screen) == []
+
+
+#: The text panes of each step whose lines must never be cut narrower than their first column
+#: (the rc.local preview is shell code, with no columns: it scrolls sideways, checked below).
+PANES = {"summary": ("#answers-yaml",)}
+
+
+async def test_no_table_or_pane_of_a_step_at_80x24_is_narrower_than_its_first_column(make_app, answers_file):
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.checks_done)
+        problems = []
+        for step in STEPS:
+            app.goto_step(step)
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            problems += narrow_panes(app.screen, PANES.get(step, ()))
+            if step == "metadata":  # code is never wrapped: one row a line, and the pane scrolls sideways
+                preview, code = app.screen.query_one("#rc-preview"), app.screen.query_one("#rc-local", Static)
+                assert code.region.height == len(str(code.render()).splitlines()) and preview.max_scroll_x > 0
+        assert problems == []
+
+
+async def test_the_dialogs_at_80x24_show_every_key_and_fit_the_screen(make_app, answers_file):
+    app = make_app(answers_path=answers_file())
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.checks_done)
+        problems = []
+        for key, dialog in (("ctrl+n", "ConfirmRoot"), ("f1", "HelpScreen")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda name=dialog: type(app.screen).__name__ == name)
+            screen = app.screen
+            for child in screen.children:
+                if child.display and child.region.area:
+                    assert screen.region.contains_region(child.region), f"{dialog}: {child} at {child.region}"
+            if dialog == "ConfirmRoot":  # a modal dialog: its own keys (the app's stay out of a modal's footer)
+                footer = screen.query_one("Footer")
+                shown = {key.action: key.region for key in footer.query(FooterKey)}
+                for binding in type(screen).BINDINGS:
+                    region = shown.get(binding.action)
+                    if binding.show and (region is None or not footer.region.contains_region(region) or region.width == 0):
+                        problems.append(f"{dialog}: {binding.key} {binding.description!r} is not wholly in the footer")
+                start = screen.query_one("#confirm-dialog").query("Button").last()
+                assert screen.region.contains_region(start.region) and start.region.height > 0
+            await pilot.press("escape")
+            await pilot.pause()
+        assert problems == []
+
+
+async def test_the_build_done_and_boot_test_screens_at_80x24_keep_every_key(tmp_path: Path, monkeypatch):
+    from fake_build import FakeBuild, FakeResult, ScreenApp, sample_answers
+    from test_boottest_screen import FakeBoot
+
+    from emi_tui.tui.screens.job import boottest
+    from emi_tui.tui.screens.job.boottest import BootTestScreen
+    from emi_tui.tui.screens.job.build import BuildScreen
+    from emi_tui.tui.screens.job.done import DoneScreen
+
+    monkeypatch.setattr(boottest, "default_boot_runner", FakeBoot(lines_per_check=2))
+    answers, recipe = sample_answers()
+    fake = FakeBuild(lines_per_step=3, hold_at="zerofree")
+    app = ScreenApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake))
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: fake.holding.is_set())
+        await pilot.pause()
+        problems = footer_missing_keys(app.screen) + narrow_panes(app.screen)
+    tarball = tmp_path / "euca-debian-2026.11.28-x86_64.tgz"
+    tarball.write_bytes(b"stand-in")
+    app = ScreenApp(lambda: DoneScreen(FakeResult(True, [tarball], "", seconds=60.0), answers))
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        problems += footer_missing_keys(app.screen)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BootTestScreen) and app.screen.finished)
+        await pilot.pause()
+        problems += footer_missing_keys(app.screen) + narrow_panes(app.screen)
+    assert problems == []
+
+
+async def test_home_at_80x24_shows_every_button_whole_even_with_a_build_in_progress(make_app, history):
+    from textual.widgets import Button
+
+    history("20261120-081500-euca-debian-2026.11.20-x86_64.yaml")
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        for in_progress in (False, True):
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, HomeScreen)
+            buttons = [button for button in screen.query(Button) if button.display]
+            assert len(buttons) == 4 + in_progress
+            for button in buttons:  # each wholly on the screen, or brought wholly into view when it has the focus
+                button.focus()
+                await pilot.pause()
+                seen = button.region.intersection(button.parent.region)
+                assert seen == button.region and screen.region.contains_region(button.region), f"{button.label}: {button.region}"
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("escape")  # a build in progress: Continue joins the buttons
+
+
+async def test_the_summary_checks_list_at_80x24_keeps_room_for_its_checks(make_app):
+    from textual.widgets import OptionList
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+n")
+        app.goto_step("summary")  # a new build, not saved yet: the longest saved-note
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.checks_done)
+        listing = app.screen.query_one("#problem-list", OptionList)
+        assert listing.option_count >= 4
+        assert listing.scrollable_content_region.height >= 4, listing.scrollable_content_region

@@ -1,4 +1,4 @@
-"""Snapshots of the modify flow: the Artifact step, the pre-filled Packages step, Changes, and the Done screen's diff.
+"""Snapshots of the modify flow: the Artifact, Packages, Metadata and Changes steps at 80x24, 120x40 and 200x50, and Done's diff.
 
 The artifact reader and run_modify are the stand-ins of modify_fakes; the
 artifact is named relative to the test's home, so the drawings hold no
@@ -42,9 +42,9 @@ def modify_on(make_app, home: Path, monkeypatch, screen: str, theme: str = "emi-
             await pilot.press("ctrl+n")
             await pilot.pause()
         if screen == "done":
-            await pilot.press("ctrl+n")
+            await pilot.press("ctrl+n")  # Start modify…
             await pilot.pause()
-            await pilot.press("ctrl+s")
+            await pilot.press("y")  # the root confirmation
             await wait_for(pilot, lambda: type(app.screen).__name__ == "DoneScreen")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -52,10 +52,18 @@ def modify_on(make_app, home: Path, monkeypatch, screen: str, theme: str = "emi-
     return app, run_before
 
 
-@pytest.mark.parametrize("screen", ["artifact", "packages", "changes", "done"])
+@pytest.mark.parametrize("screen", ["artifact", "packages", "metadata", "changes", "done"])
 def test_modify_screen(snap_compare, make_app, home, monkeypatch, screen):
     app, run_before = modify_on(make_app, home, monkeypatch, screen)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+#: 80x24 is first class: each step is drawn there and wide too (the main size is above).
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+@pytest.mark.parametrize("screen", ["artifact", "packages", "metadata", "changes"])
+def test_modify_step_at_each_size(snap_compare, make_app, home, monkeypatch, screen, size):
+    app, run_before = modify_on(make_app, home, monkeypatch, screen)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_modify_done_in_the_light_theme(snap_compare, make_app, home, monkeypatch):

@@ -50,6 +50,8 @@ class HomeScreen(Screen):
     """Where every session starts; `show_open_problems` explains an answer file that could not be opened."""
 
     AUTO_FOCUS = "#new"
+    #: Under 30 rows (80x24) the actions sit closer together (app.tcss `-short`), and scroll when they still do not fit.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         # Short words: at 80 columns the footer holds every key (the buttons say the rest).
         Binding("ctrl+n", "new_build", "New", priority=True, tooltip="New build"),
