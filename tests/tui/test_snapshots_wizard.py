@@ -18,8 +18,17 @@ SCREENS = ["home", "distro", "size", "packages", "metadata", "image", "summary",
 SIZES = pytest.mark.parametrize("size", [(80, 24), SIZE, (200, 50)], ids=["80x24", "120x40", "200x50"])
 
 
+@pytest.fixture(autouse=True)
+def _in_home(home, monkeypatch):
+    monkeypatch.chdir(home)
+
+
 def wizard_on(make_app, home, history, screen: str, theme: str, answers: str = VALID_ANSWERS):
-    """The app, and what to do before the snapshot, to show `screen`."""
+    """The app, and what to do before the snapshot, to show `screen`.
+
+    The answers' output folder is relative, and the root confirmation names it in full: the
+    working folder is the test's home (`_in_home`), so that it reads ~/… wherever the tests run.
+    """
     history("20261120-081500-euca-debian-2026.11.20-x86_64.yaml")
     path = home / "answers.yaml"
     path.write_text(answers, encoding="utf-8")

@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from emi_tui.engine.text import printable
+from emi_tui.tui.state.wizard_state import tilde
 
 #: Where jobs work (emi_tui.engine.run.job.choose_work_root), in words.
 WORK_FOLDER = "a work folder (/dev/shm/emi-tui, or /var/tmp/emi-tui when short of room)"
@@ -83,7 +84,7 @@ def build_root_lines(answers: Any, recipe: Any) -> list[str]:
         "mount /proc, /dev and the image's loop device inside the work folder",
         "mke2fs -d and e2fsck: make and check the filesystem image",
         "zerofree: zero the image's free blocks",
-        f"write {answers.image.file or 'the image'} and its tarball, checksum and log into {where}",
+        f"write {answers.image.file or 'the image'} and its tarball, checksum and log into {tilde(where)}",
     ]
 
 
@@ -107,6 +108,6 @@ def modify_root_lines(request: Any) -> list[str]:
     lines += [
         "write the new /etc/image-id; clean caches, history and host keys",
         "e2fsck and zerofree the copy",
-        f"write the new artifact into {output}",
+        f"write the new artifact into {tilde(output)}",
     ]
     return lines
