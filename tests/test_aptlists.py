@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import lzma
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_http import serve_folder
 
 from emi_tui.engine.build import aptlists
 from emi_tui.engine.build.aptlists import SharedIndex, apt_list_name, fetch_shared_index, lay_out_lists, listed_sha256, verify_inrelease
@@ -53,20 +52,8 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Mi
     monkeypatch.setenv("EMI_TUI_CACHE_DIR", str(tmp_path / "cache"))
     served = Mirror(tmp_path / "www")
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(served.root), **kwargs)
-
-        def log_message(self, *args):
-            served.requests.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield served, f"http://127.0.0.1:{server.server_port}/debian"
-    finally:
-        server.shutdown()
+    with serve_folder(served.root, served.requests) as url:
+        yield served, f"{url}/debian"
 
 
 def test_apt_list_names_follow_apts_own_rule() -> None:
@@ -122,7 +109,9 @@ def test_an_unsigned_or_forged_inrelease_is_never_laid_out_for_apt(mirror: tuple
     assert list(lists.iterdir()) == []
 
 
-def test_a_verified_pair_is_laid_out_under_apts_names_uncompressed_with_the_inrelease_time(mirror: tuple[Mirror, str], tmp_path: Path) -> None:
+def test_a_verified_pair_is_laid_out_under_apts_names_uncompressed_with_the_inrelease_time(
+    mirror: tuple[Mirror, str], tmp_path: Path
+) -> None:
     _served, url = mirror
     shared = fetch_shared_index(url, "bookworm", "main", "amd64", None)
     os.utime(shared.inrelease, (1_700_000_000, 1_700_000_000))
@@ -136,7 +125,9 @@ def test_a_verified_pair_is_laid_out_under_apts_names_uncompressed_with_the_inre
     assert written[0].stat().st_mtime == 1_700_000_000  # apt asks again with If-Modified-Since this time
 
 
-def test_an_index_that_unpacks_past_the_bound_is_refused_and_nothing_is_kept(mirror: tuple[Mirror, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_index_that_unpacks_past_the_bound_is_refused_and_nothing_is_kept(
+    mirror: tuple[Mirror, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     served, url = mirror
     served.publish(PACKAGES + "Package: bomb\n" + "X-Padding: " + "0" * 200_000 + "\n\n")
     monkeypatch.setattr(aptlists, "INDEX_MAX_BYTES", 100_000)  # the xz stays small; what it unpacks to does not

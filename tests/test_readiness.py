@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import lzma
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_http import serve_folder
 
 from emi_tui.engine.answers.model import Answers, Repository, effective_packages, validate_bytes
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
@@ -28,8 +27,15 @@ class Mirror:
         self.requests: list[str] = []
         self.url = ""
 
-    def publish(self, names: list[str], release: str = "bookworm", codename: str = "bookworm", installed_kb: int = 100,
-                origin: str = "Debian", arches: str = "amd64 arm64") -> None:
+    def publish(
+        self,
+        names: list[str],
+        release: str = "bookworm",
+        codename: str = "bookworm",
+        installed_kb: int = 100,
+        origin: str = "Debian",
+        arches: str = "amd64 arm64",
+    ) -> None:
         import hashlib
 
         folder = self.root / "debian" / "dists" / release
@@ -49,21 +55,9 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
     monkeypatch.setenv("EMI_TUI_CACHE_DIR", str(tmp_path / "cache"))
     served = Mirror(tmp_path / "www")
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(served.root), **kwargs)
-
-        def log_message(self, *args):
-            served.requests.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    served.url = f"http://127.0.0.1:{server.server_port}/debian"
-    try:
+    with serve_folder(served.root, served.requests) as url:
+        served.url = f"{url}/debian"
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def answers_for(tmp_path: Path, mirror: str, extra: str = "", output: Path | str | None = None) -> tuple[Answers, Recipe]:
@@ -98,7 +92,13 @@ def test_a_mirror_that_serves_every_package_passes_every_check(tmp_path, mirror)
     mirror.publish(everything(answers, recipe))
     found = run(answers, recipe, tmp_path)
     assert {name: status for name, (status, _) in found.items()} == {
-        "mirror": OK, "packages": OK, "image_size": OK, "keyring": OK, "output_folder": OK, "output_space": OK, "work_space": OK,
+        "mirror": OK,
+        "packages": OK,
+        "image_size": OK,
+        "keyring": OK,
+        "output_folder": OK,
+        "output_space": OK,
+        "work_space": OK,
     }
     assert "serves debian bookworm" in found["mirror"][1]
     assert found["packages"][1] == "all 1 added packages are in bookworm main amd64"
@@ -210,7 +210,10 @@ def test_an_output_folder_under_proc_cannot_be_made(tmp_path):
 
 def test_an_output_folder_that_is_a_file_or_under_a_file_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
-    for output, words in ((tmp_path / "file", "is a file, not a folder"), (tmp_path / "file" / "sub", f"cannot be made: {tmp_path / 'file'} is a file")):
+    for output, words in (
+        (tmp_path / "file", "is a file, not a folder"),
+        (tmp_path / "file" / "sub", f"cannot be made: {tmp_path / 'file'} is a file"),
+    ):
         answers, recipe = answers_for(tmp_path, "http://mirror.example/debian", output=output)
         status, message = run(answers, recipe, tmp_path, offline=True)["output_folder"]
         assert status is ERROR and words in message, message
@@ -249,7 +252,10 @@ def test_bad_input_never_raises(tmp_path, mirror):
     def refused(*_args):
         raise EmiError("the mirror's package index is not valid xz", hint="check the mirror")
 
-    assert run(answers, recipe, tmp_path, index_loader=refused)["packages"] == (ERROR, "cannot read the package index: the mirror's package index is not valid xz")
+    assert run(answers, recipe, tmp_path, index_loader=refused)["packages"] == (
+        ERROR,
+        "cannot read the package index: the mirror's package index is not valid xz",
+    )
 
 
 def test_a_killed_builds_leftovers_are_a_warning(tmp_path, monkeypatch):
@@ -264,7 +270,18 @@ def test_a_killed_builds_leftovers_are_a_warning(tmp_path, monkeypatch):
     builds = tmp_path / "state" / "builds"
     builds.mkdir(parents=True, mode=0o700)
     (tmp_path / "state").chmod(0o700)
-    (builds / "x.json").write_text(json.dumps({"pid": gone.pid, "started": "1", "work": str(tmp_path / "work" / "x"), "mounts": [],
-                                               "output": str(tmp_path / "out"), "log": "", "children": []}))
+    (builds / "x.json").write_text(
+        json.dumps(
+            {
+                "pid": gone.pid,
+                "started": "1",
+                "work": str(tmp_path / "work" / "x"),
+                "mounts": [],
+                "output": str(tmp_path / "out"),
+                "log": "",
+                "children": [],
+            }
+        )
+    )
     status, message = run(answers, recipe, tmp_path, offline=True)["leftovers"]
     assert status is WARNING and message.startswith("1 dead build(s) left files or mounts behind")

@@ -40,11 +40,30 @@ from emi_tui.engine.run.events import (
 #: Sample output for the engine's steps; a step the engine adds later prints generic lines until it gets its own.
 OUTPUT = {
     "preflight": ["running as root: yes", "debootstrap 1.0.128+nmu2", "free space in /dev/shm: 7.8 GB", "estimated root size: 612 MB"],
-    "bootstrap": ["I: Retrieving InRelease", "I: Checking Release signature", "I: Retrieving Packages", "I: Resolving dependencies of required packages...", "I: Extracting base-files...", "I: Unpacking libc6:amd64..."],
-    "chroot": ["Reading package lists...", "Building dependency tree...", "The following NEW packages will be installed:", "  openssh-server curl", "Unpacking openssh-server (1:9.2p1-2+deb12u3) ...", "Setting up curl (7.88.1-10+deb12u8) ..."],
+    "bootstrap": [
+        "I: Retrieving InRelease",
+        "I: Checking Release signature",
+        "I: Retrieving Packages",
+        "I: Resolving dependencies of required packages...",
+        "I: Extracting base-files...",
+        "I: Unpacking libc6:amd64...",
+    ],
+    "chroot": [
+        "Reading package lists...",
+        "Building dependency tree...",
+        "The following NEW packages will be installed:",
+        "  openssh-server curl",
+        "Unpacking openssh-server (1:9.2p1-2+deb12u3) ...",
+        "Setting up curl (7.88.1-10+deb12u8) ...",
+    ],
     "hygiene": ["removed /var/cache/apt/archives/*.deb", "removed /etc/ssh/ssh_host_*_key*", "emptied /etc/machine-id", "umount /proc"],
     "kernel": ["copied /boot/vmlinuz-6.1.0-28-amd64 (8,194,048 bytes)", "copied /boot/initrd.img-6.1.0-28-amd64 (33,554,432 bytes)"],
-    "filesystem": ["mke2fs 1.47.0 (5-Feb-2023)", "Creating regular file euca-debian-2026.11.28-x86_64.img", "Copying files into the device: done", "e2fsck: 41236/85344 files, 169812/340787 blocks"],
+    "filesystem": [
+        "mke2fs 1.47.0 (5-Feb-2023)",
+        "Creating regular file euca-debian-2026.11.28-x86_64.img",
+        "Copying files into the device: done",
+        "e2fsck: 41236/85344 files, 169812/340787 blocks",
+    ],
     "zerofree": ["zerofree -v euca-debian-2026.11.28-x86_64.img", "171023/340787/340787"],
     "package": ["tar -cf - euca-debian-2026.11.28-x86_64 | pigz -9", "euca-debian-2026.11.28-x86_64.tgz: 312,442,112 bytes"],
 }
@@ -57,8 +76,12 @@ def engine_steps() -> tuple[tuple[str, str], ...]:
 
 LOG_PATH = Path("/var/lib/emi-tui/logs/20261128-210640-4242-euca-debian-2026.11.28-x86_64.log")
 IMAGE_ID = ImageId.stamped(
-    name="euca-debian-emi", version="2026.11.28", arch="x86_64", file="euca-debian-2026.11.28-x86_64.img",
-    recipe="debian-based", epoch_seconds=1795900000,
+    name="euca-debian-emi",
+    version="2026.11.28",
+    arch="x86_64",
+    file="euca-debian-2026.11.28-x86_64.img",
+    recipe="debian-based",
+    epoch_seconds=1795900000,
 ).render()
 
 
@@ -109,7 +132,11 @@ class FakeBuild:
             samples = OUTPUT.get(name) or [f"{name}: working"]
             tail: list[str] = []
             for number in range(self.lines_per_step):
-                text = samples[number % len(samples)] if self.lines_per_step <= len(samples) else f"{samples[number % len(samples)]} [{number}]"
+                text = (
+                    samples[number % len(samples)]
+                    if self.lines_per_step <= len(samples)
+                    else f"{samples[number % len(samples)]} [{number}]"
+                )
                 sink(OutputLine(name, text))
                 self.emitted_lines += 1
                 tail.append(text)
@@ -192,3 +219,18 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60.0) 
             raise AssertionError("timed out waiting for the screen")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def build_screen_app(fake: FakeBuild, **kwargs) -> ScreenApp:
+    """The build screen alone, running `fake` on the sample answers."""
+    from emi_tui.tui.screens.job.build import BuildScreen  # here, so that fakes load before the screens they stand in for
+
+    answers, recipe = sample_answers()
+    return ScreenApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, **kwargs))
+
+
+def static_text(screen, selector: str) -> str:
+    """What the Static at `selector` shows, as plain text."""
+    from textual.widgets import Static
+
+    return str(screen.query_one(selector, Static).render())

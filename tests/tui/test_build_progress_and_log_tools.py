@@ -8,25 +8,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
-from fake_build import FakeBuild, ScreenApp, async_test, sample_answers, wait_for
+from fake_build import FakeBuild, async_test, wait_for
+from fake_build import build_screen_app as make_app
+from fake_build import static_text as text_of
 from textual.widgets import Input, ProgressBar, Static
 
 from emi_tui.engine.run.events import StepProgress
-from emi_tui.tui.screens.job.build import BuildScreen
 from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
 from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 SIZE = (80, 24)
-
-
-def make_app(fake: FakeBuild, **kwargs) -> ScreenApp:
-    answers, recipe = sample_answers()
-    return ScreenApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, **kwargs))
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 @async_test

@@ -9,24 +9,16 @@ from pathlib import Path
 # fake_build sits beside this file; importing it by folder keeps working whatever tests/ becomes.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import LOG_PATH, FakeBuild, ScreenApp, async_test, sample_answers, wait_for
-from textual.widgets import ProgressBar, Static
+from fake_build import LOG_PATH, FakeBuild, async_test, wait_for
+from fake_build import build_screen_app as make_app
+from fake_build import static_text as text_of
+from textual.widgets import ProgressBar
 
 from emi_tui.engine.run.events import OutputLine
-from emi_tui.tui.screens.job.build import BuildScreen
 from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
 from emi_tui.tui.screens.job.done import DoneScreen
 from emi_tui.tui.widgets.log_view import FOLLOWING, PAUSED, LogView
 from emi_tui.tui.workers.build_worker import EventBatcher
-
-
-def make_app(fake: FakeBuild, **kwargs) -> ScreenApp:
-    answers, recipe = sample_answers()
-    return ScreenApp(lambda: BuildScreen(answers, recipe, Path("answers.yaml"), runner=fake, **kwargs))
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 @async_test
