@@ -105,6 +105,18 @@ async def test_no_key_on_the_summary_starts_a_real_build(make_app, answers_file,
         await wait_for(pilot, lambda: starts() == 1)
 
 
+async def open_changes(app, pilot, artifact: Path) -> None:
+    """Home → Modify (ctrl+e) with `artifact` read, then straight to its Changes step."""
+    await pilot.press("ctrl+e")
+    await pilot.pause()
+    assert isinstance(app.screen, ArtifactScreen)
+    app.screen.query_one("#artifact", Input).value = str(artifact)
+    await wait_for(pilot, lambda: app.state.look is not None and not app.state.problems_for("artifact"))
+    app.state.finished.update({"artifact", "packages", "metadata"})
+    app.goto_step("changes")
+    await pilot.pause()
+
+
 async def test_no_key_on_changes_starts_a_real_modify(make_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fake = FakeModify(hold=True)
@@ -151,13 +163,7 @@ async def test_ctrl_s_on_changes_saves_answers_and_never_starts_a_modify(make_ap
     artifact = tmp_path / "euca-debian-2026.01.02-x86_64.tgz"
     artifact.write_bytes(b"stand-in")
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        app.screen.query_one("#artifact", Input).value = str(artifact)
-        await wait_for(pilot, lambda: app.state.look is not None and not app.state.problems_for("artifact"))
-        app.state.finished.update({"artifact", "packages", "metadata"})
-        app.goto_step("changes")
-        await pilot.pause()
+        await open_changes(app, pilot, artifact)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, PathPrompt) and fake.requests == [] and not build_screens(app)
@@ -174,13 +180,7 @@ async def test_an_unusable_output_folder_is_refused_on_changes(make_app, tmp_pat
     artifact = tmp_path / "euca-debian-2026.01.02-x86_64.tgz"
     artifact.write_bytes(b"stand-in")
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        app.screen.query_one("#artifact", Input).value = str(artifact)
-        await wait_for(pilot, lambda: app.state.look is not None and not app.state.problems_for("artifact"))
-        app.state.finished.update({"artifact", "packages", "metadata"})
-        app.goto_step("changes")
-        await pilot.pause()
+        await open_changes(app, pilot, artifact)
         screen = app.screen
         screen.query_one("#output", Input).value = "/proc/nope"
         await pilot.pause()
