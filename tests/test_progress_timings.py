@@ -103,6 +103,52 @@ def test_mmdebstraps_phases_move_the_bootstrap_on():
     assert last.fraction == 0.7 and last.detail == "setting up the other packages (158 packages)"
 
 
+#: mmdebstrap --verbose, as a real run printed it (the mirror's address replaced): the index lines name no package.
+MMDEBSTRAP_VERBOSE = (
+    "I: downloading packages with apt...",
+    "Get:1 http://mirror.example/debian bookworm InRelease [151 kB]",
+    "Get:2 http://mirror.example/debian bookworm/main amd64 Packages [8790 kB]",
+    "Get:1 http://mirror.example/debian bookworm/main amd64 gcc-12-base amd64 12.2.0-14+deb12u1 [37.6 kB]",
+    "Get:2 http://mirror.example/debian bookworm/main amd64 libc6 amd64 2.36-9+deb12u14 [2759 kB]",
+    "I: extracting archives...",
+    "I: installing essential packages...",
+    "Unpacking gcc-12-base:amd64 (12.2.0-14+deb12u1) ...",
+    "Unpacking libc6:amd64 (2.36-9+deb12u14) ...",
+    "Setting up gcc-12-base:amd64 (12.2.0-14+deb12u1) ...",
+)
+
+
+def test_mmdebstrap_verbose_shows_its_phase_and_counts_its_packages():
+    events: list = []
+    counter = PackageCounter(events.append, "bootstrap", 4)
+    for line in MMDEBSTRAP_VERBOSE:
+        counter(OutputLine("bootstrap", line))
+    last = [e for e in events if isinstance(e, StepProgress)][-1]
+    assert last.detail == "setting up the essential packages: 2 of 4 packages fetched, 2 unpacked, 1 set up"
+    assert last.done == 2 and last.total == 4
+
+
+def test_mmdebstrap_is_asked_for_apts_and_dpkgs_own_lines(tmp_path, monkeypatch, capsys):
+    import os
+    import shutil
+
+    import pytest
+
+    from emi_tui.cli import main
+
+    if shutil.which("mmdebstrap") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have mmdebstrap")
+        pytest.skip("needs mmdebstrap (the plan falls back to debootstrap without it)")
+    answers = tmp_path / "a.yaml"
+    answers.write_text(f"version: 1\nrecipe: debian-based\nmirror: http://mirror.example/debian\noutput:\n  dir: {tmp_path / 'out'}\n")
+    monkeypatch.setenv("EMI_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["build", "--dry-run", "--offline", str(answers)]) == 0
+    command = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("$ mmdebstrap "))
+    # Without --verbose mmdebstrap draws progress bars and no line per package: there would be nothing to count.
+    assert " --verbose " in command
+
+
 def test_the_bootstrap_step_streams_its_output_through_the_package_counter(monkeypatch):
     from types import SimpleNamespace
 

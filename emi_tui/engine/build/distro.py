@@ -93,6 +93,9 @@ class Deb(Family):
             # debootstrap installs no Recommends; unsafe-io only matters for a work folder on disk.
             '--aptopt=APT::Install-Recommends "false"', "--dpkgopt=force-unsafe-io",
             f"--setup-hook={SETUP_HOOK_COMMAND}",
+            # apt's and dpkg's own lines (Get:, Unpacking, Setting up) instead of progress bars: the log shows each
+            # package, and the progress counts them (emi_tui.engine.build.progress).
+            "--verbose",
         ]
         if plan.merged_usr:
             argv.append(f"--hook-dir={MERGED_USR_HOOKS}")

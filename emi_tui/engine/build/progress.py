@@ -115,7 +115,7 @@ _UNPACKED = re.compile(r"^(?:I: )?(?:Unpacking|Extracting) (\S+?)(?:\.\.\.$| )")
 _CONFIGURED = re.compile(r"^(?:I: )?(?:Setting up|Configuring) (\S+?)(?:\.\.\.$| )")
 #: debootstrap's headings ("I: Unpacking required packages...", "I: Configuring the base system..."): no package named.
 _HEADING = re.compile(r"^I: \w+ (?:required packages|the base system|core packages)\.\.\.$")
-#: mmdebstrap's own phases (it prints no line per package unless asked to): how far the step is when each starts.
+#: mmdebstrap's own phases (apt's and dpkg's lines come between them, with --verbose): how far the step is when each starts.
 _PHASES = (
     ("I: downloading packages with apt", 0.05, "downloading the packages"),
     ("I: extracting archives", 0.40, "unpacking the packages"),
@@ -178,8 +178,14 @@ class PackageCounter:
         return min(1.0, max(counted, self.phase))
 
     def detail(self) -> str:
-        if self.phase_name:  # mmdebstrap: its phases say more than the few packages its hooks print
+        counts = self._counts()
+        if self.phase_name and counts:  # mmdebstrap --verbose: its phase, then apt's and dpkg's packages
+            return f"{self.phase_name}: {counts}"
+        if self.phase_name:
             return f"{self.phase_name} ({self.total} packages)" if self.total else self.phase_name
+        return counts
+
+    def _counts(self) -> str:
         if not (self.fetched or self.unpacked or self.configured):
             return ""
         total = f" of {self.total}" if self.total else ""
