@@ -117,7 +117,7 @@ class ReviewScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="add a path: an image-id file, a folder, a catalog or an image, then Enter", id="add-path")
+        yield Input(placeholder="add a path (image-id file, folder, catalog or image), Enter", id="add-path")
         with Horizontal(id="review-body"):
             yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="detail"):

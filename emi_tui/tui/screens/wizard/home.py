@@ -133,7 +133,7 @@ class HomeScreen(Screen):
         empty.display = not builds
         empty.update(
             Content.from_markup(
-                "[dim]No builds yet. Every build started here keeps its answers in $dir, and they are listed here.[/]",
+                "[dim]No builds yet. Every build started here keeps its answers, listed here, in[/]\n$dir",
                 dir=tilde(history_dir()),
             )
         )
