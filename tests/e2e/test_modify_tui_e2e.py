@@ -63,6 +63,14 @@ def isolated(build_env: dict, tmp: Path) -> dict:
     return env
 
 
+def start_modify(child, screen) -> None:
+    """ctrl+n (Start modify…), then `y` in the confirmation that names what runs as root."""
+    child.send("\x0e")
+    screen.wait_for("These run as root", timeout=30)
+    time.sleep(0.3)
+    child.send("y")
+
+
 def copy_artifact(cold_build, folder: Path) -> Path:
     """A copy of the cold build's tarball (and its .sha256): the session's own artifact is never touched."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,7 +161,10 @@ async def _walk(app, artifact: Path) -> dict:
         assert app.state.problems() == []
 
         started = time.monotonic()
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+n")  # Start modify…: the confirmation names what runs as root
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmRoot"
+        await pilot.press("y")
         await pilot.pause()
         deadline = started + MODIFY_TIMEOUT
         build = None
@@ -340,7 +351,7 @@ def test_a_shell_opened_from_the_wizard_in_a_real_terminal(cold_build, build_env
         child.send(" ")
         screen.wait_for("open a shell in the image", timeout=30)  # the plan says so once #shell is on
         time.sleep(0.3)
-        child.send("\x13")  # ctrl+s: Start modify
+        start_modify(child, screen)
         screen.wait_for("a shell inside a copy of the image", timeout=MODIFY_TIMEOUT)
         screen.wait_for("(emi-modify)", timeout=60)
         time.sleep(0.5)
@@ -402,7 +413,7 @@ def test_sigterm_to_the_wizard_mid_modify_leaves_nothing(cold_build, build_env, 
         child.send(" ")  # #upgrade on: the chroot step runs apt, so the image stays mounted a while
         screen.wait_for("upgrade every package", timeout=30)
         time.sleep(0.3)
-        child.send("\x13")  # ctrl+s: Start modify
+        start_modify(child, screen)
         deadline = time.monotonic() + MODIFY_TIMEOUT
         while not (mounts_under(work) and _contained_command_running()):  # the image is mounted and a command runs in it
             assert time.monotonic() < deadline, f"the modify never mounted the image:\n{screen.text[-3000:]}"
