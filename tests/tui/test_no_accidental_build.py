@@ -128,12 +128,7 @@ async def test_no_key_on_changes_starts_a_real_modify(make_app, tmp_path, monkey
         return max(len(build_screens(app)), len(fake.requests))
 
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        assert isinstance(app.screen, ArtifactScreen)
-        app.screen.query_one("#artifact", Input).value = str(artifact)
-        await wait_for(pilot, lambda: app.state.look is not None and not app.state.problems_for("artifact"))
-        app.state.finished.update({"artifact", "packages", "metadata"})
+        await open_changes(app, pilot, artifact)
 
         async def changes() -> ChangesScreen:
             while isinstance(app.screen, ModalScreen):
