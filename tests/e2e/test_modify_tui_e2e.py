@@ -157,7 +157,7 @@ async def _walk(app, artifact: Path) -> dict:
         await pilot.pause()
         assert app.state.changes.version == NEW_VERSION
         plan = plain(app.screen.query_one("#plan"))
-        assert f"install {PACKAGE}" in plan and "changed: swap" in plan and NEW_VERSION in plan, plan
+        assert f"install {PACKAGE}" in plan and "changed: Use swap" in plan and NEW_VERSION in plan, plan
         assert app.state.problems() == []
 
         started = time.monotonic()
