@@ -64,8 +64,12 @@ SHOTS = {
 def stand_ins():
     """The package index and the readiness checks the tests use: the same on every machine, and no network."""
     sys.path.insert(0, str(ROOT / "tests" / "tui"))
-    from conftest import fake_package_catalog, fake_readiness
+    from conftest import MIRROR, fake_package_catalog, fake_readiness
 
+    from emi_tui.engine.build import package_catalog
+
+    # Stored answers without a mirror fall back to the apt sources: show the tests' mirror, never this machine's.
+    package_catalog.workstation_mirror = lambda *_, **__: MIRROR
     return fake_package_catalog, fake_readiness
 
 

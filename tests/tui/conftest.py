@@ -84,6 +84,17 @@ def fake_readiness(answers, recipe, *, offline: bool, work_parent: Path | None =
     ))
 
 
+@pytest.fixture(autouse=True)
+def _this_workstations_mirror_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers without a mirror (an image's stored answers, say) fall back to the apt sources: here, to MIRROR.
+
+    Otherwise a screen would show whichever mirror this machine's apt uses, and differ from one machine to the next.
+    """
+    from emi_tui.engine.build import package_catalog
+
+    monkeypatch.setattr(package_catalog, "workstation_mirror", lambda *_, **__: MIRROR)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home folder of the test's own: config and history go there, never to the real ones."""
