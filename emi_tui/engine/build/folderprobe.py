@@ -16,6 +16,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from emi_tui.engine.paths_check import nearest_existing
+
 #: Filesystems the kernel fills in itself: they take no new folders, or none an image belongs in.
 KERNEL_FILESYSTEMS = {
     "proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "configfs", "pstore", "bpf",
@@ -83,13 +85,6 @@ def mount_of(path: Path, mountinfo: Path = MOUNTINFO) -> tuple[Path, str] | None
     return best
 
 
-def _nearest_existing(folder: Path) -> Path:
-    for candidate in (folder, *folder.parents):
-        if os.path.lexists(candidate):
-            return candidate
-    return Path("/")
-
-
 def absolute_folder(text: str) -> Path:
     """The folder `text` names, as the job will use it: ~ expanded, made absolute, links resolved."""
     path = Path(os.path.expanduser(text))
@@ -101,7 +96,7 @@ def absolute_folder(text: str) -> Path:
 
 def probe_folder(folder: Path, mountinfo: Path = MOUNTINFO) -> FolderProbe:
     """Whether a job can make (when missing) and write into `folder`; never makes or writes anything."""
-    nearest = _nearest_existing(folder)
+    nearest = nearest_existing(folder)
     exists = nearest == folder
     probe = FolderProbe(folder, exists, nearest)
     try:

@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Label, Static, Switch
 
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.modify.trust import TRUST_STATEMENT
+from emi_tui.engine.paths_check import nearest_existing
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.modify.base import ModifyStepScreen
@@ -49,9 +50,7 @@ def output_folder_problem(folder: Path, need_bytes: int = 0) -> str | None:
     Judged on the nearest folder that exists, as the modify will create the
     rest: a virtual filesystem (/proc, /sys) has no room at all, whoever runs.
     """
-    probe = folder
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
+    probe = nearest_existing(folder)
     if not probe.is_dir():
         return f"{probe} is not a folder"
     try:
