@@ -75,14 +75,16 @@ def engine_steps() -> tuple[tuple[str, str], ...]:
 
 
 LOG_PATH = Path("/var/lib/emi-tui/logs/20261128-210640-4242-euca-debian-2026.11.28-x86_64.log")
-IMAGE_ID = ImageId.stamped(
+#: The image-id the fake build stamps (the snapshots' Review screen lists it too).
+STAMPED_ID = ImageId.stamped(
     name="euca-debian-emi",
     version="2026.11.28",
     arch="x86_64",
     file="euca-debian-2026.11.28-x86_64.img",
     recipe="debian-based",
     epoch_seconds=1795900000,
-).render()
+)
+IMAGE_ID = STAMPED_ID.render()
 
 
 #: The fake returns what the engine returns.

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
-from fake_build import FakeBuild, async_test, wait_for
+from fake_build import FakeBuild, ScreenApp, async_test, wait_for
 from fake_build import build_screen_app as make_app
 from fake_build import static_text as text_of
+from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar, Static
 
 from emi_tui.engine.run.events import StepProgress
@@ -19,6 +23,16 @@ from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 SIZE = (80, 24)
+
+
+@asynccontextmanager
+async def held_build(**fake_options: Any) -> AsyncIterator[tuple[ScreenApp, Pilot]]:
+    """A build screen running a FakeBuild (`fake_options`) that has got to the step it holds at."""
+    fake = FakeBuild(**fake_options)
+    app = make_app(fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: fake.holding.is_set())
+        yield app, pilot
 
 
 @async_test
@@ -40,10 +54,7 @@ async def test_progress_moves_through_the_bootstrap_by_its_packages_and_shows_an
 @pytest.mark.parametrize("cached", [False, True])
 @async_test
 async def test_the_cancel_dialog_promises_the_cached_base_only_when_it_is_cached(cached: bool):
-    fake = FakeBuild(hold_at="chroot", cache_hit=cached)
-    app = make_app(fake)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: fake.holding.is_set())
+    async with held_build(hold_at="chroot", cache_hit=cached) as (app, pilot):
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCancel))
         text = str(app.screen.query_one("#confirm-text", Static).render())
@@ -54,10 +65,7 @@ async def test_the_cancel_dialog_promises_the_cached_base_only_when_it_is_cached
 
 @async_test
 async def test_search_finds_next_and_previous_and_highlights_the_line():
-    fake = FakeBuild(lines_per_step=4, hold_at="package")
-    app = make_app(fake)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: fake.holding.is_set())
+    async with held_build(lines_per_step=4, hold_at="package") as (app, pilot):
         screen = app.screen_under_test
         log = screen.query_one(LogView)
         await pilot.press("slash")
@@ -85,10 +93,7 @@ async def test_search_finds_next_and_previous_and_highlights_the_line():
 
 @async_test
 async def test_the_step_filter_and_wrap_change_what_the_log_shows():
-    fake = FakeBuild(lines_per_step=3, hold_at="package")
-    app = make_app(fake)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: fake.holding.is_set())
+    async with held_build(lines_per_step=3, hold_at="package") as (app, pilot):
         screen = app.screen_under_test
         log = screen.query_one(LogView)
         everything = log.line_count
@@ -113,10 +118,7 @@ async def test_the_step_filter_and_wrap_change_what_the_log_shows():
 @async_test
 async def test_save_writes_a_new_file_and_never_overwrites(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    fake = FakeBuild(lines_per_step=2, hold_at="package")
-    app = make_app(fake)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: fake.holding.is_set())
+    async with held_build(lines_per_step=2, hold_at="package") as (app, pilot):
         screen = app.screen_under_test
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, PathPrompt))
@@ -140,10 +142,7 @@ async def test_save_writes_a_new_file_and_never_overwrites(tmp_path, monkeypatch
 
 @async_test
 async def test_the_log_path_is_shown_whole_or_cut_in_the_middle_with_the_whole_in_its_tooltip():
-    fake = FakeBuild(lines_per_step=1, hold_at="chroot")
-    app = make_app(fake)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: fake.holding.is_set())
+    async with held_build(lines_per_step=1, hold_at="chroot") as (app, pilot):
         await pilot.pause()
         screen = app.screen_under_test
         shown = str(screen.query_one("#log-path").render())

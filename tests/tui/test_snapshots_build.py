@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_build import IMAGE_ID, FakeBuild, FakeResult, ScreenApp, sample_answers, wait_for
+from fake_build import IMAGE_ID, STAMPED_ID, FakeBuild, FakeResult, ScreenApp, sample_answers, wait_for
 from test_boottest_screen import FakeBoot
 from textual.widgets import Input, TextArea
 
@@ -120,14 +120,7 @@ def test_done(snap_compare, theme, tmp_path, monkeypatch):
 
 
 def write_ids(folder: Path) -> None:
-    debian = ImageId.stamped(
-        name="euca-debian-emi",
-        version="2026.11.28",
-        arch="x86_64",
-        file="euca-debian-2026.11.28-x86_64.img",
-        recipe="debian-based",
-        epoch_seconds=1795900000,
-    )
+    debian = STAMPED_ID
     centos = ImageId.stamped(
         name="euca-centos-emi",
         version="2026.11.30",

@@ -39,21 +39,6 @@ PAUSED = "paused · End to follow"
 MATCH_STYLE = Style(reverse=True)
 
 
-def middle_ellipsis(text: str, width: int) -> str:
-    """`text` in at most `width` cells, shortened in the middle ("/var/lib/…/build.log") so both ends stay."""
-    if cell_len(text) <= width:
-        return text
-    if width < 5:
-        return text[:max(0, width)]
-    keep = width - 1
-    head = chop_cells(text, (keep + 1) // 2)[0]
-    tail_width = keep - cell_len(head)
-    tail = text[len(text) - tail_width:] if tail_width > 0 else ""
-    while cell_len(tail) > tail_width:
-        tail = tail[1:]
-    return f"{head}…{tail}"
-
-
 class LogView(Log):
     """A Log with a line limit, tail following and a following/paused indicator."""
 
@@ -126,9 +111,13 @@ class LogView(Log):
 
     # -- what is shown -------------------------------------------------------------
 
+    def _shows(self, tag: str) -> bool:
+        """Whether a line added with `tag` passes the step filter."""
+        return self.step_filter is None or tag == self.step_filter
+
     def _display(self, entries: Iterable[tuple[str, str]]) -> list[str]:
         """The lines `entries` become on screen: those of the filtered step only, folded when wrapping."""
-        chosen = [text for tag, text in entries if self.step_filter is None or tag == self.step_filter]
+        chosen = [text for tag, text in entries if self._shows(tag)]
         if not self.wrap:
             return chosen
         width = self._wrap_width = max(10, self.scrollable_content_region.width or self.size.width or 80)
@@ -159,7 +148,7 @@ class LogView(Log):
 
     def visible_text(self) -> str:
         """The lines the view holds for the current filter, unfolded: what a save writes."""
-        return "".join(f"{text}\n" for tag, text in self.entries if self.step_filter is None or tag == self.step_filter)
+        return "".join(f"{text}\n" for tag, text in self.entries if self._shows(tag))
 
     # -- search ----------------------------------------------------------------------
 

@@ -182,10 +182,9 @@ class BootTestScreen(Screen):
             self.dismiss(self.report)
 
     def action_cancel(self) -> None:
-        if self.finished:
-            self.dismiss(self.report)
-            return
-        if not self.cancel.is_set():
+        if self.finished:  # only a click already on its way: Escape is Back by then and the button is hidden
+            self.action_back()
+        elif not self.cancel.is_set():
             self.cancel.set()
             self.query_one("#boot-status", Static).update(Content.styled("Cancelling: stopping QEMU and cleaning up…", "$warning"))
 
@@ -195,5 +194,4 @@ class BootTestScreen(Screen):
 
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
-        if self.finished:
-            self.dismiss(self.report)
+        self.action_back()

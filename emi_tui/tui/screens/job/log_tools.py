@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.cells import cell_len, chop_cells
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,7 +22,7 @@ from textual.widgets import Input, Label
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.safefs import write_new
 from emi_tui.engine.text import printable
-from emi_tui.tui.widgets.log_view import LogView, middle_ellipsis
+from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 LOG_TOOL_BINDINGS = [
@@ -35,6 +36,21 @@ LOG_TOOL_BINDINGS = [
     Binding("y", "copy_log_path", "Copy log path", show=False),
 ]
 SENT_TO_CLIPBOARD = "Sent to the terminal's clipboard (if it allows it)"
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """`text` in at most `width` cells, shortened in the middle ("/var/lib/…/build.log") so both ends stay."""
+    if cell_len(text) <= width:
+        return text
+    if width < 5:
+        return text[:max(0, width)]
+    keep = width - 1
+    head = chop_cells(text, (keep + 1) // 2)[0]
+    tail_width = keep - cell_len(head)
+    tail = text[len(text) - tail_width:] if tail_width > 0 else ""
+    while cell_len(tail) > tail_width:
+        tail = tail[1:]
+    return f"{head}…{tail}"
 
 
 class LogPath(Widget):
