@@ -157,7 +157,7 @@ def test_the_bootstrap_step_streams_its_output_through_the_package_counter(monke
 
     events: list = []
     ctx = SimpleNamespace(
-        bootstrap_plan=BootstrapPlan("debootstrap"), shared_index=None, dry_run=False, step="bootstrap", emit=events.append,
+        bootstrap_plan=BootstrapPlan("debootstrap"), shared_index=None, base_packages=3, dry_run=False, step="bootstrap", emit=events.append,
         recipe=SimpleNamespace(family="deb", base_for=lambda arch: ["adduser"]), answers=SimpleNamespace(arch="x86_64"),
     )
     ctx.note = lambda text: ctx.emit(OutputLine(ctx.step, text))  # as JobContext.note: through whatever ctx.emit is now
@@ -168,7 +168,6 @@ def test_the_bootstrap_step_streams_its_output_through_the_package_counter(monke
                 ctx.note(line)
 
     monkeypatch.setattr(bootstrap_step, "family_of", lambda ctx: Family())
-    monkeypatch.setattr(bootstrap_step, "_base_package_count", lambda ctx: 3)
     bootstrap_step._bootstrap(ctx)
     assert ctx.emit == events.append  # the counter is gone once the bootstrap returns
     progress = [e for e in events if isinstance(e, StepProgress)]

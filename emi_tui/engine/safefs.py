@@ -185,6 +185,26 @@ def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> None:
         raise
 
 
+def read_small(path: Path, limit: int) -> bytes | None:
+    """At most `limit` + 1 bytes of the regular file at `path` (more than `limit` means too big); None when it cannot be read.
+
+    Never through a symlink (O_NOFOLLOW) and never waiting on a FIFO planted there (O_NONBLOCK, then a regular-file check).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def copy_new(source: Path, dest: Path, mode: int = 0o644) -> None:
     """Copy the regular file `source` to a new file `dest` (see `create_new`), in chunks."""
     fd = create_new(dest, mode)

@@ -78,6 +78,21 @@ def _cache_folder() -> Path:
     return private_folder(paths.cache_dir() / "indexes")
 
 
+def _stem(mirror: str, release: str, component: str, arch: str) -> str:
+    """The start of the cache's file names for one mirror, release, component and arch."""
+    return hashlib.sha256(f"{mirror.rstrip('/')} {release} {component} {arch}".encode()).hexdigest()[:24]
+
+
+def kept_packages(mirror: str, release: str, component: str, arch: str) -> Path | None:
+    """The newest Packages index an earlier `fetch_shared_index` kept for these, or None (no network)."""
+    stem = _stem(mirror, release, component, arch)
+    try:
+        found = [p for p in _cache_folder().glob(f"{stem}.*.Packages") if p.is_file()]
+    except (EmiError, OSError):
+        return None
+    return max(found, key=lambda p: p.stat().st_mtime, default=None)
+
+
 def _download(url: str, limit: int, timeout: float = 30.0) -> tuple[bytes, float | None]:
     """The body at `url` (at most `limit` bytes) and its Last-Modified time."""
     try:
@@ -120,7 +135,7 @@ def fetch_shared_index(mirror: str, release: str, component: str, arch: str, key
     `timeout` bounds each wait for the mirror (the readiness checks wait less than a build).
     """
     folder = _cache_folder()
-    stem = hashlib.sha256(f"{mirror.rstrip('/')} {release} {component} {arch}".encode()).hexdigest()[:24]
+    stem = _stem(mirror, release, component, arch)
     inrelease_path = folder / f"{stem}.InRelease"
     signed = True
     try:
@@ -179,12 +194,18 @@ def _download_unpacked(url: str, timeout: float = 30.0) -> tuple[str, bytes]:
 
 def package_index(index: SharedIndex) -> PackageIndex:
     """The parsed index, kept beside it as JSON (emi_tui.engine.build.estimate.parsed_index)."""
-    return parsed_index(index.packages, index.packages.with_suffix(".json"), lambda: _read_text(index.packages))
+    return parsed_packages(index.packages)
 
 
-def _read_text(path: Path) -> str:
+def parsed_packages(packages: Path) -> PackageIndex:
+    """The parse of a Packages index this cache keeps, kept beside it as JSON."""
+    return parsed_index(packages, packages.with_suffix(".json"), lambda: read_packages(packages))
+
+
+def read_packages(path: Path) -> str:
+    """The text of a kept Packages index (at most INDEX_MAX_BYTES of it)."""
     with open(path, "rb") as handle:
-        return handle.read(INDEX_MAX_BYTES + 1)[:INDEX_MAX_BYTES].decode("utf-8", errors="replace")
+        return handle.read(INDEX_MAX_BYTES).decode("utf-8", errors="replace")
 
 
 def lay_out_lists(index: SharedIndex, folder: Path) -> list[Path]:

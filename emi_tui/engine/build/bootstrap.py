@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emi_tui.engine.build.aptlists import lay_out_lists, package_index
+from emi_tui.engine.build.aptlists import lay_out_lists
 from emi_tui.engine.build.basewriter import BaseWriter
 from emi_tui.engine.build.bootstrapper import BootstrapPlan
 from emi_tui.engine.build.cache import BaseCache, CacheInputs, cache_inputs, cache_key, extract_argv, tool_version
 from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.build.distro import family_of
 from emi_tui.engine.build.progress import PackageCounter
-from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.job import StepResult, from_cache
 
 
@@ -82,20 +81,8 @@ def _bootstrap(ctx: BuildContext) -> None:
             ctx.note("apt lists: preflight's checked index laid out for mmdebstrap's apt (no second download)")
     # The output streams through a counter that adds the packages fetched and unpacked as progress events.
     emit = ctx.emit
-    ctx.emit = PackageCounter(emit, ctx.step, None if ctx.dry_run else _base_package_count(ctx))
+    ctx.emit = PackageCounter(emit, ctx.step, None if ctx.dry_run else ctx.base_packages)
     try:
         family_of(ctx).bootstrap(ctx, ctx.recipe.base_for(ctx.answers.arch), plan)
     finally:
         ctx.emit = emit
-
-
-def _base_package_count(ctx: BuildContext) -> int | None:
-    """How many packages the bootstrap installs, from preflight's index (None when there is none)."""
-    if ctx.shared_index is None:
-        return None
-    try:
-        index = package_index(ctx.shared_index)
-    except (OSError, EmiError):
-        return None
-    roots = [*index.required, "apt", *ctx.recipe.base_for(ctx.answers.arch), *ctx.bootstrap_plan.compatibility]
-    return len(index.closure(roots)) or None

@@ -17,3 +17,4 @@ class BuildContext(JobContext):
     requested_bootstrapper: str | None = None  # --bootstrapper; None lets preflight choose
     bootstrap_plan: BootstrapPlan = field(default_factory=BootstrapPlan)  # settled by preflight
     shared_index: SharedIndex | None = None  # preflight's checked index, laid out again for each apt-get update
+    base_packages: int | None = None  # how many packages the bootstrap installs, from preflight's index (its progress counts them)

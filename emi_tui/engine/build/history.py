@@ -11,9 +11,7 @@ taken as no outcome.
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +20,7 @@ from emi_tui.engine import paths
 from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.yamlload import load_located_file
 from emi_tui.engine.errors import EmiError
-from emi_tui.engine.safefs import write_atomic
+from emi_tui.engine.safefs import read_small, write_atomic
 
 #: How a build from the history ended, in the words Home shows.
 OUTCOMES = ("built", "failed", "cancelled", "dry run")
@@ -59,20 +57,9 @@ def record_outcome(answers_path: Path, outcome: str, folder: Path | None = None)
 
 def read_outcome(answers_path: Path) -> str | None:
     """How the build of `answers_path` ended, or None when nothing (or nothing we wrote) says."""
+    data = read_small(outcome_path(answers_path), OUTCOME_MAX_BYTES)
     try:
-        fd = os.open(outcome_path(answers_path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        data = os.read(fd, OUTCOME_MAX_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    try:
-        document = json.loads(data) if len(data) <= OUTCOME_MAX_BYTES else None
+        document = json.loads(data) if data is not None and len(data) <= OUTCOME_MAX_BYTES else None
     except (ValueError, RecursionError):
         return None
     outcome = document.get("outcome") if isinstance(document, dict) else None

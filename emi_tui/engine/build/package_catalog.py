@@ -15,7 +15,6 @@ not import Textual or Rich.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import re
 import threading
@@ -27,7 +26,7 @@ from pathlib import Path
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.model import Answers, effective_packages
 from emi_tui.engine.answers.recipes import Recipe
-from emi_tui.engine.build.estimate import PARSED_MAX_BYTES, PackageIndex, parsed_index
+from emi_tui.engine.build.estimate import PARSED_MAX_BYTES, PackageIndex
 from emi_tui.engine.errors import EmiError, did_you_mean
 from emi_tui.engine.safefs import write_atomic
 
@@ -265,7 +264,7 @@ def mirror_catalog(source: CatalogSource) -> PackageCatalog:
         shared = aptlists.fetch_shared_index(source.mirror, source.release, source.component, source.arch, source.keyring)
         return _catalog_of(source, shared.packages)
     except EmiError as exc:
-        kept = _kept_index(source)
+        kept = aptlists.kept_packages(source.mirror, source.release, source.component, source.arch)
         if kept is None:
             raise CatalogUnavailable(exc.message) from None
         try:
@@ -282,26 +281,8 @@ def mirror_catalog(source: CatalogSource) -> PackageCatalog:
 def _catalog_of(source: CatalogSource, packages: Path) -> PackageCatalog:
     from emi_tui.engine.build import aptlists
 
-    index = parsed_index(packages, packages.with_suffix(".json"), lambda: _read_index(packages, aptlists.INDEX_MAX_BYTES))
-    descriptions = cached_descriptions(packages, lambda: _read_index(packages, aptlists.INDEX_MAX_BYTES))
-    return PackageCatalog(source, index, descriptions)
-
-
-def _kept_index(source: CatalogSource) -> Path | None:
-    """The newest Packages index the cache keeps for `source`, named as `aptlists.fetch_shared_index` names it."""
-    from emi_tui.engine.build import aptlists
-
-    stem = hashlib.sha256(f"{source.mirror.rstrip('/')} {source.release} {source.component} {source.arch}".encode()).hexdigest()[:24]
-    try:
-        found = [p for p in aptlists._cache_folder().glob(f"{stem}.*.Packages") if p.is_file()]
-    except (EmiError, OSError):
-        return None
-    return max(found, key=lambda p: p.stat().st_mtime, default=None)
-
-
-def _read_index(path: Path, limit: int) -> str:
-    with open(path, "rb") as handle:
-        return handle.read(limit).decode("utf-8", errors="replace")
+    descriptions = cached_descriptions(packages, lambda: aptlists.read_packages(packages))
+    return PackageCatalog(source, aptlists.parsed_packages(packages), descriptions)
 
 
 CatalogLoader = Callable[[CatalogSource], PackageCatalog]

@@ -102,6 +102,8 @@ def _check_mirror_and_size(ctx: BuildContext) -> str:
              + ("" if shared.verified else " (its signature was not checked, so apt downloads the index again)"))
     index = package_index(shared)
     _settle_bootstrapper(ctx, index)
+    roots = [*index.required, "apt", *recipe.base_for(answers.arch), *ctx.bootstrap_plan.compatibility]
+    ctx.base_packages = len(index.closure(roots)) or None
     wanted = recipe.base_for(answers.arch) + effective_packages(answers, recipe)
     removed = [p for p in recipe.trim + answers.packages.remove if p not in answers.packages.add]
     guess = estimate(index, wanted, removed)

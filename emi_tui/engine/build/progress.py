@@ -124,6 +124,8 @@ _PHASES = (
     ("I: cleaning package lists", 0.95, "cleaning up"),
     ("I: success", 1.0, "done"),
 )
+#: Every line the patterns above read starts with one of these: the rest (most of the log) is passed over at once.
+_COUNTED_STARTS = ("Get:", "I: ", "Unpacking ", "Extracting ", "Setting up ", "Configuring ")
 #: The bootstrap's share spent fetching, unpacking and setting up packages.
 FETCH, UNPACK, CONFIGURE = 0.4, 0.3, 0.3
 
@@ -155,7 +157,7 @@ class PackageCounter:
     def _read(self, line: str) -> bool:
         """Count what `line` says; True when it said something."""
         line = line.strip()
-        if _HEADING.match(line):
+        if not line.startswith(_COUNTED_STARTS) or _HEADING.match(line):
             return False
         for pattern, seen in ((_FETCHED, self.fetched), (_UNPACKED, self.unpacked), (_CONFIGURED, self.configured)):
             match = pattern.match(line)

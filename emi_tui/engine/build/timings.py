@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from emi_tui.engine import paths
 from emi_tui.engine.build.history import record_outcome
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.events import EventSink, JobDone, JobEvent, JobFailed, JobKind, JobStarted, StepFinished, StepOutcome
-from emi_tui.engine.safefs import write_atomic
+from emi_tui.engine.safefs import read_small, write_atomic
 
 FORMAT = 1
 MAX_BYTES = 64 * 1024
@@ -64,21 +62,8 @@ def _plain_seconds(value: object) -> float | None:
 
 def read_history(path: Path | None = None) -> dict[str, dict[str, list[float]]]:
     """kind -> step -> the last runs' seconds, from the timings file; {} when it is missing or not ours."""
-    path = path or timings_path()
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError:
-        return {}
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return {}
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
-    if len(data) > MAX_BYTES:
+    data = read_small(path or timings_path(), MAX_BYTES)
+    if data is None or len(data) > MAX_BYTES:
         return {}
     try:
         document = json.loads(data)
