@@ -13,7 +13,6 @@ from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.tui.screens.step import StepScreen
-from emi_tui.tui.screens.wizard.opening import show_form_top
 from emi_tui.tui.state.wording import a_distro
 from emi_tui.tui.widgets.choice import ChoiceSet
 
@@ -78,10 +77,6 @@ class DistroScreen(StepScreen):
     FIELDS = {"recipe": "recipe", "release": "release", "arch": "arch", "mirror": "mirror"}
     NEEDS_RECIPE = False
     AUTO_FOCUS = "#recipe"
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        show_form_top(self, "#distro-form")
 
     def compose_body(self) -> ComposeResult:
         answers = self.wizard.answers

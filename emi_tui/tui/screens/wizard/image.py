@@ -16,7 +16,6 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from emi_tui.engine.answers.model import ImageFields, Output
 from emi_tui.engine.artifact.compress import COMPRESSORS
 from emi_tui.tui.screens.step import StepScreen
-from emi_tui.tui.screens.wizard.opening import show_form_top
 
 SUFFIXES = {name: c.suffix for name, c in COMPRESSORS.items()}
 
@@ -51,10 +50,6 @@ class ImageScreen(StepScreen):
         "kernel": "kernel",
     }
     AUTO_FOCUS = "#img-name"
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        show_form_top(self, "#image-form")
 
     def compose_body(self) -> ComposeResult:
         answers = self.wizard.answers

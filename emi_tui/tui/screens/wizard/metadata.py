@@ -25,7 +25,6 @@ from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.image.files import render_rc_local
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import StepScreen
-from emi_tui.tui.screens.wizard.opening import show_form_top
 from emi_tui.tui.state.wording import option_title
 
 #: Seconds of quiet typing before the preview is redrawn.
@@ -96,10 +95,6 @@ class MetadataScreen(StepScreen):
     #: The lines of `preview_text` that its last change made (0-based).
     preview_changed: frozenset[int] = frozenset()
     _preview_timer: Timer | None = None
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        show_form_top(self, "#metadata-form")
 
     def compose_body(self) -> ComposeResult:
         metadata = self.wizard.answers.metadata

@@ -113,8 +113,6 @@ class PackagesScreen(StepScreen):
         super().on_mount()
         if self.has_body:
             self._read_catalog()
-            # Focusing the name field scrolls before the layout is known: start at the step's first label.
-            self.call_after_refresh(self.query_one("#packages-body").scroll_home, animate=False)
 
     # -- the catalog ---------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from textual.widgets import Input, Label, ProgressBar, RadioButton, RadioSet, St
 
 from emi_tui.engine.sizes import LARGE, STANDARD, SizeError, human, parse_size
 from emi_tui.tui.screens.step import StepScreen
-from emi_tui.tui.screens.wizard.opening import show_form_top
 from emi_tui.tui.widgets.choice import ChoiceSet
 
 PRESETS = {
@@ -28,10 +27,6 @@ class SizeScreen(StepScreen):
     INTRO = "The size of the ext3 root (the whole image: there is no partition table)."
     FIELDS = {"size": "size"}
     AUTO_FOCUS = "#size"
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        show_form_top(self, "#size-form")
 
     def compose_body(self) -> ComposeResult:
         size = self.wizard.answers.size
