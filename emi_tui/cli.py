@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     recipes = commands.add_parser(
         "recipes", help="list the recipes", description="List the recipes: the shipped ones, ~/.config/emi-tui/recipes and the --recipes folder."
     )
+    recipes.add_argument("names", nargs="*", metavar="NAME", help="show only these recipes")
     _recipes_option(recipes)
+    _plain_option(recipes)
 
     review = commands.add_parser(
         "review",
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--json", action="store_true", help="print one JSON array, an object per entry")
     review.add_argument("--full-stamp-search", action="store_true",
                         help="search every UTC offset for every stamp; by default a review spends ~1 s on stamps that verify nowhere, then searches the rest at UTC only")
+    _plain_option(review)
 
     build = commands.add_parser(
         "build",
@@ -110,7 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     cache = commands.add_parser("cache", help="list or clear the cache of bootstrapped bases", description="The cache of bootstrapped bases.")
     cache.add_argument("action", choices=["list", "clear"])
+    _plain_option(cache)
+
     return parser
+
+
+def _plain_option(parser: argparse.ArgumentParser) -> None:
+    """--plain: a table's rows as `key: value` records (what a pipe gets anyway), for scripts and narrow terminals."""
+    parser.add_argument("--plain", action="store_true", help="print each row as key: value lines, a blank line between rows, instead of a table")
 
 
 def _recipes_option(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
@@ -134,11 +144,11 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "recipes":
         from emi_tui.commands import recipes
 
-        return recipes.run(args.recipes_dir)
+        return recipes.run(args.recipes_dir, args.names, args.plain)
     if args.command == "review":
         from emi_tui.commands import review
 
-        return review.run(args.paths, args.json, args.full_stamp_search)
+        return review.run(args.paths, args.json, args.full_stamp_search, args.plain)
     if args.command == "build":
         from emi_tui.commands import build
 
@@ -162,7 +172,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "cache":
         from emi_tui.commands import cache
 
-        return cache.run(args.action)
+        return cache.run(args.action, args.plain)
     return _open_wizard(args)
 
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emi_tui.commands.review import render_review
+from emi_tui.commands.review import COLUMNS, review_rows
+from emi_tui.commands.tables import print_table
 from emi_tui.engine.image.imageid import FIELDS, ImageId, date_for, stamp_for
 from emi_tui.engine.review.review import ReviewEntry, check_stamp, review_bytes, review_paths
 
@@ -277,11 +278,11 @@ def test_the_json_shape():
 
 def test_the_table_shows_every_entry_and_keeps_untrusted_text_literal():
     entries = review_paths([CATALOG]) + review_bytes("x", GOOD.replace("euca-debian-emi", "[red]euca").encode())
-    table = render_review(entries)
-    assert [c.header for c in table.columns] == ["source / entry", "name", "version", "arch", "stamp check", "problems"]
-    assert table.row_count == len(entries)
-    console = Console(width=250, record=True, color_system=None)
-    console.print(table)
+    rows = review_rows(entries)
+    assert [c.name for c in COLUMNS] == ["source / entry", "name", "version", "arch", "stamp check", "problems"]
+    assert len(rows) == len(entries) and all(len(row) == len(COLUMNS) for row in rows)
+    console = Console(width=250, record=True, color_system=None, force_terminal=True)
+    print_table(console, "image review", COLUMNS, rows)
     text = console.export_text()
     assert "[red]euca" in text and "ubuntu x86_64 10.04" in text and "verified at UTC−08:00" in text
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.table import Table
-
 from emi_tui.commands.console import out, safe_text
+from emi_tui.commands.tables import Column, print_table
 from emi_tui.engine.build.cache import BaseCache
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.sizes import human
 
+#: A cached base's fields, most wanted first (a narrow terminal leaves out the tool's version first).
+COLUMNS = [Column("key"), Column("recipe"), Column("release", 2), Column("arch", 3), Column("tool", 5), Column("size"), Column("created", 4)]
 
-def run(action: str) -> ExitCode:
+
+def run(action: str, plain: bool = False) -> ExitCode:
     cache = BaseCache()
     if action == "clear":
         freed = cache.clear()
@@ -22,15 +24,13 @@ def run(action: str) -> ExitCode:
     if not entries:
         out.print(safe_text(f"no cached bases in {cache.root}"))
         return ExitCode.OK
-    table = Table(title=safe_text(f"cached bases in {cache.root}"), title_justify="left")
-    for column in ("key", "recipe", "release", "arch", "tool", "size", "created"):
-        table.add_column(column)
+    rows = []
     for entry in entries:
         inputs = entry.inputs
-        table.add_row(  # a cache entry's inputs are read back from its file: shown, never markup
+        rows.append([  # a cache entry's inputs are read back from its file: shown, never markup
             *(safe_text(value) for value in (entry.key, inputs.get("recipe", "?"), inputs.get("release", "?"), inputs.get("arch", "?"),
                                              inputs.get("tool_version", "?"))),
             human(entry.size), datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M"),
-        )
-    out.print(table)
+        ])
+    print_table(out, safe_text(f"cached bases in {cache.root}"), COLUMNS, rows, plain=plain, plain_hint="emi-tui cache list --plain")
     return ExitCode.OK

@@ -6,20 +6,21 @@ import json
 from pathlib import Path
 
 from rich.syntax import Syntax
-from rich.table import Table
 from rich.text import Text
 
 from emi_tui.commands.console import out
+from emi_tui.commands.tables import Column, print_table
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.review.review import ReviewEntry, review_paths
 from emi_tui.engine.text import printable
 
+#: An entry's fields, most wanted first: a narrow terminal leaves out the arch first, then the stamp check.
+COLUMNS = [Column("source / entry"), Column("name"), Column("version", 2), Column("arch", 4), Column("stamp check", 3), Column("problems")]
 
-def render_review(entries: list[ReviewEntry]) -> Table:
-    """A table of the entries for the terminal: one row per entry, its findings in the last column."""
-    table = Table(title="image review", show_lines=True)
-    for column in ("source / entry", "name", "version", "arch", "stamp check", "problems"):
-        table.add_column(column, overflow="fold")
+
+def review_rows(entries: list[ReviewEntry]) -> list[list[Text]]:
+    """One row per entry (the cells of COLUMNS), its findings in the last cell, one a line."""
+    rows = []
     for e in entries:
         # Values come from untrusted files: Text, not markup, so "[red]" in a name stays literal,
         # and printable, so an escape sequence in a name is shown, not sent to the terminal.
@@ -30,13 +31,13 @@ def render_review(entries: list[ReviewEntry]) -> Table:
             if not h.ok:
                 problems.append(f"hygiene: {h.name}: {printable(h.detail)}\n", style="red")
         problems.rstrip()
-        table.add_row(
+        rows.append([
             Text(printable(e.source) + (f"\n{printable(e.entry)}" if e.entry else "")),
             *(Text(printable(e.fields.get(k, ""))) for k in ("image_name", "image_version", "image_arch")),
             Text(printable(e.stamp_check.describe()), style="green" if e.stamp_check.verified else "yellow"),
             problems if problems.plain else Text("ok", style="green"),
-        )
-    return table
+        ])
+    return rows
 
 
 def _image_details(entry: ReviewEntry) -> None:
@@ -51,13 +52,13 @@ def _image_details(entry: ReviewEntry) -> None:
         out.print(Syntax(printable(entry.answers, keep_newlines=True), "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
 
 
-def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> ExitCode:
+def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, plain: bool = False) -> ExitCode:
     """Print the review; exit 1 when any entry has an error, a stamp that does not verify or a failed hygiene check, 0 otherwise."""
     entries = review_paths(paths, full_stamp_search=full_stamp_search)
     if as_json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
     else:
-        out.print(render_review(entries))
+        print_table(out, "image review", COLUMNS, review_rows(entries), plain=plain, show_lines=True, plain_hint="emi-tui review --plain")
         for entry in entries:
             if entry.hygiene is not None:
                 _image_details(entry)

@@ -23,7 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from emi_tui.commands.review import render_review
+from emi_tui.commands.review import COLUMNS, review_rows
+from emi_tui.commands.tables import print_table
 from emi_tui.engine.image.imageid import date_for, stamp_for
 from emi_tui.engine.review import stampcheck
 from emi_tui.engine.review.review import ReviewEntry, review_bytes, review_paths
@@ -58,7 +59,7 @@ def check_entries(entries: list[ReviewEntry], sources: set[str], stats: Counter)
     stats["checked"] += 1
     if stats["checked"] % 10 == 1:  # the table is the slow part: every tenth review is rendered too
         console = Console(file=io.StringIO(), width=120, color_system=None)
-        console.print(render_review(entries))
+        print_table(console, "image review", COLUMNS, review_rows(entries))
         assert console.file.getvalue().strip()
 
 
