@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=["list", "clear"])
     _plain_option(cache)
 
+    completion = commands.add_parser(
+        "completion", help="print the shell completion script for bash, zsh or fish",
+        description="Print the completion script of SHELL: subcommands, options, recipe and theme names, answer files and artifacts. "
+                    "For bash: emi-tui completion bash > ~/.local/share/bash-completion/completions/emi-tui",
+    )
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"], metavar="SHELL", help="bash, zsh or fish")
     return parser
 
 
@@ -173,6 +179,11 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import cache
 
         return cache.run(args.action, args.plain)
+    if args.command == "completion":
+        from emi_tui.commands import completion
+
+        print(completion.script(parser, args.shell), end="")
+        return ExitCode.OK
     return _open_wizard(args)
 
 
@@ -182,6 +193,29 @@ def _open_wizard(args: argparse.Namespace) -> int:
     from emi_tui.tui.app import run_app  # the only Textual import on this path
 
     return run_app(answers_path=args.answers, theme=args.theme, recipes_dir=args.recipes_dir)
+
+
+#: The hidden first word of `emi-tui __complete recipes|themes`, which the completion scripts run for names.
+COMPLETE = "__complete"
+
+
+def _complete(words: list[str]) -> int:
+    """Print the names a completion script offers (recipes or themes), one a line; never an error a shell would show."""
+    try:
+        if words == ["recipes"]:
+            from emi_tui.engine.answers.recipes import RecipeBook
+
+            names = RecipeBook.named(None).names()
+        elif words == ["themes"]:
+            from emi_tui.tui.themes import all_theme_names, load_themes
+
+            names = all_theme_names(load_themes()[0])
+        else:
+            return ExitCode.BAD_INPUT
+        print("\n".join(names))
+    except Exception:  # a broken recipe or theme file: offer nothing rather than a traceback inside the shell's prompt
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def _output_closed() -> int:
@@ -201,6 +235,9 @@ def _output_closed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [COMPLETE]:  # the completion scripts' own call: not a command an operator types, so not in the parser
+        return _complete(argv[1:])
     try:
         parser = build_parser()
         args = parser.parse_args(argv)  # --help into a closed pipe fails here
