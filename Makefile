@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system venv screenshots bench clean
+.PHONY: run test setup system venv screenshots bench man clean
 
 run: setup
 	$(VENV)/bin/emi-tui $(ARGS)
@@ -33,5 +33,9 @@ screenshots: setup
 bench: setup
 	$(PY) benchmarks/run.py $(BENCH)
 
+# The manual page, from the parser and the README: `man -l emi-tui.1` reads it here.
+man: venv
+	$(PY) scripts/make_manpage.py README.md > emi-tui.1
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache emi-tui.1
