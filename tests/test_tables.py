@@ -208,3 +208,27 @@ def test_fitting_drops_the_lowest_priority_first_and_gives_up_on_must_haves():
     assert fit_widths(columns, [["a" * 50, "x", "y"]], 40) is None  # the name itself cannot fit: records instead
     assert record_lines(columns, [["a", "two\nlines", ""], ["b", "", "c"]]) == [
         "name: a", "notes: two", "notes: lines", "extra:", "", "name: b", "notes:", "extra: c"]
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_the_live_view_keeps_one_whole_line_per_step(width):
+    from emi_tui.commands.build import LiveView
+    from emi_tui.engine.run.events import JobStarted, OutputLine, StepFinished, StepStarted
+
+    steps = ("preflight", "bootstrap", "chroot", "filesystem", "zerofree")
+    view = LiveView()
+    view.handle(JobStarted(steps=steps, log_path=Path("/x/build.log"), answers_path=Path("a.yaml"), kind="build"))
+    view.handle(StepStarted("preflight", "check", 0))
+    view.handle(StepFinished("preflight", 1.5, note="mirror http://mirror.example/debian answered; 1.3 GB needed, /dev/shm has room " * 2))
+    view.handle(StepStarted("bootstrap", "bootstrap", 1))
+    view.handle(OutputLine("bootstrap", "I: Retrieving Packages from http://mirror.example/debian/dists/bookworm/main/binary-amd64"))
+    console = terminal(width)
+    console.print(view)
+    lines = console.file.getvalue().splitlines()
+    for state, step in zip(("done", "running", "pending", "pending", "pending"), steps):  # state, name and time never cut
+        assert sum(1 for line in lines if f" {step} " in f"{line} ") == 1, (step, lines)
+        assert any(line.split()[:2] == [state, step] for line in lines), (step, lines)
+    assert "1.5s" in words(lines[0])
+    progress = next(line for line in lines if line.startswith("build "))
+    assert re.search(r" \d+% \d+:\d\d:\d\d$", progress), progress  # the bar gives way, not the percentage or the time
+    assert all(len(line) <= width for line in lines)

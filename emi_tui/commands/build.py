@@ -39,8 +39,9 @@ class LiveView:
         self.tail: deque[str] = deque(maxlen=tail_lines)
         # Weighted by each step's expected time (the last builds' timings); the ETA and the bootstrap's packages beside it.
         self.weighted = JobProgress(from_history)
-        self.progress = Progress(TextColumn("[bold]build"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), TextColumn("{task.fields[eta]}", markup=False))
-        self.task = self.progress.add_task("build", total=1, eta="")
+        # The bar takes the room the rest leaves (at 40 columns too); the ETA goes on a line of its own, in __rich__.
+        self.progress = Progress(TextColumn("[bold]build"), BarColumn(bar_width=None), TaskProgressColumn(), TimeElapsedColumn(), expand=True)
+        self.task = self.progress.add_task("build", total=1)
 
     def handle(self, event) -> None:
         self.weighted.feed(event)
@@ -57,7 +58,12 @@ class LiveView:
             self.steps[event.step]["state"] = "failed"
 
     def __rich__(self) -> Group:
-        table = Table(box=None, show_header=False, padding=(0, 1))
+        # One line per step at any width: the state, name and time are never cut; the note gets the rest of the line,
+        # and ends in "…" where it is longer (it is in the log in full).
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+        for _ in range(3):
+            table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         for name, info in self.steps.items():
             seconds = info["seconds"] if info["seconds"] is not None else (time.monotonic() - info["began"] if info["state"] == "running" else None)
             table.add_row(
@@ -65,10 +71,10 @@ class LiveView:
                 f"{seconds:6.1f}s" if seconds is not None else "", Text(printable(info["note"]), style="dim"),
             )
         eta = format_eta(self.weighted.eta()) if self.weighted.current else ""
-        self.progress.update(self.task, completed=round(self.weighted.fraction() * 1000),
-                             eta=printable(" · ".join(w for w in (eta, self.weighted.detail) if w)))
+        self.progress.update(self.task, completed=round(self.weighted.fraction() * 1000))
+        estimate = Text(printable(" · ".join(w for w in (eta, self.weighted.detail) if w)), no_wrap=True, overflow="ellipsis")
         log = Text("\n".join(self.tail), style="dim", no_wrap=True, overflow="ellipsis")
-        return Group(table, self.progress, log)
+        return Group(table, self.progress, estimate, log)
 
 
 def _plain(event) -> None:
