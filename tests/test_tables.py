@@ -232,3 +232,23 @@ def test_the_live_view_keeps_one_whole_line_per_step(width):
     progress = next(line for line in lines if line.startswith("build "))
     assert re.search(r" \d+% \d+:\d\d:\d\d$", progress), progress  # the bar gives way, not the percentage or the time
     assert all(len(line) <= width for line in lines)
+
+
+@pytest.mark.parametrize("width", [40, 80, 120, None])
+def test_an_images_stored_answers_are_never_cut(monkeypatch, width):
+    from dataclasses import replace
+
+    from emi_tui.engine.artifact.read import HygieneCheck
+    from emi_tui.engine.review.review import review_paths
+
+    answers = ("version: 1\nrecipe: debian-based\npackages:\n  add: [htop, an-extraordinarily-long-package-name-for-testing, tmux]\n"
+               "repositories:\n  - line: deb [signed-by=/etc/apt/keyrings/example-archive-keyring.gpg] http://mirror.example/debian bookworm main contrib\n")
+    entry = replace(review_paths([REVIEW_DATA / "euca-debian.image-id"])[0], entry="euca-debian.img", answers=answers,
+                    hygiene=[HygieneCheck("no shell history", True, "none found in /root or /home")])
+    monkeypatch.setattr(review_command, "review_paths", lambda *_, **__: [entry])
+    console = pipe() if width is None else terminal(width)
+    monkeypatch.setattr(review_command, "out", console)
+    cli.main(["review", "euca-debian.img"])
+    output = console.file.getvalue()
+    for word in answers.split() + ["shell", "history:", "/root"]:
+        assert word in words(output), (word, output)

@@ -15,10 +15,8 @@ import argparse
 
 import shtab
 
-from emi_tui.engine.artifact.kinds import KINDS
+from emi_tui.engine.artifact.kinds import ARTIFACT_SUFFIXES  # what `boot-test` and `modify` read: every tarball kind, and .img
 
-#: The suffixes `boot-test` and `modify` read: every tarball kind's spellings, and a bare image.
-ARTIFACT_SUFFIXES = tuple(suffix for kind in KINDS.values() for suffix in kind.suffixes) + (".img",)
 ANSWER_FILES = shtab.glob("*.yaml", "*.yml")
 ARTIFACTS = shtab.glob(*(f"*{suffix}" for suffix in ARTIFACT_SUFFIXES))
 RECIPE_NAMES = shtab.cmd("emi-tui __complete recipes")

@@ -40,8 +40,11 @@ def review_rows(entries: list[ReviewEntry]) -> list[list[Text]]:
     return rows
 
 
-def _image_details(entry: ReviewEntry) -> None:
-    """An image's hygiene checklist and the answers stored in it, below the table."""
+def _image_details(entry: ReviewEntry, plain: bool) -> None:
+    """An image's hygiene checklist and the answers stored in it, below the table.
+
+    The answers are the file's own lines (highlighted on a terminal, unless `plain`), never cut at the edge.
+    """
     label = entry.entry or entry.source
     out.print(Text(f"\n{printable(label)}", style="bold"))
     for check in entry.hygiene or []:
@@ -49,7 +52,10 @@ def _image_details(entry: ReviewEntry) -> None:
         out.print(mark + Text(printable(f"{check.name}: {check.detail}")))
     if entry.answers:
         out.print(Text("  answers stored in the image (/etc/emi-tui/answers.yaml):", style="dim"))
-        out.print(Syntax(printable(entry.answers, keep_newlines=True), "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
+        answers = printable(entry.answers, keep_newlines=True)
+        shown = Text(answers) if plain or not out.is_terminal else Syntax(answers, "yaml", theme="ansi_dark").highlight(answers)
+        for line in shown.split("\n"):
+            out.print(Text("    ") + line, soft_wrap=True)  # each line whole, as the file has it: never cut at the edge
 
 
 def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, plain: bool = False) -> ExitCode:
@@ -61,5 +67,5 @@ def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, plain
         print_table(out, "image review", COLUMNS, review_rows(entries), plain=plain, show_lines=True, plain_hint="emi-tui review --plain")
         for entry in entries:
             if entry.hygiene is not None:
-                _image_details(entry)
+                _image_details(entry, plain)
     return ExitCode.OK if all(entry.passes for entry in entries) else ExitCode.FAILED
