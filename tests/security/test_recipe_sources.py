@@ -124,8 +124,9 @@ def test_emi_tui_recipes_names_the_override_only_when_asked_for_the_folder(tmp_p
     assert "the shipped recipe" not in listed.stdout
     named = _emi(tmp_path, "recipes", "--recipes", str(tmp_path / "recipes"))
     assert named.returncode == 0, named.stderr
-    row = next(line for line in named.stdout.splitlines() if "ubuntu-based" in line)
-    assert str(tmp_path / "recipes" / "ubuntu-based.yaml") in row and "(replaces the shipped one)" in row
+    # To a pipe each recipe is a block of key: value lines.
+    row = next(block for block in named.stdout.split("\n\n") if "name: ubuntu-based" in block.splitlines())
+    assert f"file: {tmp_path / 'recipes' / 'ubuntu-based.yaml'} (replaces the shipped one)" in row.splitlines()
     assert "[green]the shipped recipe[/]" in row  # the recipe's own words are printed as text, not markup
     assert f"warning: the recipe 'ubuntu-based' comes from {tmp_path / 'recipes' / 'ubuntu-based.yaml'}" in named.stderr
     missing = _emi(tmp_path, "recipes", "--recipes", "nowhere")
