@@ -64,15 +64,15 @@ def fit_widths(columns: list[Column], rows: list[list[Text | str]], width: int) 
         shown.remove(max(reversed(droppable), key=lambda i: columns[i].priority))  # the rightmost of the lowest priority
     widths = {i: least[i] for i in shown}
     spare = width - overhead(len(shown)) - sum(widths.values())
-    growing = [i for i in shown if widths[i] < most[i]]
-    while spare > 0 and growing:  # one cell at a time to each column that wants more, so long texts share the room
-        for i in list(growing):
-            if spare == 0:
-                break
-            widths[i] += 1
-            spare -= 1
-            if widths[i] >= most[i]:
-                growing.remove(i)
+    # The room left goes first to the columns that need least to be one line each (a short header, a list of
+    # arches), whole; what remains is shared equally by the long texts.
+    growing = sorted((i for i in shown if widths[i] < most[i]), key=lambda i: most[i] - widths[i])
+    while growing and most[growing[0]] - widths[growing[0]] <= spare:
+        first = growing.pop(0)
+        spare -= most[first] - widths[first]
+        widths[first] = most[first]
+    for rank, i in enumerate(growing):
+        widths[i] += spare // len(growing) + (1 if rank < spare % len(growing) else 0)
     return widths
 
 
