@@ -199,13 +199,17 @@ def test_review_plain(monkeypatch):
 
 
 def test_fitting_drops_the_lowest_priority_first_and_gives_up_on_must_haves():
-    from emi_tui.commands.tables import Column, fit_widths, record_lines
+    from emi_tui.commands.tables import Column, fit_widths, overhead, record_lines
 
     columns = [Column("name"), Column("notes", 2), Column("extra", 3)]
     rows = [["alpha", "some words here", "zzzzzzzzzzzz"]]
     assert list(fit_widths(columns, rows, 200)) == [0, 1, 2]
     assert list(fit_widths(columns, rows, 30)) == [0, 1]  # "extra" goes first
     assert fit_widths(columns, [["a" * 50, "x", "y"]], 40) is None  # the name itself cannot fit: records instead
+    # The room left makes the short column one line ("min size" whole), and the long text takes the rest.
+    text = "a description of many words that would fill a whole line on its own"
+    fitted = fit_widths([Column("name"), Column("description"), Column("min size")], [["alpha", text, "600M"]], 50)
+    assert fitted == {0: 5, 1: 50 - overhead(3) - 5 - 8, 2: 8}
     assert record_lines(columns, [["a", "two\nlines", ""], ["b", "", "c"]]) == [
         "name: a", "notes: two", "notes: lines", "extra:", "", "name: b", "notes:", "extra: c"]
 
