@@ -81,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "metadata-serve", help="run an EC2-style metadata service on 127.0.0.1",
-        description="Serve the EC2 metadata paths an EMI reads (meta-data, public-keys, block-device-mapping, user-data) on 127.0.0.1, logging each request.",
+        description="Serve the EC2 metadata paths an EMI reads (meta-data, public-keys, block-device-mapping, user-data) on 127.0.0.1, logging each request. "
+                    "Session tokens (IMDSv2) as EC2 hands them out, or none (--imds).",
     )
     serve.add_argument("--port", type=int, default=8169, help="the port (default 8169)")
     serve.add_argument("--key", type=Path, metavar="FILE", help="an OpenSSH public key file to serve as public-keys/0")
     serve.add_argument("--user-data", type=Path, metavar="FILE", help="a file to serve as user-data")
     serve.add_argument("--hostname", default="emi-test.localdomain", help="the local-hostname to serve")
+    _imds_option(serve)
 
     boot = commands.add_parser(
         "boot-test", help="boot an image under QEMU and check what rc.local did",
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--timeout", type=float, default=240, help="seconds before a hung boot fails (default 240)")
     boot.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"], help="auto tries KVM briefly, then TCG")
     boot.add_argument("-v", "--verbose", action="store_true", help="print the whole console (it is logged in the log folder either way)")
+    _imds_option(boot)
 
     cleanup = commands.add_parser(
         "cleanup", help="undo what killed builds left behind",
@@ -127,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _plain_option(parser: argparse.ArgumentParser) -> None:
     """--plain: a table's rows as `key: value` records (what a pipe gets anyway), for scripts and narrow terminals."""
     parser.add_argument("--plain", action="store_true", help="print each row as key: value lines, a blank line between rows, instead of a table")
+
+
+def _imds_option(parser: argparse.ArgumentParser) -> None:
+    """--imds v1|v2|v2-required: which requests of the metadata service need a session token."""
+    parser.add_argument(
+        "--imds", default="v2", choices=["v1", "v2", "v2-required"],
+        help="the metadata service's session tokens: v1 has none (its token request gets 405, as a v1-only service's), "
+             "v2 offers them and still answers requests without one (the default, EC2's HttpTokens=optional), "
+             "v2-required refuses requests without one (HttpTokens=required)",
+    )
 
 
 def _recipes_option(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
@@ -162,11 +175,11 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "metadata-serve":
         from emi_tui.commands import boot
 
-        return boot.serve(args.port, args.key, args.user_data, args.hostname)
+        return boot.serve(args.port, args.key, args.user_data, args.hostname, args.imds)
     if args.command == "boot-test":
         from emi_tui.commands import boot
 
-        return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose)
+        return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose, args.imds)
     if args.command == "modify":
         from emi_tui.commands import modify
 

@@ -4,7 +4,7 @@ The runs source everything above rc.local's `(main "$@")` line, point every
 path of its settings block into a temporary root, put stubs of the commands
 that would change the system (mount, swapon, mke2fs, useradd, chown,
 hostname, logger, getent...) first on PATH, and call main with real curl.
-Used by tests/test_rclocal_runs.py.
+Used by tests/test_rclocal_runs.py and tests/test_rclocal_imds.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import shutil
 import socket
 import stat
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -38,12 +40,39 @@ SETTING = re.compile(r"^([A-Z_]+)=(/\S*)$", re.M)
 
 
 class MetadataService(BaseHTTPRequestHandler):
+    """A scripted service: `routes` maps a GET's path to its body or status; `put` answers every PUT.
+
+    `put` is a status, or an Event that the PUT waits on, unanswered (a token request that hangs);
+    None answers 501, as a service that knows no PUT. The paths of the PUTs go to `puts`.
+    """
+
     routes: dict[str, bytes | int] = {}
     requests: list[str] = []
+    put: int | threading.Event | None = None
+    puts: list[str] = []
+    #: Paths whose body goes out without a Content-Length: the client sees its size only as it reads.
+    unannounced: set[str] = set()
+
+    def do_PUT(self):
+        self.puts.append(self.path)
+        if self.put is None:
+            self.send_error(501)
+            return
+        if isinstance(self.put, threading.Event):
+            self.put.wait(60)
+            return
+        self.send_response(self.put)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self):
         self.requests.append(self.path)
         answer = self.routes.get(self.path, 404)
+        if self.path in self.unannounced and isinstance(answer, bytes):
+            self.send_response(200)
+            self.end_headers()  # HTTP/1.0: the body ends where the connection does
+            self.wfile.write(answer)
+            return
         if isinstance(answer, int):
             self.send_response(answer)
             self.send_header("Content-Length", "0")
@@ -165,6 +194,20 @@ class Sandbox:
         wrapper = self.stubs / command
         wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "{command} $*" >>"$SANDBOX/calls.log"\nexec {shlex.quote(real)} "$@"\n')
         wrapper.chmod(0o755)
+
+    def fake_clock(self, start: int = 1_000_000) -> Callable[[], float]:
+        """Make `date +%s` in the run a clock that moves one second ahead at each reading; returns the same clock's
+        reader for the metadata service, so that both count the same seconds and a token's time runs out with no sleep."""
+        clock = self.root / "clock"
+        clock.write_text(f"{start}\n")
+        stub = self.stubs / "date"
+        stub.write_text(
+            '#!/bin/sh\n[ "$1" = +%s ] || exit 1\n'
+            'c=$(($(cat "$SANDBOX/clock") + 1))\n'
+            'echo "$c" >"$SANDBOX/clock.new" && mv "$SANDBOX/clock.new" "$SANDBOX/clock"\necho "$c"\n'
+        )
+        stub.chmod(0o755)
+        return lambda: float(clock.read_text())
 
     def run(self, metadata: Metadata, settings: dict[str, str] | None = None, env: dict[str, str] | None = None) -> Run:
         script = render_rc_local(metadata)

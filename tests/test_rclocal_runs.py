@@ -186,8 +186,9 @@ def test_without_a_metadata_service_every_step_is_skipped_and_it_exits_0(sandbox
     for step in ("hostname", "ssh-key", "swap", "ephemeral0", "user-data"):
         assert re.search(rf"^emi-rc\.local: {step}: skipped, no answer from the metadata service at http", run.out, re.M)
     assert run.out.rstrip().endswith("emi-rc.local: done")
+    # Each try: the token request (IMDSv2), then the plain GET (IMDSv1) when that got no answer.
     contacts = run.called("curl")
-    assert len(contacts) == tries and all(call.endswith("/latest/meta-data/") for call in contacts), contacts
+    assert [call.rsplit("/latest/", 1)[1] for call in contacts] == ["api/token", "meta-data/"] * tries, contacts
     assert {call.split()[0] for call in run.calls} == {"logger", "curl"}
     assert not sandbox.path("/root/.ssh").exists() and not list(sandbox.path("/tmp").iterdir())
 

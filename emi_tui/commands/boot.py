@@ -21,14 +21,22 @@ def _read(path: Path | None, what: str) -> bytes:
         raise EmiError(f"cannot read the {what} file {path}: {exc.strerror}", hint=f"give an existing {what} file") from None
 
 
-def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) -> ExitCode:
+#: What each --imds mode means, in the words of the service's first line.
+IMDS_WORDS = {
+    "v1": "IMDSv1 only: no session tokens, the token request gets 405",
+    "v2": "IMDSv2: session tokens offered, requests without one answered too",
+    "v2-required": "IMDSv2 required: requests without a session token get 401",
+}
+
+
+def serve(port: int, key: Path | None, user_data: Path | None, hostname: str, imds: str = "v2") -> ExitCode:
     data = InstanceData(public_key=_read(key, "key").decode(errors="replace"), user_data=_read(user_data, "user-data"), hostname=hostname)
     try:
-        server = MetadataServer(data, port=port, log=lambda line: out.print(safe_text(line)))
+        server = MetadataServer(data, port=port, log=lambda line: out.print(safe_text(line)), imds=imds)
     except OSError as exc:
         raise EmiError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", hint="choose another --port") from None
     with server:
-        out.print(f"metadata service on http://127.0.0.1:{server.port}/latest/meta-data/ (Ctrl-C stops it)")
+        out.print(f"metadata service on http://127.0.0.1:{server.port}/latest/meta-data/, {IMDS_WORDS[imds]} (Ctrl-C stops it)")
         try:
             while True:
                 time.sleep(3600)
@@ -37,7 +45,8 @@ def serve(port: int, key: Path | None, user_data: Path | None, hostname: str) ->
     return ExitCode.OK
 
 
-def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_user: str, timeout: float, accel: str, verbose: bool) -> ExitCode:
+def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_user: str, timeout: float, accel: str, verbose: bool,
+              imds: str = "v2") -> ExitCode:
     require_tools()
     began = time.monotonic()
 
@@ -53,7 +62,7 @@ def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_use
 
     cancel = threading.Event()
     test = BootTest(artifact, kernel=kernel, ramdisk=ramdisk, ssh_user=ssh_user, timeout=timeout, accel=accel,
-                    on_line=on_line, on_check=on_check, cancel=cancel)
+                    on_line=on_line, on_check=on_check, cancel=cancel, imds=imds)
     try:
         report = test.run()
     except KeyboardInterrupt:

@@ -74,18 +74,20 @@ def host_loopback_listener():
         server.close()
 
 
-def _boot(artifact, user: str, tmp_path, test_class=BootTest):
+def _boot(artifact, user: str, tmp_path, test_class=BootTest, imds: str = "v2"):
     lines, ticks = [], []
     report = test_class(artifact, ssh_user=user, timeout=240, on_line=lines.append, on_check=ticks.append,
-                        console_log=tmp_path / "console.log").run()
+                        console_log=tmp_path / "console.log", imds=imds).run()
     return report, lines, ticks
 
 
 def test_boot_test_passes_with_ssh_key_for_root(cold_build, tmp_path):
     with host_loopback_listener() as (port, accepted):
         probing = type("Probing", (ProbingBootTest,), {"probe_port": port, "answers": {}})
-        report, lines, ticks = _boot(cold_build.tarball, "root", tmp_path, probing)
+        # Against a service that refuses every request without an IMDSv2 session token, as EC2's HttpTokens=required.
+        report, lines, ticks = _boot(cold_build.tarball, "root", tmp_path, probing, imds="v2-required")
     assert report.ok, [(c.name, c.detail) for c in report.checks if not c.passed]
+    assert "the metadata service ran as v2-required; rc.local used IMDSv2 (with a session token)" in report.notes
     # The guest is contained (restrict=on): the forward it needs works, the host's loopback does not answer.
     assert probing.answers == {"metadata": "REACHED", "host loopback": "BLOCKED"}, probing.answers
     assert accepted == []
@@ -100,8 +102,10 @@ def test_boot_test_passes_with_ssh_key_for_root(cold_build, tmp_path):
 
 
 def test_boot_test_passes_with_ssh_key_for_ec2_user(cached_build, tmp_path):
-    report, lines, _ = _boot(cached_build.tarball, "ec2-user", tmp_path)
+    # Against a v1-only service: the token request gets 405 and rc.local falls back to plain requests.
+    report, lines, _ = _boot(cached_build.tarball, "ec2-user", tmp_path, imds="v1")
     assert report.ok, [(c.name, c.detail) for c in report.checks if not c.passed]
+    assert "the metadata service ran as v1; rc.local used IMDSv1 (its token request got HTTP 405)" in report.notes
     assert any("ec2-user" in note for note in report.notes), report.notes
 
 

@@ -16,6 +16,7 @@ the boot test with a message naming it (exit 1), never a traceback.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -46,6 +47,10 @@ SSH_SECONDS = 60.0
 POWEROFF_SECONDS = 20.0
 #: Where the emi_tui package being run lives, so the relay QEMU starts runs the same code.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[3]
+
+
+#: rc.local's line that names how it reached the metadata service: "IMDSv2 (with a session token)", say.
+IMDS_LINE = re.compile(r"emi-rc\.local: metadata: the service at \S+ answers, (IMDSv[12] \([^)]*\))")
 
 
 @dataclass
@@ -106,8 +111,10 @@ class BootTest:
     def __init__(self, artifact: Path, *, kernel: Path | None = None, ramdisk: Path | None = None, ssh_user: str = "root",
                  timeout: float = 240.0, accel: str = "auto", on_line: Callable[[str], None] = lambda _: None,
                  on_check: Callable[[Check], None] = lambda _: None, cancel: threading.Event | None = None,
-                 console_log: Path | None = None):
+                 console_log: Path | None = None, imds: str = "v2"):
         self.artifact, self.kernel, self.ramdisk = artifact, kernel, ramdisk
+        #: The metadata service's mode (metadata_service.IMDS_MODES), and what rc.local said it used.
+        self.imds, self.imds_used = imds, ""
         self.ssh_user, self.timeout, self.accel = ssh_user, timeout, accel
         self.on_line, self.on_check = on_line, on_check
         self.cancel = cancel or threading.Event()
@@ -152,8 +159,10 @@ class BootTest:
             self._quiet(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "emi-boot-test", "-f", str(key)])
             user_data = f"#!/bin/sh\necho {self.marker} >/root/emi-boot-test-marker\necho {self.marker} >/dev/console\n"
             data = InstanceData(public_key=(tmp / "id_ed25519.pub").read_text(), user_data=user_data.encode(), hostname="emi-boot-test", ephemeral_device="vdb")
-            with MetadataServer(data, log=lambda line: self.on_line(f"metadata: {line}")) as server:
+            with MetadataServer(data, log=lambda line: self.on_line(f"metadata: {line}"), imds=self.imds) as server:
                 accel = self._boot(guest, overlay, ephemeral, key, server.port)
+        self.notes.append(f"the metadata service ran as {self.imds}; rc.local "
+                          + (f"used {self.imds_used}" if self.imds_used else "did not say how it reached it"))
         checks = list(self.checks.values())
         return BootReport(checks, self.console_log, accel, time.monotonic() - began, self.notes)
 
@@ -231,6 +240,8 @@ class BootTest:
             self._pass("root filesystem mounted", line.split("]", 1)[-1].strip())
         if self.marker in line:
             self._pass("user-data ran", "marker printed on the console")
+        if (found := IMDS_LINE.search(line)) is not None:
+            self.imds_used = found[1]
 
     def _watch(self, child: Process, key: Path, ssh_port: int) -> None:
         if not self._expect(child, r"emi-rc\.local: done", self._remaining()):

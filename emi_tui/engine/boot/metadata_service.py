@@ -13,14 +13,25 @@ service in its `Host` header: the loopback address and port it serves, or
 the guest's request on byte for byte). Anything else gets 403. Request paths
 and headers are the requester's text: they are logged with control
 characters escaped (`engine.text.printable`), never raw.
+
+Session tokens (IMDSv2) follow EC2's documented rules, in one of three modes:
+"v1" has none and answers the token request (PUT /latest/api/token) with 405,
+as a v1-only service does; "v2" hands them out and answers token-less GETs
+too (EC2's HttpTokens=optional); "v2-required" refuses a GET without a token
+with 401 (HttpTokens=required). A token request must ask for a TTL of 1 to
+21600 seconds (else 400) and must not carry X-Forwarded-For (403: it came
+through a proxy); a GET with an unknown or expired token gets 401. Tokens are
+random and compared in constant time.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +41,51 @@ from emi_tui.engine.text import printable
 
 #: The address a guest's client names in its Host header (with or without the default port).
 GUEST_METADATA_HOST = "169.254.169.254"
+
+
+#: Which requests need a session token: none exist (v1), optional (v2), every GET (v2-required).
+IMDS_MODES = ("v1", "v2", "v2-required")
+TOKEN_PATH = "/latest/api/token"
+TOKEN_HEADER = "X-aws-ec2-metadata-token"
+TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
+#: The TTLs, in seconds, a token request may ask for (EC2's range).
+TTL_MIN, TTL_MAX = 1, 21600
+#: Tokens kept at most (the oldest go first): a client that asks for tokens in a loop cannot grow the service.
+MAX_TOKENS = 256
+
+
+class Tokens:
+    """The session tokens a v2 service has handed out, each valid for its TTL as `clock` counts seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._issued: list[tuple[bytes, float]] = []  # (token, when it expires)
+
+    def issue(self, ttl: int) -> str:
+        """A new random token, valid for `ttl` seconds."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock:
+            self._issued = [entry for entry in self._issued if entry[1] > now][-(MAX_TOKENS - 1):]
+            self._issued.append((token.encode(), now + ttl))
+        return token
+
+    def valid(self, token: str) -> bool:
+        """Whether `token` was handed out and its time is not up; every known token is compared, in constant time."""
+        sent = token.encode("utf-8", errors="replace")
+        now = self._clock()
+        with self._lock:
+            issued = list(self._issued)
+        found = False
+        for known, expires in issued:
+            found |= hmac.compare_digest(known, sent) and now < expires
+        return found
+
+    def expire_all(self) -> None:
+        """Forget every token, as a restarted service does: the next request carrying one gets 401."""
+        with self._lock:
+            self._issued = []
 
 
 @dataclass
@@ -100,22 +156,71 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
     return frozenset(names)
 
 
-def make_handler(data: InstanceData, log: Callable[[str], None], hosts: Callable[[], frozenset[str]]) -> type[BaseHTTPRequestHandler]:
+def make_handler(data: InstanceData, log: Callable[[str], None], hosts: Callable[[], frozenset[str]],
+                 imds: str = "v2", tokens: Tokens | None = None) -> type[BaseHTTPRequestHandler]:
+    known = tokens or Tokens()
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "emi-tui-metadata/1"
 
         def do_GET(self) -> None:
+            if self._foreign_host():
+                return
+            status, body = self._answer(self.path.split("?", 1)[0])
+            token, why = self.headers.get(TOKEN_HEADER), ""
+            if imds != "v1" and token is not None:
+                if known.valid(token):
+                    why = " (token)"
+                else:
+                    status, body, why = 401, b"unauthorized: unknown or expired token\n", " (unknown or expired token)"
+            elif imds == "v2-required":
+                status, body, why = 401, b"unauthorized: a session token is required\n", " (no token, tokens are required)"
+            log(printable(f"{self.client_address[0]} GET {self.path} -> {status}{why}"))
+            self._reply(status, body)
+
+        def do_PUT(self) -> None:
+            if self._foreign_host():
+                return
+            status, body, why, headers = self._token()
+            log(printable(f"{self.client_address[0]} PUT {self.path} -> {status} ({why})"))
+            self._reply(status, body, headers)
+
+        def _token(self) -> tuple[int, bytes, str, dict[str, str]]:
+            """The answer to a token request: status, body, why (for the log), headers."""
+            if imds == "v1":
+                return 405, b"method not allowed\n", "no tokens in v1", {"Allow": "GET"}
+            if self.path.split("?", 1)[0] != TOKEN_PATH:
+                return 404, b"not found\n", "not the token path", {}
+            if self.headers.get("X-Forwarded-For") is not None:
+                return 403, b"forbidden: a token request may not come through a proxy\n", "X-Forwarded-For", {}
+            asked = self.headers.get(TTL_HEADER)
+            if asked is None:
+                return 400, b"bad request: no TTL\n", "no TTL", {}
+            asked = asked.strip()
+            # At most 5 digits before int(): a long string of digits would raise ValueError (or cost time).
+            if not (len(asked) <= 5 and asked.isascii() and asked.isdigit() and TTL_MIN <= int(asked) <= TTL_MAX):
+                return 400, b"bad request: the TTL must be 1 to 21600 seconds\n", f"TTL {asked!r} out of range", {}
+            ttl = int(asked)
+            # The token comes with its TTL, as EC2 sends it.
+            return 200, known.issue(ttl).encode(), f"a token for {ttl} s", {TTL_HEADER: str(ttl)}
+
+        def _foreign_host(self) -> bool:
+            """Answer 403 and return True when the request names another host (a rebinding DNS name)."""
             host = self.headers.get("Host")
             # No Host at all is an HTTP/1.0 client on this host; a browser always sends one.
-            if host is not None and host.strip().lower() not in hosts():
-                status, body = 403, b"forbidden: this service answers only for its own address\n"
-                log(printable(f"{self.client_address[0]} GET {self.path} Host: {host} -> {status}"))
-            else:
-                status, body = self._answer(self.path.split("?", 1)[0])
-                log(printable(f"{self.client_address[0]} GET {self.path} -> {status}"))
+            if host is None or host.strip().lower() in hosts():
+                return False
+            status = 403
+            log(printable(f"{self.client_address[0]} {self.command} {self.path} Host: {host} -> {status}"))
+            self._reply(status, b"forbidden: this service answers only for its own address\n")
+            return True
+
+        def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
@@ -155,9 +260,15 @@ class _IPv6Server(ThreadingHTTPServer):
 class MetadataServer:
     """The service in a background thread; `with MetadataServer(...) as server: server.port`."""
 
-    def __init__(self, data: InstanceData, host: str = "127.0.0.1", port: int = 0, log: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(self, data: InstanceData, host: str = "127.0.0.1", port: int = 0, log: Callable[[str], None] = lambda _: None,
+                 imds: str = "v2", clock: Callable[[], float] = time.monotonic) -> None:
+        if imds not in IMDS_MODES:
+            raise EmiError(f"unknown IMDS mode {printable(imds)!r}", hint="choose v1, v2 or v2-required")
         self.host = loopback_host(host)
-        handler = make_handler(data, log, lambda: allowed_hosts(self.host, self.port))
+        self.imds = imds
+        #: The session tokens handed out; `tokens.expire_all()` makes the service forget them.
+        self.tokens = Tokens(clock)
+        handler = make_handler(data, log, lambda: allowed_hosts(self.host, self.port), imds, self.tokens)
         server_class = _IPv6Server if ":" in self.host else ThreadingHTTPServer
         self.httpd = server_class((self.host, port), handler)
         self.httpd.daemon_threads = True

@@ -35,6 +35,16 @@ RETRY_DELAY = 1
 CONTACT_BUDGET = 30
 CONTACT_TRIES = 15
 CONTACT_PAUSE = 2
+#: The IMDSv2 session token: asked for this many seconds (EC2's longest, as cloud-init asks), and its
+#: request bounded apart (a token request that gets no answer in time means IMDSv1).
+TOKEN_TTL = 21600
+TOKEN_MAX_TIME = 3
+#: The largest answer taken, in bytes: user-data as EC2 allows it (16 KiB), the public key(s),
+#: a session token, and every other value (a host name, a device name, an index).
+USER_DATA_MAX_BYTES = 16 * 1024
+KEY_MAX_BYTES = 16 * 1024
+TOKEN_MAX_BYTES = 1024
+VALUE_MAX_BYTES = 4096
 #: Disks tried for ephemeral0 when the metadata names none that exists (mounted, never formatted).
 EPHEMERAL_FALLBACK = ("vdb", "sdb", "xvdb")
 #: Where the user-data's own output goes (the console only gets its exit code).
@@ -60,8 +70,13 @@ def _comment_safe(text: str) -> str:
 
 
 def fetch_seconds() -> int:
-    """The longest one metadata request of rc.local can take once the service has answered."""
-    return (FETCH_RETRIES + 1) * MAX_TIME + FETCH_RETRIES * RETRY_DELAY
+    """The longest one metadata request of rc.local can take once the service has answered.
+
+    One GET with its retries; then, under IMDSv2, a new token when the old one's time is up and
+    another after a 401, which is asked again: twice a token request and the GET.
+    """
+    one_get = (FETCH_RETRIES + 1) * MAX_TIME + FETCH_RETRIES * RETRY_DELAY
+    return 2 * (TOKEN_MAX_TIME + one_get)
 
 
 def worst_case_seconds(metadata: Metadata) -> int:
@@ -73,7 +88,8 @@ def worst_case_seconds(metadata: Metadata) -> int:
     """
     if not _needs_metadata(metadata):
         return 0
-    first_contact = CONTACT_BUDGET + CONTACT_PAUSE + MAX_TIME
+    # Its last try: a token request, then the meta-data index.
+    first_contact = CONTACT_BUDGET + CONTACT_PAUSE + TOKEN_MAX_TIME + MAX_TIME
     requests = sum(
         (metadata.ssh_key != "none", metadata.hostname, metadata.ephemeral0, metadata.swap, metadata.user_data)
     )
@@ -127,6 +143,12 @@ def render_rc_local(metadata: Metadata) -> str:
         MAX_TIME=MAX_TIME,
         FETCH_RETRIES=FETCH_RETRIES,
         RETRY_DELAY=RETRY_DELAY,
+        TOKEN_TTL=TOKEN_TTL,
+        TOKEN_MAX_TIME=TOKEN_MAX_TIME,
+        USER_DATA_MAX_BYTES=USER_DATA_MAX_BYTES,
+        KEY_MAX_BYTES=KEY_MAX_BYTES,
+        TOKEN_MAX_BYTES=TOKEN_MAX_BYTES,
+        VALUE_MAX_BYTES=VALUE_MAX_BYTES,
         KEY_LINE_RE=KEY_LINE_RE,
         ROOT_FORCED_COMMAND=ROOT_FORCED_COMMAND,
         EPHEMERAL_MOUNT="/" + layout.EPHEMERAL_MOUNT,

@@ -37,6 +37,8 @@ MD_URL=@@MD_URL@@
 CONTACT_BUDGET=@@CONTACT_BUDGET@@
 CONTACT_TRIES=@@CONTACT_TRIES@@
 CONTACT_PAUSE=@@CONTACT_PAUSE@@
+TOKEN_TTL=@@TOKEN_TTL@@
+TOKEN_MAX_TIME=@@TOKEN_MAX_TIME@@
 #@end
 #@if hostname
 HOSTNAME_FILE=/etc/hostname
@@ -117,10 +119,10 @@ main() {
     elif ! WORK=$(mktemp -d "${TMPDIR:-/tmp}/emi-rc.local.XXXXXX"); then
         skip_steps "no private temporary directory"
     elif ! wait_for_metadata; then
-        skip_steps "no answer from the metadata service at $MD_URL"
+        skip_steps "$MD_FAILED"
         rm -rf "$WORK"
     else
-        say "metadata: the service at $MD_URL answers"
+        say "metadata: the service at $MD_URL answers, $MD_MODE ($MD_HOW)"
 #@if hostname
         do_hostname
 #@end
