@@ -26,7 +26,7 @@ import pytest
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.image.files import render_rc_local
 
-ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False)
+ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False, grow_root=False)
 MAIN_CALL = '\n(main "$@")\nexit 0\n'
 
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz7hWq0cUx2c1Wm6fCw0n9Yp6QJp1K3v8mD9s2rX4aZ alice@laptop"
