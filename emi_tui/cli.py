@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     boot = commands.add_parser(
         "boot-test", help="boot an image under QEMU and check what rc.local did",
-        description="Boot an artifact under QEMU (KVM if it works, else TCG) with a local metadata service and an ephemeral disk, and check: kernel, root, rc.local, SSH key, ephemeral0, user-data, host keys, /etc/image-id. "
+        description="Boot an artifact under QEMU (KVM if it works, else TCG) with a local metadata service and an ephemeral disk, and check: kernel, root, rc.local, SSH key, ephemeral0, user-data, host keys, /etc/image-id; "
+                    "/dev/sdb when the image maps vd* disks, and with --root-size that / grew to fill a larger root disk. "
                     "The guest's console is logged in the log folder with the job logs (~/.local/state/emi-tui/logs), never beside the artifact.",
     )
     boot.add_argument("artifact", type=Path, metavar="ARTIFACT", help=f"a built {BUILT_SUFFIXES}, or an .img with --kernel and --ramdisk")
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--user", default="root", choices=["root", "ec2-user"], help="who should receive the served SSH key (as the image's ssh_key)")
     boot.add_argument("--timeout", type=float, default=240, help="seconds before a hung boot fails (default 240)")
     boot.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"], help="auto tries KVM briefly, then TCG")
+    boot.add_argument("--root-size", metavar="SIZE",
+                      help="give the guest a root disk of SIZE (such as 4G, larger than the image) and check that / grew to fill it")
     boot.add_argument("-v", "--verbose", action="store_true", help="print the whole console (it is logged in the log folder either way)")
     _imds_option(boot)
 
@@ -179,7 +182,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "boot-test":
         from emi_tui.commands import boot
 
-        return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose, args.imds)
+        return boot.boot_test(args.artifact, args.kernel, args.ramdisk, args.user, args.timeout, args.accel, args.verbose,
+                              args.imds, args.root_size)
     if args.command == "modify":
         from emi_tui.commands import modify
 

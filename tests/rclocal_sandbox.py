@@ -28,7 +28,7 @@ import pytest
 from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.image.files import render_rc_local
 
-ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False)
+ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False, grow_root=False)
 MAIN_CALL = '\n(main "$@")\nexit 0\n'
 
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz7hWq0cUx2c1Wm6fCw0n9Yp6QJp1K3v8mD9s2rX4aZ alice@laptop"
@@ -154,6 +154,22 @@ class Run:
         return [call for call in self.calls if call.split(" ", 1)[0] == command]
 
 
+def log_call(name: str) -> str:
+    """The shell line a stub starts with: its call, into a file of its own in calls.d, numbered in order.
+
+    One small file a call, never one growing log: rc.local runs curl under `ulimit -f` (its bound on an
+    answer's size), which a wrapper inherits, and an append to a shared log past that size is cut short.
+    """
+    return (f'n=$(ls "$SANDBOX/calls.d" | wc -l); '
+            f'printf "%s\\n" "{name} $*" >"$SANDBOX/calls.d/$(printf %06d "$n").$$"')
+
+
+def _read_calls(folder: Path) -> list[str]:
+    """Every logged call, in the order the calls were made."""
+    files = sorted(folder.iterdir(), key=lambda path: (int(path.name.split(".")[0]), path.name))
+    return [line for path in files for line in path.read_text().splitlines()]
+
+
 class Sandbox:
     """A root for one rc.local run: every path setting of the script is moved under it."""
 
@@ -163,7 +179,7 @@ class Sandbox:
         self.stubs.mkdir(parents=True)
         for name, body in STUBS.items():
             stub = self.stubs / name
-            stub.write_text(f'#!/bin/sh\nprintf "%s\\n" "{name} $*" >>"$SANDBOX/calls.log"\n{body}')
+            stub.write_text(f"#!/bin/sh\n{log_call(name)}\n{body}")
             stub.chmod(0o755)
         for folder in ("etc/sudoers.d", "root", "tmp", "run", "var/log", "dev", "proc/self", "sys/class/block", "media"):
             (root / folder).mkdir(parents=True, exist_ok=True)
@@ -173,7 +189,7 @@ class Sandbox:
         (root / "proc/self/mountinfo").write_text("22 1 259:99 / / rw,relatime shared:1 - ext3 /dev/root rw\n")
         (root / "proc/swaps").write_text("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")
         (root / "blkid.tab").write_text("")
-        (root / "calls.log").write_text("")
+        (root / "calls.d").mkdir()
 
     def disk(self, name: str, device: tuple[str, str], fs: str | None = None) -> str:
         """Make DEV_DIR/name a block device; blkid reports `fs` on it (None: blank)."""
@@ -188,11 +204,11 @@ class Sandbox:
         return path
 
     def log_calls_to(self, command: str) -> None:
-        """Log each call to the real `command` in calls.log too (it still runs), so that a run's calls to it can be counted."""
+        """Log each call to the real `command` in calls.d too (it still runs), so that a run's calls to it can be counted."""
         real = shutil.which(command)
         assert real, f"rc.local needs {command}"
         wrapper = self.stubs / command
-        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "{command} $*" >>"$SANDBOX/calls.log"\nexec {shlex.quote(real)} "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\n{log_call(command)}\nexec {shlex.quote(real)} "$@"\n')
         wrapper.chmod(0o755)
 
     def fake_clock(self, start: int = 1_000_000) -> Callable[[], float]:
@@ -220,7 +236,8 @@ class Sandbox:
         driver += [f"{name}={shlex.quote(value)}" for name, value in {**moved, **(settings or {})}.items()]
         driver += [f'PATH={shlex.quote(str(self.stubs))}:"$PATH"', '(main "$@")', "exit 0"]
         (self.root / "driver.sh").write_text("\n".join(driver) + "\n")
-        (self.root / "calls.log").write_text("")
+        for old in (self.root / "calls.d").iterdir():
+            old.unlink()
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LC_ALL": "C",
@@ -232,7 +249,7 @@ class Sandbox:
         result = subprocess.run(
             ["sh", str(self.root / "driver.sh")], capture_output=True, text=True, env=environment, timeout=120
         )
-        calls = (self.root / "calls.log").read_text().splitlines()
+        calls = _read_calls(self.root / "calls.d")
         return Run(result.returncode, result.stdout + result.stderr, time.monotonic() - start, self.root, calls)
 
     def path(self, absolute: str) -> Path:

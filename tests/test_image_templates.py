@@ -231,14 +231,14 @@ def test_the_combinations_are_every_boolean_and_every_choice():
     choices = metadata_choices()
     assert choices["ssh_key"] == ("root", "ec2-user", "none")
     booleans = [name for name, values in choices.items() if values == (True, False)]
-    assert {"ephemeral0", "swap", "user_data", "hostname", "udev_xvd"} <= set(booleans)
+    assert {"ephemeral0", "swap", "user_data", "hostname", "udev_xvd", "udev_vd", "grow_root"} <= set(booleans)
     assert len(every_metadata()) == 3 * 2 ** len(booleans)
 
 
 def test_every_shell_script_of_every_combination_passes_shellcheck(shellcheck, tmp_path):
     scripts = scripts_of_every_combination()
     # rc.local differs for each combination of the options it reads; euca-udev is one script.
-    assert len(scripts["sh"]) == 3 * 2**4 + 1
+    assert len(scripts["sh"]) == 3 * 2**5 + 1
     for shell, texts in scripts.items():
         paths = []
         for number, text in enumerate(texts):

@@ -34,7 +34,7 @@ from emi_tui.engine.image.files import (
     render_udev_rule,
 )
 
-ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False)
+ALL_OFF = dict(ssh_key="none", ephemeral0=False, swap=False, user_data=False, hostname=False, grow_root=False)
 
 
 
@@ -104,8 +104,9 @@ def test_every_option_off_leaves_no_network_code():
     assert 'say "done"' in code
 
 
-def test_udev_xvd_does_not_change_rc_local():
+def test_udev_options_do_not_change_rc_local():
     assert render_rc_local(Metadata(udev_xvd=True)) == render_rc_local(Metadata(udev_xvd=False))
+    assert render_rc_local(Metadata(udev_vd=True)) == render_rc_local(Metadata(udev_vd=False))
 
 
 def test_header_names_the_options_it_was_generated_with():
@@ -199,7 +200,11 @@ def euca_udev(tmp_path) -> Path:
 
 @pytest.mark.parametrize(
     "name, printed",
-    [("xvda1", "sda1"), ("xvdb", "sdb"), ("xvdaa", "sdaa"), ("xvdf12", "sdf12"), ("vda", "vda"), ("sda1", "sda1"), ("xvd", "xvd")],
+    [("xvda1", "sda1"), ("xvdb", "sdb"), ("xvdaa", "sdaa"), ("xvdf12", "sdf12"), ("sda1", "sda1"), ("xvd", "xvd"),
+     # virtio disks under KVM, as the starter images' later 06-euca-udev.rules maps them
+     ("vda", "sda"), ("vdb", "sdb"), ("vdb1", "sdb1"), ("vdaa3", "sdaa3"),
+     # names that are no disk of either kind stay as they are
+     ("vd", "vd"), ("vd1", "vd1"), ("vdB", "vdB"), ("vdb-x", "vdb-x"), ("nvme0n1", "nvme0n1"), ("loop0", "loop0")],
 )
 def test_euca_udev_names(euca_udev, name, printed):
     result = subprocess.run(["sh", str(euca_udev), name], capture_output=True, text=True, timeout=10)
@@ -214,12 +219,33 @@ def test_euca_udev_wants_exactly_one_name(euca_udev, args):
     assert "usage:" in result.stderr
 
 
-def test_udev_rule_calls_euca_udev_for_xvd_disks():
-    rule = render_udev_rule()
-    rules = [line for line in rule.splitlines() if line and not line.startswith("#")]
-    assert rules == ['KERNEL=="xvd*", PROGRAM="/sbin/euca-udev %k", SYMLINK+="%c"']
+def rules_of(rule: str) -> list[str]:
+    return [line for line in rule.splitlines() if line and not line.startswith("#")]
+
+
+def test_udev_rule_calls_euca_udev_for_xvd_and_vd_disks():
+    rules = rules_of(render_udev_rule())
+    assert rules == [
+        'KERNEL=="xvd*", PROGRAM="/sbin/euca-udev %k", SYMLINK+="%c"',
+        'KERNEL=="vd*", PROGRAM="/sbin/euca-udev %k", SYMLINK+="%c"',
+    ]
     assert render_euca_udev().startswith("#!/bin/sh\n")
-    assert "/" + layout.EUCA_UDEV in rules[0]
+    assert all("/" + layout.EUCA_UDEV in line for line in rules)
+
+
+@pytest.mark.parametrize("xvd, vd", [(True, False), (False, True)])
+def test_udev_rule_covers_only_the_disks_its_options_name(xvd, vd):
+    files = image_files(Metadata(udev_xvd=xvd, udev_vd=vd))
+    rules = rules_of(files[layout.UDEV_RULE][0])
+    assert [line.split(",")[0] for line in rules] == (['KERNEL=="xvd*"'] if xvd else ['KERNEL=="vd*"'])
+    assert files[layout.EUCA_UDEV] == (render_euca_udev(), 0o755)
+
+
+def test_the_vd_mapping_is_on_by_default_and_old_answers_keep_udev_xvd():
+    assert Metadata().udev_vd is True
+    old = Metadata.model_validate({"udev_xvd": False})
+    assert (old.udev_xvd, old.udev_vd) == (False, True)
+    assert rules_of(image_files(old)[layout.UDEV_RULE][0]) == ['KERNEL=="vd*", PROGRAM="/sbin/euca-udev %k", SYMLINK+="%c"']
 
 
 # --- fstab and the systemd units ------------------------------------------------------------
@@ -301,7 +327,7 @@ def test_image_files_with_udev():
 
 
 def test_image_files_without_udev():
-    files = image_files(Metadata(udev_xvd=False))
+    files = image_files(Metadata(udev_xvd=False, udev_vd=False))
     assert layout.UDEV_RULE not in files and layout.EUCA_UDEV not in files
     assert set(files) == {layout.RC_LOCAL, layout.RC_LOCAL_UNIT_DROPIN, layout.FSTAB, layout.HOSTKEY_UNIT}
 

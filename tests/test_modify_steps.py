@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from emi_tui.engine.answers.model import Metadata
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.image import layout
 from emi_tui.engine.modify import steps
 from emi_tui.engine.modify.context import ModifyContext
 from emi_tui.engine.modify.job import ArtifactSurvey, ModifyRequest
@@ -47,3 +50,20 @@ def test_a_cancel_while_listing_the_packages_still_cancels(tmp_path: Path, monke
     monkeypatch.setattr(steps, "family_of", lambda ctx: Cancelling())
     with pytest.raises(Cancelled):
         steps._installed(make_context(tmp_path, lambda event: None))
+
+
+@pytest.mark.parametrize("xvd, vd, kept", [(True, False, True), (False, True, True), (False, False, False)])
+def test_the_metadata_step_keeps_the_udev_files_while_either_mapping_is_on(tmp_path: Path, xvd: bool, vd: bool, kept: bool) -> None:
+    """Re-rendering an image's files: the udev rule and euca-udev stay for vd* alone too, and go only when both mappings are off."""
+    ctx = make_context(tmp_path, lambda event: None)
+    root = ctx.paths.root
+    for relative in (layout.UDEV_RULE, layout.EUCA_UDEV):  # what the image had before
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text("old\n")
+    ctx.request = replace(ctx.request, metadata=Metadata(udev_xvd=xvd, udev_vd=vd, grow_root=False))
+    steps.metadata(ctx)
+    assert (root / layout.UDEV_RULE).exists() is kept and (root / layout.EUCA_UDEV).exists() is kept
+    if kept:
+        rule = (root / layout.UDEV_RULE).read_text()
+        assert ('KERNEL=="vd*"' in rule) is vd and ('KERNEL=="xvd*"' in rule) is xvd
+    assert "grow_root:  off" in (root / layout.RC_LOCAL).read_text()

@@ -10,6 +10,7 @@ from emi_tui.commands.console import err, out, safe_text
 from emi_tui.engine.boot.boottest import BootTest, Check, require_tools
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 from emi_tui.engine.errors import EmiError, ExitCode
+from emi_tui.engine.sizes import SizeError, parse_size
 
 
 def _read(path: Path | None, what: str) -> bytes:
@@ -45,8 +46,19 @@ def serve(port: int, key: Path | None, user_data: Path | None, hostname: str, im
     return ExitCode.OK
 
 
+def _root_size(text: str | None) -> int | None:
+    """The bytes of --root-size, or None when it is not given."""
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except SizeError as exc:
+        raise EmiError(f"--root-size: {exc}", hint="give the root disk's size, such as --root-size 4G") from None
+
+
 def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_user: str, timeout: float, accel: str, verbose: bool,
-              imds: str = "v2") -> ExitCode:
+              imds: str = "v2", root_size: str | None = None) -> ExitCode:
+    size = _root_size(root_size)
     require_tools()
     began = time.monotonic()
 
@@ -62,7 +74,7 @@ def boot_test(artifact: Path, kernel: Path | None, ramdisk: Path | None, ssh_use
 
     cancel = threading.Event()
     test = BootTest(artifact, kernel=kernel, ramdisk=ramdisk, ssh_user=ssh_user, timeout=timeout, accel=accel,
-                    on_line=on_line, on_check=on_check, cancel=cancel, imds=imds)
+                    on_line=on_line, on_check=on_check, cancel=cancel, imds=imds, root_size=size)
     try:
         report = test.run()
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ import pytest
 
 from emi_tui.engine.answers.model import validate_bytes
 from emi_tui.engine.answers.recipes import RecipeBook
-from emi_tui.engine.boot.boottest import CHECK_NAMES, BootTest
+from emi_tui.engine.boot.boottest import CHECK_NAMES, GROWN_CHECK, VD_CHECK, BootTest
 from emi_tui.engine.build import customize
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.image import layout
@@ -74,10 +74,10 @@ def host_loopback_listener():
         server.close()
 
 
-def _boot(artifact, user: str, tmp_path, test_class=BootTest, imds: str = "v2"):
+def _boot(artifact, user: str, tmp_path, test_class=BootTest, imds: str = "v2", root_size=None):
     lines, ticks = [], []
     report = test_class(artifact, ssh_user=user, timeout=240, on_line=lines.append, on_check=ticks.append,
-                        console_log=tmp_path / "console.log", imds=imds).run()
+                        console_log=tmp_path / "console.log", imds=imds, root_size=root_size).run()
     return report, lines, ticks
 
 
@@ -91,7 +91,8 @@ def test_boot_test_passes_with_ssh_key_for_root(cold_build, tmp_path):
     # The guest is contained (restrict=on): the forward it needs works, the host's loopback does not answer.
     assert probing.answers == {"metadata": "REACHED", "host loopback": "BLOCKED"}, probing.answers
     assert accepted == []
-    assert [c.name for c in report.checks] == list(CHECK_NAMES)
+    # The image maps vd* disks (udev_vd is on by default), so /dev/sdb is checked too; its root disk is not larger.
+    assert [c.name for c in report.checks] == [*CHECK_NAMES, VD_CHECK]
     assert [t.name for t in ticks if t.passed][0] == "kernel booted"  # ticked off live, in boot order
     assert all(c.seconds is not None and c.seconds < 240 for c in report.checks)
     assert any("emi-rc.local: ssh-key: installed for root" in line for line in lines)
@@ -102,11 +103,16 @@ def test_boot_test_passes_with_ssh_key_for_root(cold_build, tmp_path):
 
 
 def test_boot_test_passes_with_ssh_key_for_ec2_user(cached_build, tmp_path):
-    # Against a v1-only service: the token request gets 405 and rc.local falls back to plain requests.
-    report, lines, _ = _boot(cached_build.tarball, "ec2-user", tmp_path, imds="v1")
+    # Against a v1-only service (the token request gets 405 and rc.local falls back to plain requests), with
+    # a 4 GiB root disk, as a cloud gives a larger one than the 1.3 GB image: rc.local grows / at first boot.
+    report, lines, _ = _boot(cached_build.tarball, "ec2-user", tmp_path, imds="v1", root_size=4 * 1024**3)
     assert report.ok, [(c.name, c.detail) for c in report.checks if not c.passed]
     assert "the metadata service ran as v1; rc.local used IMDSv1 (its token request got HTTP 405)" in report.notes
     assert any("ec2-user" in note for note in report.notes), report.notes
+    checks = {c.name: c for c in report.checks}
+    assert checks[GROWN_CHECK].passed and checks[VD_CHECK].passed, [(c.name, c.detail) for c in report.checks]
+    grown = [line for line in lines if "emi-rc.local: grow-root: " in line]
+    assert grown and " -> 4.0 GB (/ on /dev/vda)" in grown[0], grown
 
 
 def test_an_image_with_a_broken_rc_local_fails_the_boot_test(cold_build, build_env, tmp_path, monkeypatch):

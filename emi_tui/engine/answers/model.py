@@ -116,7 +116,9 @@ class Metadata(_Strict):
     swap: bool = Field(True, description="swapon a swap partition if the cloud offers one")
     user_data: bool = Field(True, description='run the user-data when it starts with "#!"')
     hostname: bool = Field(False, description="set the hostname from meta-data/local-hostname")
+    grow_root: bool = Field(True, description="grow the root filesystem to fill its disk at boot (online resize2fs)")
     udev_xvd: bool = Field(True, description="xvd* disks also get sd* names (udev rule + /sbin/euca-udev)")
+    udev_vd: bool = Field(True, description="vd* (virtio, KVM) disks also get sd* names, by the same udev rule")
 
 
 class ImageFields(_Strict):

@@ -2,10 +2,14 @@
 
 The kernel and ramdisk are given outside the image (-kernel, -initrd,
 root=LABEL=…) as a Eucalyptus node does with an EKI and ERI. The image is
-never written: QEMU works on a copy-on-write overlay. A second blank disk is
-ephemeral0. The guest's 169.254.169.254:80 reaches our service through
-guestfwd's per-connection relay; its SSH port is forwarded to the loopback,
-and the checks that need a look inside log in with the key the service served.
+never written: QEMU works on a copy-on-write overlay, which may be given a
+larger virtual size (`root_size`) as a cloud gives a larger root disk; the
+guest then checks that / grew to fill it. A second blank disk is
+ephemeral0; when the image maps vd* disks to sd* names, the guest checks
+that it also answers as /dev/sdb. The guest's 169.254.169.254:80 reaches
+our service through guestfwd's per-connection relay; its SSH port is
+forwarded to the loopback, and the checks that need a look inside log in
+with the key the service served.
 
 Every command goes through the runner: QEMU through `start_process` (it runs
 until the checks are done, then is stopped), the tools and ssh through
@@ -29,12 +33,14 @@ from typing import TextIO, cast
 
 from emi_tui.engine import paths
 from emi_tui.engine.artifact.kinds import stem as artifact_stem
+from emi_tui.engine.artifact.read import ImageReadError, read_from_image
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
 from emi_tui.engine.safefs import create_new, private_folder
+from emi_tui.engine.sizes import human
 from emi_tui.engine.text import PrintableWriter, printable
 
 #: A working KVM prints the kernel banner in well under a second; a broken one prints nothing.
@@ -67,6 +73,12 @@ CHECK_NAMES = (
     "kernel booted", "root filesystem mounted", "rc.local ran", "SSH key installed", "ephemeral0 mounted",
     "user-data ran", "SSH host keys regenerated", "/etc/image-id readable",
 )
+#: Checked only with a larger root disk (`root_size`): df inside the guest says / fills it.
+GROWN_CHECK = "root filesystem grown"
+#: Checked only when the image's udev rule maps vd* disks: /dev/sdb leads to the ephemeral disk /dev/vdb.
+VD_CHECK = "vd* disks answer as sd*"
+#: How much smaller than its disk a grown / may look to df: the journal, inode tables and bitmaps are not counted.
+GROWN_TOLERANCE = 0.08
 
 
 @dataclass
@@ -111,17 +123,19 @@ class BootTest:
     def __init__(self, artifact: Path, *, kernel: Path | None = None, ramdisk: Path | None = None, ssh_user: str = "root",
                  timeout: float = 240.0, accel: str = "auto", on_line: Callable[[str], None] = lambda _: None,
                  on_check: Callable[[Check], None] = lambda _: None, cancel: threading.Event | None = None,
-                 console_log: Path | None = None, imds: str = "v2"):
+                 console_log: Path | None = None, imds: str = "v2",
+                 root_size: int | None = None):
         self.artifact, self.kernel, self.ramdisk = artifact, kernel, ramdisk
         #: The metadata service's mode (metadata_service.IMDS_MODES), and what rc.local said it used.
         self.imds, self.imds_used = imds, ""
+        self.root_size = root_size
         self.ssh_user, self.timeout, self.accel = ssh_user, timeout, accel
         self.on_line, self.on_check = on_line, on_check
         self.cancel = cancel or threading.Event()
         # In the private log folder, never beside the artifact: the output folder may be anyone's to plant links in.
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         self.console_log = console_log or paths.logs_dir() / f"{stamp}-{os.getpid()}-{artifact_stem(artifact.name)}.console.log"
-        self.checks = {name: Check(name) for name in CHECK_NAMES}
+        self.checks = {name: Check(name) for name in CHECK_NAMES + ((GROWN_CHECK,) if root_size else ())}
         self.marker = f"EMI-BOOT-TEST-{secrets.token_hex(6)}"
         self.notes: list[str] = []
         self.started = 0.0
@@ -152,7 +166,10 @@ class BootTest:
             tmp = Path(scratch)
             guest = extract_guest(self.artifact, tmp, self.kernel, self.ramdisk)
             overlay, ephemeral, key = tmp / "overlay.qcow2", tmp / "ephemeral0.img", tmp / "id_ed25519"
-            self._quiet(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(guest.image.resolve()), "--", str(overlay)])
+            if _maps_vd_disks(guest.image):
+                self.checks[VD_CHECK] = Check(VD_CHECK)
+            self._quiet(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(guest.image.resolve()), "--", str(overlay),
+                         *self._overlay_size(guest.image)])
             with open(ephemeral, "wb") as blank:
                 blank.truncate(256 * 1024**2)
             self._quiet(["mke2fs", "-q", "-F", "-t", "ext3", "--", str(ephemeral)])
@@ -165,6 +182,16 @@ class BootTest:
                           + (f"used {self.imds_used}" if self.imds_used else "did not say how it reached it"))
         checks = list(self.checks.values())
         return BootReport(checks, self.console_log, accel, time.monotonic() - began, self.notes)
+
+    def _overlay_size(self, image: Path) -> list[str]:
+        """The overlay's virtual size in bytes, as qemu-img's last argument: none keeps the image's own."""
+        if self.root_size is None:
+            return []
+        image_size = image.stat().st_size
+        if self.root_size <= image_size:
+            raise EmiError(f"a root disk of {human(self.root_size)} is not larger than the image ({human(image_size)})",
+                           hint=f"give a root size larger than {human(image_size)}, such as 4G")
+        return [str(self.root_size)]
 
     def _quiet(self, argv: list[str]) -> None:
         """Run a preparation tool; its failure (not its timeout) means the host lacks something."""
@@ -265,7 +292,9 @@ class BootTest:
             f"echo '--ephemeral'; {sudo}findmnt -n -o SOURCE /{layout.EPHEMERAL_MOUNT}; "
             f"echo '--marker'; {sudo}cat /root/emi-boot-test-marker; "
             "echo '--hostkeys'; ls /etc/ssh/ | grep -c '^ssh_host_.*_key$'; "
-            f"echo '--image-id'; cat /{layout.IMAGE_ID}; echo '--end'"
+            f"echo '--image-id'; cat /{layout.IMAGE_ID}; "
+            "echo '--root-size'; df -B1 --output=size / | tail -n 1; "
+            "echo '--sdb'; [ -e /dev/sdb ] && readlink -f /dev/sdb; echo '--end'"
         )
         output = ""
         deadline = time.monotonic() + min(90.0, max(30.0, self._remaining()))
@@ -298,12 +327,38 @@ class BootTest:
             self._pass("/etc/image-id readable", printable(sections["image-id"].strip().splitlines()[0]))
         else:
             self._fail("/etc/image-id readable", "no image_stamp in /etc/image-id")
+        self._check_disks(sections)
         if self.ssh_user == "ec2-user":
             root = self._ssh("root", "true", key, ssh_port)
             self.notes.append(f"root login answers: {printable(root.strip().splitlines()[0]) if root.strip() else '(nothing)'}")
             if "ec2-user" not in root:
                 self.checks["SSH key installed"].passed = False
                 self._fail("SSH key installed", "root does not answer with the 'login as ec2-user' message")
+
+    def _check_disks(self, sections: dict[str, str]) -> None:
+        """The checks of the disks as the guest sees them: / grown to its larger disk, /dev/sdb leading to /dev/vdb."""
+        if self.root_size:
+            size = sections.get("root-size", "").strip()
+            if size.isdigit() and (1 - GROWN_TOLERANCE) * self.root_size <= int(size) <= self.root_size:
+                self._pass(GROWN_CHECK, f"/ is {human(int(size))} on a {human(self.root_size)} disk")
+            else:
+                seen = human(int(size)) if size.isdigit() else "not known"
+                self._fail(GROWN_CHECK, f"/ is {seen}, not about {human(self.root_size)}")
+        if VD_CHECK in self.checks:
+            target = printable(sections.get("sdb", "").strip())
+            if target == "/dev/vdb":
+                self._pass(VD_CHECK, "/dev/sdb -> /dev/vdb")
+            else:
+                self._fail(VD_CHECK, f"/dev/sdb leads to {target or 'nothing'}, not to /dev/vdb")
+
+
+def _maps_vd_disks(image: Path) -> bool:
+    """Whether the image's udev rule gives vd* disks their sd* names (emi-tui writes it with the udev_vd option)."""
+    try:
+        rule = read_from_image(image, layout.UDEV_RULE)
+    except ImageReadError:
+        return False
+    return rule is not None and any(line.startswith(b'KERNEL=="vd') for line in rule.splitlines())
 
 
 def _sections(output: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ __all__ = [
     "render_rc_local",
     "render_rc_local_dropin",
     "render_udev_rule",
+    "wants_udev_names",
 ]
 
 #: rc-local.service's start timeout, in seconds: rc.local's own worst case is
@@ -36,13 +37,18 @@ RC_LOCAL_TIMEOUT = 300
 _EXT_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
 
 
-def render_udev_rule() -> str:
-    """/etc/udev/rules.d/70-euca-udev.rules: every xvd* disk also gets its sd* name."""
-    return render("70-euca-udev.rules")
+def wants_udev_names(metadata: Metadata) -> bool:
+    """Whether these options put the udev rule and /sbin/euca-udev into the image (xvd* or vd* disks get sd* names)."""
+    return metadata.udev_xvd or metadata.udev_vd
+
+
+def render_udev_rule(xvd: bool = True, vd: bool = True) -> str:
+    """/etc/udev/rules.d/70-euca-udev.rules: every xvd* disk (`xvd`) and every vd* disk (`vd`) also gets its sd* name."""
+    return render("70-euca-udev.rules", {"xvd": xvd, "vd": vd})
 
 
 def render_euca_udev() -> str:
-    """/sbin/euca-udev: the name udev links an xvd* device to (xvda1 -> sda1)."""
+    """/sbin/euca-udev: the name udev links an xvd* or vd* device to (xvda1 -> sda1, vdb -> sdb)."""
     return render("euca-udev.sh")
 
 
@@ -71,8 +77,8 @@ def image_files(metadata: Metadata) -> dict[str, tuple[str, int]]:
         layout.FSTAB: (render_fstab(), 0o644),
         layout.HOSTKEY_UNIT: (render_hostkey_unit(), 0o644),
     }
-    if metadata.udev_xvd:
-        files[layout.UDEV_RULE] = (render_udev_rule(), 0o644)
+    if wants_udev_names(metadata):
+        files[layout.UDEV_RULE] = (render_udev_rule(xvd=metadata.udev_xvd, vd=metadata.udev_vd), 0o644)
         files[layout.EUCA_UDEV] = (render_euca_udev(), 0o755)
     return files
 

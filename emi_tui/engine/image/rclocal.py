@@ -47,6 +47,8 @@ TOKEN_MAX_BYTES = 1024
 VALUE_MAX_BYTES = 4096
 #: Disks tried for ephemeral0 when the metadata names none that exists (mounted, never formatted).
 EPHEMERAL_FALLBACK = ("vdb", "sdb", "xvdb")
+#: grow-root leaves the root filesystem alone unless its disk is larger by more than this many bytes.
+GROW_MIN = 16 * 1024**2
 #: Where the user-data's own output goes (the console only gets its exit code).
 USER_DATA_LOG = "/var/log/emi-user-data.log"
 #: Cleared at every boot (tmpfs): the "user-data already ran this boot" marker lives here.
@@ -84,7 +86,8 @@ def worst_case_seconds(metadata: Metadata) -> int:
 
     The first contact plus every metadata request the enabled options make;
     the user-data runs in the background and is not counted, and neither are
-    the local commands (mount, swapon, a lazy mke2fs: seconds).
+    the local commands (mount, swapon, a lazy mke2fs, an online resize2fs of
+    a few GB: seconds).
     """
     if not _needs_metadata(metadata):
         return 0
@@ -107,6 +110,9 @@ def _sections(metadata: Metadata) -> dict[str, bool]:
     disks = metadata.swap or metadata.ephemeral0
     return {
         "metadata": _needs_metadata(metadata),
+        "dev_dir": disks or metadata.grow_root,
+        "mountinfo": metadata.ephemeral0 or metadata.grow_root,
+        "grow_root": metadata.grow_root,
         "first_word": metadata.hostname or disks,
         "disks": disks,
         "hostname": metadata.hostname,
@@ -134,6 +140,7 @@ def render_rc_local(metadata: Metadata) -> str:
         SWAP=_shown(metadata.swap),
         USER_DATA=_shown(metadata.user_data),
         HOSTNAME=_shown(metadata.hostname),
+        GROW_ROOT=_shown(metadata.grow_root),
         TAG=TAG,
         MD_URL=metadata.url.rstrip("/"),
         CONTACT_BUDGET=CONTACT_BUDGET,
@@ -154,5 +161,6 @@ def render_rc_local(metadata: Metadata) -> str:
         EPHEMERAL_MOUNT="/" + layout.EPHEMERAL_MOUNT,
         EPHEMERAL_FALLBACK=EPHEMERAL_FALLBACK,
         RUN_DIR=RUN_DIR,
+        GROW_MIN=GROW_MIN,
         USER_DATA_LOG=USER_DATA_LOG,
     )

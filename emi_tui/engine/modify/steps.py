@@ -31,6 +31,7 @@ from emi_tui.engine.build.distro import APT_OPTIONS, family_of
 from emi_tui.engine.build.package import discard_partials, partial_name, write_companions, written_by_command
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image import layout
+from emi_tui.engine.image.files import wants_udev_names
 from emi_tui.engine.image.imageid import ImageId
 from emi_tui.engine.image.inroot import InRootError, read_in_root, regular_matches
 from emi_tui.engine.modify.beside import private_folder, replace_files
@@ -270,7 +271,7 @@ def metadata(ctx: ModifyContext) -> StepResult | str:
     if chosen is None:
         return skipped("skipped (no --answers)")
     customize.write_image_files(ctx, chosen)
-    if not chosen.udev_xvd:
+    if not wants_udev_names(chosen):
         for relative in (layout.UDEV_RULE, layout.EUCA_UDEV):
             ctx.remove(relative)
     return "rc.local, udev rule and units rewritten"

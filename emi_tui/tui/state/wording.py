@@ -57,7 +57,9 @@ OPTION_TITLES = {
     "swap": "Use swap",
     "user_data": "Run the user-data",
     "hostname": "Set the hostname",
+    "grow_root": "Grow the root filesystem",
     "udev_xvd": "sd* names for xvd* disks",
+    "udev_vd": "sd* names for vd* disks",
 }
 
 

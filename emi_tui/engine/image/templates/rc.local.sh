@@ -10,7 +10,7 @@
 # step, "emi-rc.local: <step>: <what happened>", to the console and syslog
 # (journalctl -t emi-rc.local, or grep emi-rc.local in the system log).
 # It never holds the boot up for long: every request is bounded in time,
-# nothing is done without an answer from the service, and it always exits 0.
+# no step that needs the service acts without its answer, and it always exits 0.
 #
 # Generated with these metadata options; options that are off left no code here:
 #   url:        @@URL@@
@@ -19,6 +19,7 @@
 #   swap:       @@SWAP@@
 #   user_data:  @@USER_DATA@@
 #   hostname:   @@HOSTNAME@@
+#   grow_root:  @@GROW_ROOT@@
 #
 # Regenerate it with emi-tui rather than edit it by hand.
 
@@ -46,14 +47,22 @@ HOSTNAME_FILE=/etc/hostname
 #@if ssh_ec2_user
 SUDOERS_DIR=/etc/sudoers.d
 #@end
-#@if disks
+#@if dev_dir
 DEV_DIR=/dev
+#@end
+#@if disks
 PROC_SWAPS=/proc/swaps
+#@end
+#@if mountinfo
+PROC_MOUNTINFO=/proc/self/mountinfo
 #@end
 #@if ephemeral0
 SYS_BLOCK=/sys/class/block
-PROC_MOUNTINFO=/proc/self/mountinfo
 EPHEMERAL_MOUNT=@@EPHEMERAL_MOUNT@@
+#@end
+#@if grow_root
+SYS_DEV_BLOCK=/sys/dev/block
+GROW_MIN=@@GROW_MIN@@
 #@end
 #@if user_data
 RUN_DIR=@@RUN_DIR@@
@@ -61,6 +70,10 @@ USER_DATA_LOG=@@USER_DATA_LOG@@
 #@end
 
 #@include rc.local/say.sh
+#@if grow_root
+
+#@include rc.local/grow-root.sh
+#@end
 #@if metadata
 
 #@include rc.local/metadata.sh
@@ -113,6 +126,10 @@ skip_steps() {
 
 main() {
     say "start"
+#@ First, and whatever the metadata service does: it needs no answer from it.
+#@if grow_root
+    grow_root
+#@end
 #@if metadata
     if ! command -v curl >/dev/null 2>&1; then
         skip_steps "curl is not installed"
@@ -143,7 +160,11 @@ main() {
         rm -rf "$WORK"
     fi
 #@else
+#@if grow_root
+    say "metadata: not asked, no option needs it"
+#@else
     say "nothing to do: every metadata option is off"
+#@end
 #@end
     say "done"
     return 0
