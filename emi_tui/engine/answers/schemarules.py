@@ -1,0 +1,96 @@
+"""The answer file's single-value rules written as regular expressions, for the JSON Schema editors read.
+
+Each pattern mirrors one Python check of `validate` (named beside it) and says
+no more and no less than that check does without a recipe or the filesystem:
+tests/test_schema_agrees.py runs a corpus of values through both. The patterns
+are read by three regex engines: Python's `re` (pydantic's "python-re" engine
+and the `jsonschema` library), and ECMA-262 (editors, the YAML language
+server). So they use only what all three read alike: no `\\Z`, no
+possessive or atomic groups, and `$(?!\\n)` for the end of the text, because
+Python's `$` also matches before a final line break.
+"""
+
+from __future__ import annotations
+
+from emi_tui.engine.sizes import MAX_BYTES
+
+
+def whole(body: str) -> str:
+    """A pattern that `body` must match from the first character to the last, in every engine."""
+    return f"^(?:{body})$(?!\\n)"
+
+
+#: Any character but the control characters (C0 and DEL), which `validate` refuses in every free text.
+NO_CONTROL = r"[^\x00-\x1f\x7f]"
+#: Whitespace that is not a control character (a tab or a line break is one).
+_SPACE = r"[^\S\x00-\x1f\x7f]"
+
+#: A package name valid in either family (packages.package_name_problem with family "any";
+#: the Debian rule is stricter, and which one applies needs the recipe).
+PACKAGE = whole(r"[A-Za-z0-9_][A-Za-z0-9._+-]*")
+
+#: model._safe_word: letters, digits and . _ + -, starting with a letter or digit, no "..", at most 64 characters.
+SAFE_WORD = whole(r"(?![A-Za-z0-9._+-]*\.\.)[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+#: model._image_file: a safe word of at most 128 characters that ends in .img.
+IMAGE_FILE = whole(r"(?![A-Za-z0-9._+-]*\.\.)[A-Za-z0-9][A-Za-z0-9._+-]{0,123}\.img")
+
+#: recipes.Recipe.name: every recipe's name has this form.
+RECIPE_NAME = whole(r"[a-z0-9][a-z0-9-]*")
+#: recipes.Recipe._arch_names: every recipe's architecture names have this form.
+ARCH = whole(r"[a-z0-9_]+")
+#: A release is one of the recipe's; every one is a word of text without control characters.
+RELEASE = whole(f"{NO_CONTROL}+")
+
+_URL = r"(?:https?|file)://[A-Za-z0-9._~:/\[\]%@+-]"
+#: valuechecks._URL: a mirror is an http, https or file URL of plain characters.
+MIRROR = whole(_URL + "*")
+#: valuechecks._METADATA_URL: a plain http URL, a host and an optional path (no query, no shell characters).
+METADATA_URL = whole(r"https?://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~/-]*)?")
+
+#: valuechecks._folder_problem: not blank, no control characters, no component over 255 characters.
+#: (validate counts bytes, which a pattern cannot: a name of many non-ASCII characters may pass here and not there.)
+OUTPUT_DIR = whole(rf"(?!.*[^/]{{256}}){NO_CONTROL}*[^\s\x00-\x1f\x7f]{NO_CONTROL}*")
+OUTPUT_DIR_MAX = 1024
+
+_NOT_DOTDOT = r"(?!(?:.*/)?\.\.(?:/|$))"
+#: keyrings.read_keyring, before it opens the file: an absolute path without a ".." component,
+#: to a .gpg, .asc or .pgp file (any file under /etc/pki/).
+KEYRING = whole(
+    rf"{_NOT_DOTDOT}(?:/etc/pki/{NO_CONTROL}*|/(?:{NO_CONTROL}*/)?[^/\x00-\x1f\x7f]+\.(?:gpg|asc|pgp)(?:/+\.?)*)"
+)
+
+_OPTION = r"[a-z][a-z-]*[+-]?=[A-Za-z0-9._/:,=+-]+"
+_WORD = r"[A-Za-z0-9][A-Za-z0-9._/+-]*"
+_SUITE = r"[A-Za-z0-9](?:[A-Za-z0-9._/+-]*[A-Za-z0-9._+-])?"
+_DEB_LINE = (
+    rf"(?:deb|deb-src){_SPACE}+(?:\[{_SPACE}*(?:{_OPTION}(?:{_SPACE}+{_OPTION})*)?{_SPACE}*\]{_SPACE}+)?{_URL}+{_SPACE}+"
+    rf"(?:[A-Za-z0-9._/+-]*/|{_SUITE}(?:{_SPACE}+{_WORD})*){_SPACE}*"
+)
+_RPM_LINE = rf"{_SPACE}*baseurl{_SPACE}+{_URL}+{_SPACE}*"
+#: sources.source_line_problem of either family: an apt line "deb URL SUITE COMPONENT…" or a yum "baseurl URL".
+REPOSITORY_LINE = whole(f"{_DEB_LINE}|{_RPM_LINE}")
+
+
+def _at_most(limit: int) -> str:
+    """A pattern for the decimal numbers from 0 to `limit` (a whole number), leading zeros and fractions allowed."""
+    digits = str(limit)
+    below = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for index, digit in enumerate(digits):
+        low = 1 if index == 0 and len(digits) > 1 else 0
+        if int(digit) > low:
+            rest = len(digits) - index - 1
+            choice = f"[{low}-{int(digit) - 1}]" if int(digit) - 1 > low else str(low)
+            below.append(digits[:index] + choice + (f"[0-9]{{{rest}}}" if rest else ""))
+    return rf"0*(?:(?:{'|'.join(below)})(?:\.[0-9]+)?|{digits}(?:\.0+)?)"
+
+
+def _size() -> str:
+    """sizes.parse_size: a number above zero with a unit K, M, G or T (and an optional B or iB), at most 2T."""
+    units = {"K": 1024**3, "M": 1024**2, "G": 1024, "T": 1}
+    per_unit = "|".join(rf"(?:{_at_most(MAX_BYTES // 1024**4 * count)})\s*[{u}{u.lower()}]" for u, count in units.items())
+    # The lookahead asks for a digit other than 0 before the unit: "0G" and "0.0M" are zero.
+    return whole(rf"\s*(?=[0-9.]*[1-9])(?:{per_unit})(?:[iI]?[bB])?\s*")
+
+
+#: sizes.parse_size without the recipe's minimum (which needs the recipe).
+SIZE = _size()
