@@ -9,10 +9,13 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from emi_tui.commands.annotations import annotation
 from emi_tui.commands.console import out
 from emi_tui.engine.errors import ExitCode
 from emi_tui.engine.review.review import ReviewEntry, review_paths
 from emi_tui.engine.text import printable
+
+TITLE = "emi-tui review"
 
 
 def render_review(entries: list[ReviewEntry]) -> Table:
@@ -51,10 +54,30 @@ def _image_details(entry: ReviewEntry) -> None:
         out.print(Syntax(printable(entry.answers, keep_newlines=True), "yaml", theme="ansi_dark", background_color="default", padding=(0, 4)))
 
 
-def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False) -> ExitCode:
-    """Print the review; exit 1 when any entry has an error, a stamp that does not verify or a failed hygiene check, 0 otherwise."""
+def github_annotations(entries: list[ReviewEntry]) -> list[str]:
+    """Each entry's problems, failed hygiene checks and unverified stamp as GitHub annotations on its source file."""
+    lines = []
+    for e in entries:
+        where = f"{e.entry}: " if e.entry else ""
+        for p in e.problems:
+            message = f"{where}{p.field}: {p.message}" if p.field else f"{where}{p.message}"
+            lines.append(annotation(p.severity, message, TITLE, file=e.source))
+        lines += [annotation("error", f"{where}hygiene: {h.name}: {h.detail}", TITLE, file=e.source) for h in e.hygiene or [] if not h.ok]
+        if e.stamp_unverified:
+            lines.append(annotation("warning", f"{where}stamp check: {e.stamp_check.describe()}", TITLE, file=e.source))
+    return lines
+
+
+def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, github: bool = False) -> ExitCode:
+    """Print the review; exit 1 when any entry has an error, a stamp that does not verify or a failed hygiene check, 0 otherwise.
+
+    `as_json` prints one JSON array instead of the table; `github` prints GitHub workflow-command annotations.
+    """
     entries = review_paths(paths, full_stamp_search=full_stamp_search)
-    if as_json:
+    if github:
+        for line in github_annotations(entries):
+            print(line)
+    elif as_json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
     else:
         out.print(render_review(entries))
