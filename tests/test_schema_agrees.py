@@ -221,7 +221,7 @@ def test_package_pattern_agrees_with_either_family(checker):
 
 def test_repository_line_pattern_agrees_with_either_family(checker):
     for line in LINES + HOSTILE:
-        data = dict(BASE, repositories=[{"line": line}])
+        data = dict(BASE, repositories=[{"line": line, "allow_unsigned": True}])  # the form of the line alone
         by_schema = "repositories[0].line" not in schema_keys(checker, data)
         assert by_schema == (_source_problem(line, None) is None), repr(line)
 
@@ -245,3 +245,19 @@ def test_size_pattern_agrees_with_parse_size(checker):
         except SizeError:
             by_python = False
         assert ("size" not in schema_keys(checker, dict(BASE, size=size))) == by_python, repr(size)
+
+
+def test_unsigned_rule_agrees_with_validate_on_debian_lines(book, checker):
+    """`allow_unsigned: true` is needed exactly when validate (for a Debian recipe) asks for it."""
+    options = ["trusted=yes", "trusted=no", "trusted=No", "trusted=0", "trusted=1", "trusted=true", "trusted=no=x", "trusted+=yes",
+               "allow-insecure=yes", "allow-insecure=off", "allow-weak=yes", "allow-downgrade-to-insecure=yes", "arch=amd64",
+               "arch=amd64 trusted=yes", "trusted=yes arch=amd64", "signed-by=/k.gpg", "untrusted=yes", "trusted-x=yes", "trusted=FALSE"]
+    for option in options:
+        line = f"deb [{option}] http://m.example/d bookworm main"
+        for allow in (None, False, True):
+            repository = {"line": line} if allow is None else {"line": line, "allow_unsigned": allow}
+            data = dict(BASE, repositories=[repository])
+            by_validate = not validate_bytes(json.dumps(data), "corpus.yaml", book, TODAY).problems
+            by_schema = not schema_keys(checker, data)
+            assert by_validate == by_schema, (option, allow, by_validate, by_schema)
+            assert by_validate or allow is not True, (option, allow)

@@ -104,6 +104,8 @@ class _Strict(BaseModel):
 class Repository(_Strict):
     """An extra package source: an apt line (or a yum baseurl) and its signing key."""
 
+    model_config = ConfigDict(json_schema_extra=rules.unsigned_rule())
+
     line: str = Field(
         description='an apt source line, e.g. "deb http://example.org/debian bookworm main" (a yum recipe: "baseurl URL")',
         examples=["deb http://mirror.example/extra bookworm main", "deb [arch=amd64] http://mirror.example/extra bookworm main contrib",

@@ -12,6 +12,8 @@ Python's `$` also matches before a final line break.
 
 from __future__ import annotations
 
+from pydantic.config import JsonDict
+
 from emi_tui.engine.sizes import MAX_BYTES
 
 
@@ -69,6 +71,33 @@ _DEB_LINE = (
 _RPM_LINE = rf"{_SPACE}*baseurl{_SPACE}+{_URL}+{_SPACE}*"
 #: sources.source_line_problem of either family: an apt line "deb URL SUITE COMPONENT…" or a yum "baseurl URL".
 REPOSITORY_LINE = whole(f"{_DEB_LINE}|{_RPM_LINE}")
+
+
+
+def _any_case(word: str) -> str:
+    """`word` in any letter case, without a flag (JSON Schema has none)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+_APT_NO = "|".join(_any_case(word) for word in ("no", "false", "without", "off", "disable", "0"))
+#: sources.unsigned_options, on a line REPOSITORY_LINE accepts: an option that switches off or weakens apt's signature checks.
+UNSIGNED_LINE = (
+    r"^(?:deb|deb-src)\s+\[(?:[^\]]*\s)?(?:trusted|allow-insecure|allow-weak|allow-downgrade-to-insecure)[+-]*="
+    rf"(?!(?:{_APT_NO})[\s\]])"
+)
+
+
+def unsigned_rule() -> JsonDict:
+    """A repository whose line lets apt skip signature checks needs `allow_unsigned: true` (valuechecks._UNSIGNED).
+
+    validate asks this of Debian-family recipes only, but a line with options is
+    never a valid yum source, so the rule needs no recipe. Stated on `line`, so
+    that an editor marks the line, where validate puts the problem.
+    """
+    return {
+        "if": {"not": {"required": ["allow_unsigned"], "properties": {"allow_unsigned": {"const": True}}}},
+        "then": {"properties": {"line": {"not": {"type": "string", "pattern": UNSIGNED_LINE}}}},
+    }
 
 
 def _at_most(limit: int) -> str:
