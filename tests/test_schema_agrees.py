@@ -261,3 +261,11 @@ def test_unsigned_rule_agrees_with_validate_on_debian_lines(book, checker):
             by_schema = not schema_keys(checker, data)
             assert by_validate == by_schema, (option, allow, by_validate, by_schema)
             assert by_validate or allow is not True, (option, allow)
+
+
+def test_a_pattern_validate_enforces_itself_speaks_in_words(book):
+    """The size pattern is enforced by the model too (so the schema is never stricter); its refusal reads as a sentence."""
+    text = "version: 1\nrecipe: debian-based\nmirror: http://mirror.example/debian\nsize: \"\u0663G\"\n"  # an Arabic-Indic three
+    assert [str(p) for p in validate_bytes(text, "digits.yaml", book, TODAY).problems] == [
+        "digits.yaml:4:7: size: '\u0663G' is not a size above zero and at most 2T such as 1.3G, 4.5G or 1500M (digits 0-9 and a unit K, M, G or T)"
+    ]
