@@ -79,3 +79,18 @@ def test_every_schema_property_has_a_description_or_a_section():
     for holder in [schema] + list(schema["$defs"].values()):
         for name, prop in holder["properties"].items():
             assert "description" in prop or "$ref" in prop or "$ref" in json.dumps(prop), name
+
+
+def test_an_installed_wheel_names_its_own_copy_of_the_schema(tmp_path, monkeypatch):
+    """The modeline of saved answers points at the schema beside the running code: the wheel's _data, else the checkout's."""
+    from emi_tui.engine import paths
+    from emi_tui.engine.answers.storage import schema_modeline
+
+    assert paths.shipped_file("answers.schema.json") == SCHEMA_FILE
+    package = tmp_path / "site" / "emi_tui"
+    (package / "_data").mkdir(parents=True)
+    (package / "_data" / "answers.schema.json").write_text("{}\n")
+    monkeypatch.setattr(paths, "_PACKAGE_DIR", package)
+    assert schema_modeline() == f"# yaml-language-server: $schema={(package / '_data' / 'answers.schema.json').as_uri()}\n"
+    (package / "_data" / "answers.schema.json").unlink()
+    assert schema_modeline() == ""  # neither copy: no pointer to nothing
