@@ -107,7 +107,7 @@ class Repository(_Strict):
     model_config = ConfigDict(json_schema_extra=rules.unsigned_rule())
 
     line: str = Field(
-        description='an apt source line, e.g. "deb http://example.org/debian bookworm main" (a yum recipe: "baseurl URL")',
+        description='an apt source line, e.g. "deb http://example.org/debian bookworm main"',
         examples=["deb http://mirror.example/extra bookworm main", "deb [arch=amd64] http://mirror.example/extra bookworm main contrib",
                   "baseurl http://mirror.example/el9/x86_64"],
         json_schema_extra=_schema_only(rules.REPOSITORY_LINE),
