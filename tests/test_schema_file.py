@@ -94,3 +94,28 @@ def test_an_installed_wheel_names_its_own_copy_of_the_schema(tmp_path, monkeypat
     assert schema_modeline() == f"# yaml-language-server: $schema={(package / '_data' / 'answers.schema.json').as_uri()}\n"
     (package / "_data" / "answers.schema.json").unlink()
     assert schema_modeline() == ""  # neither copy: no pointer to nothing
+
+
+def test_every_pattern_says_in_words_what_it_asks_for():
+    """Editors show `patternErrorMessage` instead of a pattern of hundreds of characters."""
+    from emi_tui.engine.answers.schemarules import UNSIGNED_LINE
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    found: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.extend([node] if "pattern" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert len(found) >= 12
+    for node in found:
+        if node["pattern"] != UNSIGNED_LINE:  # a "not": its message sits on the node around it, checked below
+            assert node.get("patternErrorMessage"), node["pattern"]
+    unsigned = schema["$defs"]["Repository"]["then"]["properties"]["line"]
+    assert "allow_unsigned: true" in unsigned["errorMessage"]

@@ -376,4 +376,5 @@ def json_schema() -> dict[str, object]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "emi-tui answer file, format v1"
     sections = {"packages": PackageChanges(add=["htop"], remove=["nano"]), "metadata": Metadata(), "image": ImageFields(), "output": Output()}
+    rules.add_pattern_words(schema)
     return complete_examples(schema, {key: section.model_dump(exclude_none=True) for key, section in sections.items()})

@@ -50,9 +50,7 @@ def _model_in(annotation: object) -> type[BaseModel] | None:
 PATTERN_WORDS = {
     r"^[a-z0-9]+$": "lower-case letters and digits only",
     r"^[a-z0-9][a-z0-9-]*$": "lower-case letters, digits and -, starting with a letter or digit",
-    rules.SIZE: "a size above zero and at most 2T such as 1.3G, 4.5G or 1500M (digits 0-9 and a unit K, M, G or T)",
-    rules.SAFE_WORD: "a word of letters, digits and . _ + - (no '..', at most 64 characters)",
-    rules.IMAGE_FILE: "a file name of letters, digits and . _ + - ending in .img (no '..', at most 128 characters)",
+    **rules.WORDS,
 }
 
 

@@ -123,3 +123,40 @@ def _size() -> str:
 
 #: sizes.parse_size without the recipe's minimum (which needs the recipe).
 SIZE = _size()
+
+#: What each pattern asks for, in words: validate's message when the model enforces it, and the
+#: `patternErrorMessage` editors (the YAML language server) show instead of the pattern itself.
+WORDS = {
+    SIZE: "a size above zero and at most 2T such as 1.3G, 4.5G or 1500M (digits 0-9 and a unit K, M, G or T)",
+    SAFE_WORD: "a word of letters, digits and . _ + - (no '..', at most 64 characters)",
+    IMAGE_FILE: "a file name of letters, digits and . _ + - ending in .img (no '..', at most 128 characters)",
+    PACKAGE: "a package name: letters, digits and . _ + - (Debian: lower case, at least two characters)",
+    RECIPE_NAME: "a recipe name: lower-case letters, digits and -",
+    ARCH: "an architecture name such as x86_64 or aarch64",
+    RELEASE: "a release name of the recipe, such as bookworm, without control characters",
+    MIRROR: "a mirror URL: http://…, https://… or file:///…, without spaces or shell characters",
+    METADATA_URL: "a plain http URL such as http://169.254.169.254 (a host and a path, no query)",
+    OUTPUT_DIR: "a folder name: not blank, no control characters or line breaks, at most 255 characters a component",
+    KEYRING: "an absolute path to a .gpg, .asc or .pgp keyring file, without '..'",
+    REPOSITORY_LINE: 'one source line: "deb URL SUITE COMPONENT…" (apt) or "baseurl URL" (yum)',
+}
+UNSIGNED_WORDS = (
+    "this option makes apt install the source's packages without checking their signatures: "
+    "give the repository's keyring as key: and drop the option, or add `allow_unsigned: true` to accept that"
+)
+
+
+def add_pattern_words(node: object) -> None:
+    """Give every `pattern` in the schema `node` its words (`patternErrorMessage`), and the unsigned rule its message."""
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern in WORDS:
+            node["patternErrorMessage"] = WORDS[pattern]
+        negated = node.get("not")
+        if isinstance(negated, dict) and negated.get("pattern") == UNSIGNED_LINE:
+            node["errorMessage"] = UNSIGNED_WORDS
+        for value in node.values():
+            add_pattern_words(value)
+    elif isinstance(node, list):
+        for value in node:
+            add_pattern_words(value)
