@@ -119,3 +119,11 @@ def test_every_pattern_says_in_words_what_it_asks_for():
             assert node.get("patternErrorMessage"), node["pattern"]
     unsigned = schema["$defs"]["Repository"]["then"]["properties"]["line"]
     assert "allow_unsigned: true" in unsigned["errorMessage"]
+
+
+def test_every_key_has_a_description_and_examples():
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    for holder in [schema] + list(schema["$defs"].values()):
+        for name, prop in holder["properties"].items():
+            assert prop.get("description"), name
+            assert isinstance(prop.get("examples"), list) and prop["examples"], name
