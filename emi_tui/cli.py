@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", type=Path, metavar="FILE")
     validate.add_argument("--schema", action="store_true", help="print the JSON Schema of the answer-file format instead")
     validate.add_argument("-q", "--quiet", action="store_true", help="print only FILE: ok, not the resolved answers")
+    validate.add_argument("--format", dest="output_format", choices=["text", "json", "github"], default="text",
+                          help="text (default); json: one array of problems (file, line, column, key, severity, message); "
+                               "github: GitHub Actions annotations (::error file=…,line=…::…)")
     _recipes_option(validate)
 
     recipes = commands.add_parser(
@@ -57,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Review /etc/image-id files: loose files, folders (recursively), catalogs, .img images and built artifacts.",
     )
     review.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    review.add_argument("--json", action="store_true", help="print one JSON array, an object per entry")
+    review.add_argument("--json", action="store_true", help="print one JSON array, an object per entry (as --format json)")
+    review.add_argument("--format", dest="output_format", choices=["text", "json", "github"], default="text",
+                        help="text (default); json: as --json; github: each problem and warning as a GitHub Actions annotation")
     review.add_argument("--full-stamp-search", action="store_true",
                         help="search every UTC offset for every stamp; by default a review spends ~1 s on stamps that verify nowhere, then searches the rest at UTC only")
     _plain_option(review)
@@ -162,7 +167,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         if not args.files and not args.schema:
             raise EmiError("validate needs at least one answer file", hint="emi-tui validate answers.yaml (or --schema for the JSON Schema)")
-        return validate.run(args.files, args.schema, args.quiet, args.recipes_dir)
+        return validate.run(args.files, args.schema, args.quiet, args.recipes_dir, args.output_format)
     if args.command == "recipes":
         from emi_tui.commands import recipes
 
@@ -170,7 +175,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "review":
         from emi_tui.commands import review
 
-        return review.run(args.paths, args.json, args.full_stamp_search, args.plain)
+        return review.run(args.paths, args.json or args.output_format == "json", args.full_stamp_search, args.plain,
+                          github=args.output_format == "github")
     if args.command == "build":
         from emi_tui.commands import build
 

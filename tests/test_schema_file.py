@@ -79,3 +79,51 @@ def test_every_schema_property_has_a_description_or_a_section():
     for holder in [schema] + list(schema["$defs"].values()):
         for name, prop in holder["properties"].items():
             assert "description" in prop or "$ref" in prop or "$ref" in json.dumps(prop), name
+
+
+def test_an_installed_wheel_names_its_own_copy_of_the_schema(tmp_path, monkeypatch):
+    """The modeline of saved answers points at the schema beside the running code: the wheel's _data, else the checkout's."""
+    from emi_tui.engine import paths
+    from emi_tui.engine.answers.storage import schema_modeline
+
+    assert paths.shipped_file("answers.schema.json") == SCHEMA_FILE
+    package = tmp_path / "site" / "emi_tui"
+    (package / "_data").mkdir(parents=True)
+    (package / "_data" / "answers.schema.json").write_text("{}\n")
+    monkeypatch.setattr(paths, "_PACKAGE_DIR", package)
+    assert schema_modeline() == f"# yaml-language-server: $schema={(package / '_data' / 'answers.schema.json').as_uri()}\n"
+    (package / "_data" / "answers.schema.json").unlink()
+    assert schema_modeline() == ""  # neither copy: no pointer to nothing
+
+
+def test_every_pattern_says_in_words_what_it_asks_for():
+    """Editors show `patternErrorMessage` instead of a pattern of hundreds of characters."""
+    from emi_tui.engine.answers.schemarules import UNSIGNED_LINE
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    found: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.extend([node] if "pattern" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert len(found) >= 12
+    for node in found:
+        if node["pattern"] != UNSIGNED_LINE:  # a "not": its message sits on the node around it, checked below
+            assert node.get("patternErrorMessage"), node["pattern"]
+    unsigned = schema["$defs"]["Repository"]["then"]["properties"]["line"]
+    assert "allow_unsigned: true" in unsigned["errorMessage"]
+
+
+def test_every_key_has_a_description_and_examples():
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    for holder in [schema] + list(schema["$defs"].values()):
+        for name, prop in holder["properties"].items():
+            assert prop.get("description"), name
+            assert isinstance(prop.get("examples"), list) and prop["examples"], name

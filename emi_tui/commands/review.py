@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.syntax import Syntax
 from rich.text import Text
 
+from emi_tui.commands.annotations import annotation
 from emi_tui.commands.console import out
 from emi_tui.commands.tables import Column, print_table
 from emi_tui.engine.errors import ExitCode
@@ -16,6 +17,7 @@ from emi_tui.engine.text import printable
 
 #: An entry's fields, most wanted first: a narrow terminal leaves out the arch first, then the stamp check.
 COLUMNS = [Column("source / entry"), Column("name"), Column("version", 2), Column("arch", 4), Column("stamp check", 3), Column("problems")]
+TITLE = "emi-tui review"
 
 
 def review_rows(entries: list[ReviewEntry]) -> list[list[Text]]:
@@ -58,10 +60,31 @@ def _image_details(entry: ReviewEntry, plain: bool) -> None:
             out.print(Text("    ") + line, soft_wrap=True)  # each line whole, as the file has it: never cut at the edge
 
 
-def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, plain: bool = False) -> ExitCode:
-    """Print the review; exit 1 when any entry has an error, a stamp that does not verify or a failed hygiene check, 0 otherwise."""
+def github_annotations(entries: list[ReviewEntry]) -> list[str]:
+    """Each entry's problems, failed hygiene checks and unverified stamp as GitHub annotations on its source file."""
+    lines = []
+    for e in entries:
+        where = f"{e.entry}: " if e.entry else ""
+        for p in e.problems:
+            message = f"{where}{p.field}: {p.message}" if p.field else f"{where}{p.message}"
+            lines.append(annotation(p.severity, message, TITLE, file=e.source))
+        lines += [annotation("error", f"{where}hygiene: {h.name}: {h.detail}", TITLE, file=e.source) for h in e.hygiene or [] if not h.ok]
+        if e.stamp_unverified:
+            lines.append(annotation("warning", f"{where}stamp check: {e.stamp_check.describe()}", TITLE, file=e.source))
+    return lines
+
+
+def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, plain: bool = False, github: bool = False) -> ExitCode:
+    """Print the review; exit 1 when any entry has an error, a stamp that does not verify or a failed hygiene check, 0 otherwise.
+
+    `as_json` prints one JSON array instead of the table; `github` prints GitHub workflow-command annotations;
+    `plain` prints the table's rows as `key: value` records.
+    """
     entries = review_paths(paths, full_stamp_search=full_stamp_search)
-    if as_json:
+    if github:
+        for line in github_annotations(entries):
+            print(line)
+    elif as_json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
     else:
         print_table(out, "image review", COLUMNS, review_rows(entries), plain=plain, show_lines=True, plain_hint="emi-tui review --plain")

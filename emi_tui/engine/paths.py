@@ -55,3 +55,9 @@ def state_dir() -> Path:
 def logs_dir() -> Path:
     """Every job's log and every boot test's console log (a private folder: emi_tui.engine.safefs)."""
     return state_dir() / "logs"
+
+
+def shipped_file(name: str) -> Path:
+    """The shipped data file called `name` (such as "answers.schema.json"): in a wheel's emi_tui/_data, else at the top of the checkout."""
+    packaged = _PACKAGE_DIR / "_data" / name
+    return packaged if packaged.is_file() else _PACKAGE_DIR.parent / name

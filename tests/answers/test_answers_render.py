@@ -10,7 +10,7 @@ from answers_support import BASE, GOOD, GOOD_FILES, TODAY, check, ok, openpgp_ke
 
 from emi_tui.engine.answers import storage as answers_io
 from emi_tui.engine.answers.model import Answers, validate_file
-from emi_tui.engine.answers.storage import HEADER, render_answers, save_answers
+from emi_tui.engine.answers.storage import HEADER, render_answers, save_answers, schema_modeline
 
 # --- round trip and comments ----------------------------------------------------------------
 
@@ -109,6 +109,7 @@ def test_save_answers_writes_a_file_that_validates(book, tmp_path):
     answers = validate_file(GOOD / "full-debian.yaml", book, TODAY).answers
     target = tmp_path / "sub" / "saved.yaml"
     save_answers(answers, target)
-    assert target.read_text() == render_answers(answers)
+    assert target.read_text() == schema_modeline() + render_answers(answers)
+    assert schema_modeline() == f"# yaml-language-server: $schema={(GOOD.parents[3] / 'answers.schema.json').as_uri()}\n"
     assert validate_file(target, book, TODAY).answers == answers
     assert [p.name for p in target.parent.iterdir()] == ["saved.yaml"]  # no temporary left behind

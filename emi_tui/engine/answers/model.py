@@ -14,11 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict, JsonValue
 
+from emi_tui.engine.answers import schemarules as rules
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
-from emi_tui.engine.answers.schema import validate_located
+from emi_tui.engine.answers.schema import complete_examples, validate_located
 from emi_tui.engine.answers.valuechecks import check_values, guessed_family
 from emi_tui.engine.answers.yamlload import Located, YamlMapping, load_located, load_located_file
 from emi_tui.engine.artifact.kinds import CompressName
@@ -80,21 +82,41 @@ def _resolved(value: str | None, key: str) -> str:
     return value
 
 
-Size = Annotated[str, BeforeValidator(_size)]
-ImageName = Annotated[str | None, BeforeValidator(_safe_word("image name"))]
-ImageVersion = Annotated[str | None, BeforeValidator(_safe_word("image version"))]
-ImageFile = Annotated[str | None, BeforeValidator(_image_file)]
+# The friendly checks run first and say what is wrong; the pattern after them (in the schema too) then never
+# fails unless the two disagree, which tests/test_schema_agrees.py looks for.
+Size = Annotated[Annotated[str, StringConstraints(pattern=rules.SIZE)], BeforeValidator(_size)]
+_SafeWord = Annotated[str, StringConstraints(pattern=rules.SAFE_WORD)] | None
+ImageName = Annotated[_SafeWord, BeforeValidator(_safe_word("image name"))]
+ImageVersion = Annotated[_SafeWord, BeforeValidator(_safe_word("image version"))]
+ImageFile = Annotated[Annotated[str, StringConstraints(pattern=rules.IMAGE_FILE)] | None, BeforeValidator(_image_file)]
+
+
+def _schema_only(pattern: str, **more: JsonValue) -> JsonDict:
+    """JSON Schema keywords for a rule `validate` checks elsewhere (valuechecks, the recipe), with its own message."""
+    return {"pattern": pattern, **more}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # The patterns end in `$(?!\n)` (schemarules.whole), which pydantic's default Rust engine cannot read.
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
 class Repository(_Strict):
     """An extra package source: an apt line (or a yum baseurl) and its signing key."""
 
-    line: str = Field(description='an apt source line, e.g. "deb http://example.org/debian bookworm main"')
-    key: str | None = Field(None, description="path to an OpenPGP keyring file on this workstation (a regular file, copied into the image)")
+    model_config = ConfigDict(json_schema_extra=rules.unsigned_rule())
+
+    line: str = Field(
+        description='an apt source line, e.g. "deb http://example.org/debian bookworm main"',
+        examples=["deb http://mirror.example/extra bookworm main", "deb [arch=amd64] http://mirror.example/extra bookworm main contrib",
+                  "baseurl http://mirror.example/el9/x86_64"],
+        json_schema_extra=_schema_only(rules.REPOSITORY_LINE),
+    )
+    key: str | None = Field(
+        None, description="path to an OpenPGP keyring file on this workstation (a regular file, copied into the image)",
+        examples=["/usr/share/keyrings/extra-archive-keyring.gpg", "/etc/apt/keyrings/extra.asc"],
+        json_schema_extra=_schema_only(rules.KEYRING),
+    )
     allow_unsigned: bool = Field(
         False,
         description="true lets the line carry [trusted=yes] (or allow-insecure, allow-weak): apt then installs its packages "
@@ -103,14 +125,20 @@ class Repository(_Strict):
 
 
 class PackageChanges(_Strict):
-    add: list[str] = Field(default_factory=list, description="installed on top of the recipe's default list")
-    remove: list[str] = Field(default_factory=list, description="trimmed from it")
+    add: list[str] = Field(
+        default_factory=list, description="installed on top of the recipe's default list", examples=[["htop", "sudo"]],
+        json_schema_extra={"items": {"type": "string", "pattern": rules.PACKAGE}},
+    )
+    remove: list[str] = Field(
+        default_factory=list, description="trimmed from it", examples=[["nano"]],
+        json_schema_extra={"items": {"type": "string", "pattern": rules.PACKAGE}},
+    )
 
 
 class Metadata(_Strict):
     """What the image's /etc/rc.local does with the metadata service at boot."""
 
-    url: str = Field("http://169.254.169.254", description="the metadata service")
+    url: str = Field("http://169.254.169.254", description="the metadata service", examples=["http://169.254.169.254"], json_schema_extra=_schema_only(rules.METADATA_URL))
     ssh_key: Literal["root", "ec2-user", "none"] = Field("root", description="who gets the SSH key of the instance")
     ephemeral0: bool = Field(True, description="mount ephemeral0 at /media/ephemeral0")
     swap: bool = Field(True, description="swapon a swap partition if the cloud offers one")
@@ -122,9 +150,11 @@ class Metadata(_Strict):
 
 
 class ImageFields(_Strict):
-    name: ImageName = Field(None, description="image_name; default euca-<distro>-emi (euca-large-… when large)")
-    version: ImageVersion = Field(None, description="image_version; default today, YYYY.MM.DD")
-    file: ImageFile = Field(None, description="image_file; default euca[-large]-<distro>-<version>-<arch>.img")
+    name: ImageName = Field(None, description="image_name; default euca-<distro>-emi (euca-large-… when large)", examples=["euca-debian-emi"])
+    version: ImageVersion = Field(None, description="image_version; default today, YYYY.MM.DD", examples=["2026.11.28"])
+    file: ImageFile = Field(
+        None, description="image_file; default euca[-large]-<distro>-<version>-<arch>.img", examples=["euca-debian-2026.11.28-x86_64.img"]
+    )
 
     @property
     def resolved_name(self) -> str:
@@ -143,7 +173,10 @@ class ImageFields(_Strict):
 
 
 class Output(_Strict):
-    dir: str = Field("./images", description="where the artifacts are written")
+    dir: str = Field(
+        "./images", description="where the artifacts are written", examples=["./images", "/srv/images"],
+        json_schema_extra=_schema_only(rules.OUTPUT_DIR, maxLength=rules.OUTPUT_DIR_MAX),
+    )
     compress: CompressName = Field("gzip", description="gzip (.tgz) | zstd | xz | none")
 
 
@@ -151,13 +184,25 @@ class Answers(_Strict):
     """An answer file, format v1."""
 
     version: Literal[1] = Field(description="the answer-file format")
-    recipe: str = Field(description="a recipe name, from `emi-tui recipes`")
-    release: str | None = Field(None, description="default: the recipe's default release")
-    arch: str = Field("x86_64", description="the image's architecture")
-    size: Size = Field(STANDARD, description='1.3G (default) | 4.5G ("large") | any size such as 2G or 1500M')
-    mirror: str | None = Field(None, description="default: the recipe's; for debian-based, this workstation's apt sources")
+    recipe: str = Field(
+        description="a recipe name, from `emi-tui recipes`", examples=["debian-based", "ubuntu-based", "centos-based"],
+        json_schema_extra=_schema_only(rules.RECIPE_NAME),
+    )
+    release: str | None = Field(
+        None, description="default: the recipe's default release", examples=["bookworm", "noble", "9-stream"],
+        json_schema_extra=_schema_only(rules.RELEASE),
+    )
+    arch: str = Field("x86_64", description="the image's architecture", examples=["x86_64", "aarch64"], json_schema_extra=_schema_only(rules.ARCH))
+    size: Size = Field(STANDARD, description='1.3G (default) | 4.5G ("large") | any size such as 2G or 1500M', examples=["1.3G", "4.5G", "1500M"])
+    mirror: str | None = Field(
+        None, description="default: the recipe's; for debian-based, this workstation's apt sources",
+        examples=["http://mirror.example/debian", "file:///srv/mirror/debian"], json_schema_extra=_schema_only(rules.MIRROR),
+    )
     packages: PackageChanges = Field(default_factory=PackageChanges, description="changes to the recipe's default package list")
-    repositories: list[Repository] = Field(default_factory=list, description="extra package sources")
+    repositories: list[Repository] = Field(
+        default_factory=list, description="extra package sources",
+        examples=[[{"line": "deb http://mirror.example/extra bookworm main", "key": "/usr/share/keyrings/extra-archive-keyring.gpg"}]],
+    )
     metadata: Metadata = Field(default_factory=Metadata, description="what /etc/rc.local does with the metadata service at boot")
     image: ImageFields = Field(default_factory=ImageFields, description="the /etc/image-id fields and the image's file name")
     kernel: bool = Field(True, description="also write the kernel and ramdisk (EKI/ERI) beside the image")
@@ -332,4 +377,6 @@ def json_schema() -> dict[str, object]:
     schema = Answers.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "emi-tui answer file, format v1"
-    return schema
+    sections = {"packages": PackageChanges(add=["htop"], remove=["nano"]), "metadata": Metadata(), "image": ImageFields(), "output": Output()}
+    rules.add_pattern_words(schema)
+    return complete_examples(schema, {key: section.model_dump(exclude_none=True) for key, section in sections.items()})

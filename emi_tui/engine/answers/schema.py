@@ -13,6 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from emi_tui.engine.answers import schemarules as rules
 from emi_tui.engine.answers.yamlload import KeyPath, Located, YamlValue
 from emi_tui.engine.errors import Problem, did_you_mean, one_of
 
@@ -49,6 +50,7 @@ def _model_in(annotation: object) -> type[BaseModel] | None:
 PATTERN_WORDS = {
     r"^[a-z0-9]+$": "lower-case letters and digits only",
     r"^[a-z0-9][a-z0-9-]*$": "lower-case letters, digits and -, starting with a letter or digit",
+    **rules.WORDS,
 }
 
 
@@ -110,3 +112,26 @@ def validate_located(model: type[M], located: Located, data: YamlValue = None) -
             message, of_key = describe(error, model)
             problems.append(located.problem(loc, message, of_key=of_key))
         return None, problems
+
+
+def complete_examples(schema: dict[str, object], sections: dict[str, object]) -> dict[str, object]:
+    """`schema` with examples on every property that has none: the choices of a choice, both of a switch, `sections[key]` of a section.
+
+    The model gives examples of free text itself; these follow from the type, so that a new key gets them too.
+    """
+    defs = schema.get("$defs")
+    holders = [schema, *(defs.values() if isinstance(defs, dict) else [])]
+    for holder in holders:
+        properties = holder.get("properties") if isinstance(holder, dict) else None
+        for key, prop in (properties or {}).items():
+            if not isinstance(prop, dict) or "examples" in prop:
+                continue
+            if "enum" in prop:
+                prop["examples"] = list(prop["enum"])
+            elif "const" in prop:
+                prop["examples"] = [prop["const"]]
+            elif prop.get("type") == "boolean":
+                prop["examples"] = [prop.get("default", True), not prop.get("default", True)]
+            elif holder is schema and key in sections:
+                prop["examples"] = [sections[key]]
+    return schema

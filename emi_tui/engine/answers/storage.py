@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from emi_tui.engine import paths
 from emi_tui.engine.answers.model import Answers, Output
 from emi_tui.engine.text import redact_secrets
 
@@ -106,6 +107,20 @@ def render_stored_answers(answers: Answers) -> str:
     return render_answers(stored_answers(answers))
 
 
+SCHEMA_FILE = "answers.schema.json"
+
+
+def schema_modeline() -> str:
+    """The first line of a saved answer file: it points editors (the YAML language server) at the format's JSON Schema.
+
+    The schema ships with emi-tui (emi_tui/_data in a wheel, the top of a
+    checkout), so a file URL names the copy that matches this version; no
+    line at all when the file is missing, rather than a pointer to nothing.
+    """
+    schema = paths.shipped_file(SCHEMA_FILE)
+    return f"# yaml-language-server: $schema={schema.resolve().as_uri()}\n" if schema.is_file() else ""
+
+
 def save_answers(answers: Answers, path: Path) -> None:
-    """Save `answers` with comments, atomically."""
-    write_atomic(path, render_answers(answers))
+    """Save `answers` with comments and the schema modeline, atomically."""
+    write_atomic(path, schema_modeline() + render_answers(answers))
