@@ -93,7 +93,7 @@ def unreachable_mirror(recipe: Recipe, mirror: str, release: str, timeout: float
     why = fetch_problem(url, timeout=timeout)
     if why is None:
         return None
-    return (f"{recipe.name} cannot be built here: no {recipe.distro} mirror answers ({redact_secrets(url)} {why})",
+    return (f"{recipe.name} cannot be built here: no {recipe.distro} mirror answers: {redact_secrets(url)} {why}",
             f"set mirror: to a {recipe.distro} mirror this workstation reaches; none is configured here")
 
 
