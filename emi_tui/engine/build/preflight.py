@@ -6,6 +6,7 @@ import os
 import shutil
 
 from emi_tui.engine.answers.model import effective_packages
+from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.trust import trust_warnings
 from emi_tui.engine.artifact.compress import compressor, program_for
 from emi_tui.engine.build.aptlists import fetch_shared_index, package_index
@@ -20,7 +21,6 @@ from emi_tui.engine.build.context import BuildContext
 from emi_tui.engine.build.emulation import emulation_note, emulation_problem, is_foreign
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.build.folderprobe import probe_folder
-from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.build.mirrorprobe import NETWORK_TIMEOUT_S, fetch_problem
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.context import JobContext
