@@ -7,10 +7,6 @@ binfmt_misc is faked by a folder laid out as /proc/sys/fs/binfmt_misc is
 from __future__ import annotations
 
 import functools
-import os
-import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -24,6 +20,7 @@ from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.build.readiness import CheckStatus, check_readiness
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.paths import shipped_dir
+from tests.test_cli_dryrun_checks import emi
 
 BOOK = RecipeBook([shipped_dir("recipes")])
 MAGIC = r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00"
@@ -138,38 +135,9 @@ def test_setup_without_qemu_user_static_or_a_mounted_binfmt_misc_is_refused_with
         setup_emulation("aarch64", tmp_path / "absent", tmp_path / "no-binfmt.d", machine="x86_64", mount=False)
 
 
-def emi(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS="300", NO_COLOR="1", XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               EMI_TUI_STATE_DIR=str(tmp_path / "state"), EMI_TUI_CACHE_DIR=str(tmp_path / "cache"), EMI_TUI_WORK_DIR=str(tmp_path / "work"))
-    done = subprocess.run([sys.executable, "-m", "emi_tui", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120, check=False, stdin=subprocess.DEVNULL)
-    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
-    return done
-
-
 def test_a_dry_run_with_setup_emulation_registers_nothing_and_says_so(tmp_path):
     path = tmp_path / "a.yaml"
     path.write_text(f"version: 1\nrecipe: debian-based\nmirror: http://mirror.example/debian\narch: i386\noutput: {{dir: {tmp_path / 'out'}}}\n")
     done = emi(tmp_path, "build", "--dry-run", "--offline", "--setup-emulation", str(path))
     assert "--setup-emulation: nothing registered in a dry run" in done.stdout, done.stdout + done.stderr
     assert done.returncode == 0 and "plan complete" in done.stdout
-
-
-# --- Ubuntu and CentOS: no mirror of theirs answers here
-
-
-@pytest.mark.parametrize(("recipe", "path"), [("ubuntu-based", "/dists/noble/InRelease"), ("centos-based", "/9-stream/")])
-def test_a_recipe_whose_mirror_does_not_answer_says_it_cannot_be_built_here_in_one_line(tmp_path, recipe, path):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    answers = tmp_path / "a.yaml"
-    answers.write_text(f"version: 1\nrecipe: {recipe}\nmirror: http://127.0.0.1:{port}/mirror\noutput: {{dir: {tmp_path / 'out'}}}\n")
-    done = emi(tmp_path, "build", "--dry-run", str(answers))
-    assert done.returncode == 2
-    errors = [line for line in done.stderr.splitlines() if line.startswith("emi-tui: error:")]
-    distro = recipe.split("-")[0]
-    assert errors == [f"emi-tui: error: Mirror: {recipe} cannot be built here: no {distro} mirror answers: "
-                      f"http://127.0.0.1:{port}/mirror{path} refuses the connection (nothing listens there)"], done.stderr
-    assert f"fix: set mirror: to a {distro} mirror this workstation reaches; none is configured here" in done.stderr
-    assert "1 problem before the build; nothing was planned" in done.stderr
