@@ -119,7 +119,7 @@ def test_setup_registers_the_shipped_line_and_says_what_changed(tmp_path):
 def test_setup_changes_nothing_when_registered_or_native_and_enables_a_disabled_entry(tmp_path):
     folder = binfmt(tmp_path, "enabled")
     confs, _ = conf_dir(tmp_path)
-    assert "nothing else changed: qemu-aarch64 is registered and enabled" in setup_emulation("aarch64", folder, confs, machine="x86_64")[0]
+    assert "nothing changed: qemu-aarch64 is registered and enabled" in setup_emulation("aarch64", folder, confs, machine="x86_64")[0]
     assert (folder / "register").read_text() == ""
     assert setup_emulation("i386", folder, confs, machine="x86_64") == ["nothing changed: i386 runs natively here"]
     (folder / "qemu-aarch64").write_text("disabled\ninterpreter /x\nflags: OPF\n")

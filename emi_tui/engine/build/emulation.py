@@ -113,7 +113,8 @@ def setup_emulation(image_arch: str, binfmt_dir: Path = BINFMT_DIR, conf_dir: Pa
     entry_path = binfmt_dir / f"qemu-{name}"
     entry = read_registration(entry_path)
     if entry is not None and entry.enabled:
-        return changed + [f"nothing else changed: qemu-{name} is registered and enabled ({entry.interpreter}, flags {entry.flags or 'none'})"]
+        nothing = "nothing else changed" if changed else "nothing changed"
+        return changed + [f"{nothing}: qemu-{name} is registered and enabled ({entry.interpreter}, flags {entry.flags or 'none'})"]
     if entry is not None:
         entry_path.write_text("1")
         return changed + [f"enabled the registered qemu-{name} ({entry_path})"]
