@@ -168,3 +168,11 @@ def _image(tmp_path: Path, files: dict[str, str]) -> Path:
 ])
 def test_the_guests_arch_is_read_from_its_image_id_then_its_stored_answers(tmp_path, files, arch):
     assert image_arch(_image(tmp_path, files)) == arch
+
+
+def test_preflight_refuses_trixie_with_i386_even_from_answers_made_in_code(tmp_path, monkeypatch):
+    checked = validate(f"arch: i386\noutput: {{dir: {tmp_path / 'out'}}}\n")
+    answers = checked.answers.model_copy(update={"release": "trixie"})  # past validation, as a program's own answers may be
+    result = run_build(answers, checked.recipe, lambda _: None, threading.Event(), BuildOptions(dry_run=True, work_root=tmp_path / "work"))
+    assert not result.ok and result.failed_step == "preflight"
+    assert "trixie is not built for i386: Debian builds no i386 kernel from trixie on" in result.message
