@@ -48,6 +48,11 @@ def main() -> int:
         import bootstrap_bench
 
         suites.append(("bootstrap", bootstrap_bench.main))
+    if "aarch64" in only and os.geteuid() == 0:
+        # Only when named: a cold aarch64 build under qemu-user and its boot under TCG, tens of minutes (`make bench BENCH=aarch64`).
+        import aarch64_bench
+
+        suites.append(("aarch64", aarch64_bench.main))
     if "peer" in only and os.geteuid() == 0:
         # Only when named: emi-tui against a hand-written build script, side by side (`make bench BENCH=peer`).
         import peer_bench

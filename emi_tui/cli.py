@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--offline", action="store_true",
                        help="do not ask the mirror and the repositories before the build: those checks say \"not checked\" (the folders, space and keyrings are checked anyway)")
     build.add_argument("-v", "--verbose", action="store_true", help="print every log line instead of the live view")
+    build.add_argument("--setup-emulation", action="store_true",
+                       help="for a foreign arch (aarch64 on x86_64): register qemu-user-static's emulation in binfmt_misc first, and say what changed "
+                            "(emi-tui never changes the host's registrations without it)")
     _recipes_option(build)
 
     serve = commands.add_parser(
@@ -180,7 +183,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "build":
         from emi_tui.commands import build
 
-        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper, args.offline)
+        return build.run(args.answers, args.dry_run, not args.no_cache, args.retry, args.work_dir, args.verbose, args.recipes_dir, args.bootstrapper, args.offline,
+                         args.setup_emulation)
     if args.command == "metadata-serve":
         from emi_tui.commands import boot
 

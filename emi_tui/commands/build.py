@@ -20,6 +20,7 @@ from rich.text import Text
 from emi_tui.commands.console import err, out, report_error, safe_text
 from emi_tui.engine.answers.model import validate_file
 from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.build import emulation
 from emi_tui.engine.build.job import BuildOptions, run_build
 from emi_tui.engine.build.progress import JobProgress, format_eta
 from emi_tui.engine.build.readiness import CheckStatus, Readiness, check_readiness
@@ -125,12 +126,25 @@ def report_readiness(readiness: Readiness, plan: bool) -> None:
 
 def run(
     answers_file: Path, dry_run: bool, use_cache: bool, retry: bool, work_dir: Path | None, verbose: bool, recipes_dir: Path | None = None,
-    bootstrapper: str | None = None, offline: bool = False,
+    bootstrapper: str | None = None, offline: bool = False, setup_emulation: bool = False,
 ) -> ExitCode:
     book = RecipeBook.named(recipes_dir)
     result = validate_file(answers_file, book)
     if not result.ok:
         return report_error(EmiError(f"{answers_file} has {len(result.problems)} problem(s); nothing was built", problems=result.problems))
+    if setup_emulation:
+        if dry_run:
+            out.print(safe_text("--setup-emulation: nothing registered in a dry run (it changes the host's binfmt_misc)"))
+        else:
+            try:
+                changed = emulation.setup_emulation(result.answers.arch)
+            except EmiError as exc:
+                return report_error(exc)
+            except OSError as exc:  # binfmt_misc refuses the write: not root, or a container without it
+                return report_error(EmiError(f"--setup-emulation: could not register: {exc.strerror or exc}",
+                                             hint="run it as root on the host (a container may not change binfmt_misc)"))
+            for line in changed:
+                out.print(safe_text(f"emulation: {line}"))
     # The same checks as the wizard's Summary, before anything is written (a dry run's plan, or a real build's history and lock).
     readiness = check_readiness(result.answers, result.recipe, offline=offline, work_parent=work_dir)
     report_readiness(readiness, plan=dry_run)

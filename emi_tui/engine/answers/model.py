@@ -21,7 +21,7 @@ from emi_tui.engine.answers import schemarules as rules
 from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.schema import complete_examples, validate_located
-from emi_tui.engine.answers.valuechecks import check_values, guessed_family
+from emi_tui.engine.answers.valuechecks import check_release_for_arch, check_values, guessed_family
 from emi_tui.engine.answers.yamlload import Located, YamlMapping, load_located, load_located_file
 from emi_tui.engine.artifact.kinds import CompressName
 from emi_tui.engine.errors import EmiError, Problem, did_you_mean, one_of
@@ -305,6 +305,7 @@ def _check_recipe_fit(located: Located, data: YamlMapping, book: RecipeBook, tod
     arch = data.get("arch", "x86_64")
     if isinstance(arch, str) and arch not in recipe.arches:
         problems.append(located.problem(("arch",), f"{recipe.name} does not build {arch!r}{did_you_mean(arch, list(recipe.arches))}; it offers {one_of(list(recipe.arches))}"))
+    problems += check_release_for_arch(located, data, recipe)
     size = data.get("size", STANDARD)
     try:
         too_small = parse_size(size) < recipe.min_size_bytes

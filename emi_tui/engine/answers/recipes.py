@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from emi_tui.engine import paths
 from emi_tui.engine.answers.packages import package_name_problem
@@ -32,6 +32,14 @@ class KernelFiles(BaseModel):
     ramdisk: str = "boot/initrd.img-*"
 
 
+class ArchLimit(BaseModel):
+    """The releases one architecture is built for, when not every release of the recipe has it, and why."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    releases: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=1, description="why the other releases are not offered, in an operator's words")
+
+
 class Recipe(BaseModel):
     """A distro's starter-image recipe."""
 
@@ -45,6 +53,9 @@ class Recipe(BaseModel):
     releases: list[str] = Field(min_length=1)
     default_release: str
     arches: dict[str, str] = Field(min_length=1, description="image_arch -> the distro's arch name")
+    arch_limits: dict[str, ArchLimit] = Field(
+        default_factory=dict, description="image_arch -> the only releases built for it, and why (trixie has no i386 kernel)"
+    )
     default_mirror: str | None = Field(
         default=None, description="a URL, 'apt-sources' for the workstation's apt sources, or null when the operator must name one"
     )
@@ -87,6 +98,33 @@ class Recipe(BaseModel):
         if releases and value not in releases:
             raise ValueError(f"{value!r} is not among releases{did_you_mean(value, releases)}")
         return value
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> Recipe:
+        for arch, limit in self.arch_limits.items():
+            if arch not in self.arches:
+                raise ValueError(f"arch_limits names {arch!r}, which is not among arches ({', '.join(self.arches)})")
+            unknown = [r for r in limit.releases if r not in self.releases]
+            if unknown:
+                raise ValueError(f"arch_limits.{arch} names {', '.join(map(repr, unknown))}, not among releases ({', '.join(self.releases)})")
+        return self
+
+    def releases_for(self, arch: str) -> list[str]:
+        """The releases built for `arch`, in the recipe's order (every release when the arch has no limit)."""
+        limit = self.arch_limits.get(arch)
+        return [r for r in self.releases if limit is None or r in limit.releases]
+
+    def default_release_for(self, arch: str) -> str:
+        """The recipe's default release, or the first one built for `arch` when the default is not."""
+        offered = self.releases_for(arch)
+        return self.default_release if self.default_release in offered else offered[0]
+
+    def release_refusal(self, arch: str, release: str) -> str | None:
+        """Why `release` is not built for `arch` (None when it is, or when either is unknown to the recipe)."""
+        limit = self.arch_limits.get(arch)
+        if limit is None or release not in self.releases or release in limit.releases:
+            return None
+        return f"{release} is not built for {arch}: {limit.reason}; choose {' or '.join(limit.releases)}"
 
     @property
     def source(self) -> Path | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from emi_tui.engine.answers.keyrings import keyring_problem
 from emi_tui.engine.answers.packages import package_name_problem
-from emi_tui.engine.answers.recipes import RecipeBook
+from emi_tui.engine.answers.recipes import Recipe, RecipeBook
 from emi_tui.engine.answers.sources import source_line_problem, unsigned_options
 from emi_tui.engine.answers.yamlload import Located, YamlMapping
 from emi_tui.engine.errors import Problem
@@ -119,3 +119,19 @@ def _source_problem(line: str, family: str | None) -> str | None:
         return source_line_problem(line, family)
     problems = [source_line_problem(line, f) for f in ("deb", "rpm")]
     return problems[0] if all(problems) else None
+
+
+def check_release_for_arch(located: Located, data: YamlMapping, recipe: Recipe) -> list[Problem]:
+    """A release the recipe does not build for the chosen arch (trixie with i386), located at the release (or the arch)."""
+    arch = data.get("arch", "x86_64")
+    release = data.get("release")
+    if not isinstance(arch, str):
+        return []
+    given = isinstance(release, str)
+    chosen = release if isinstance(release, str) else recipe.default_release
+    why = recipe.release_refusal(arch, chosen)
+    if why is None:
+        return []
+    if not given:  # the default release is not built for it: the arch is what the file says
+        why = f"{why} (the default release); set `release:` to one of them"
+    return [located.problem(("release",) if given else ("arch",), why)]

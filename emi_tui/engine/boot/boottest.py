@@ -36,6 +36,7 @@ from emi_tui.engine.artifact.kinds import stem as artifact_stem
 from emi_tui.engine.artifact.read import ImageReadError, read_from_image
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
+from emi_tui.engine.build.emulation import is_foreign
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.image import layout
 from emi_tui.engine.run.runner import ENDED, TIMED_OUT, CommandTimedOut, Process, run_captured, start_process, which
@@ -94,6 +95,25 @@ class BootReport:
         return all(check.passed for check in self.checks)
 
 
+@dataclass(frozen=True)
+class QemuMachine:
+    """How QEMU boots one architecture's guest: the program, its machine options, the serial console's name, the package."""
+
+    program: str
+    options: tuple[str, ...]
+    console: str
+    package: str
+
+
+#: image_arch -> its QEMU. aarch64 runs on the generic `virt` board: the kernel is given outside the image, so no
+#: UEFI firmware is needed; cortex-a57 rather than `max`, whose pointer authentication TCG emulates slowly.
+QEMU_MACHINES = {
+    "x86_64": QemuMachine("qemu-system-x86_64", (), "ttyS0", "qemu-system-x86"),
+    "i386": QemuMachine("qemu-system-i386", (), "ttyS0", "qemu-system-x86"),
+    "aarch64": QemuMachine("qemu-system-aarch64", ("-M", "virt", "-cpu", "cortex-a57"), "ttyAMA0", "qemu-system-arm"),
+}
+
+
 def qemu_argv(guest: GuestFiles, overlay: Path, ephemeral: Path, label: str, accel: str, ssh_port: int, metadata_port: int) -> list[str]:
     # -B: QEMU starts it as root for every request; it must write no bytecode into the installed package.
     relay = f"{sys.executable} -B -m emi_tui.engine.boot.relay {metadata_port}"
@@ -106,11 +126,12 @@ def qemu_argv(guest: GuestFiles, overlay: Path, ephemeral: Path, label: str, acc
         f"user,id=net0,restrict=on,ipv6=off,net=169.254.169.0/24,guestfwd=tcp:169.254.169.254:80-cmd:{relay},"
         f"hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
     )
+    machine = QEMU_MACHINES.get(guest.arch, QEMU_MACHINES["x86_64"])
     return [
-        "qemu-system-x86_64", "-accel", accel, "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config",
+        machine.program, *machine.options, "-accel", accel, "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config",
         "-display", "none", "-serial", "stdio", "-no-reboot",
         "-kernel", str(guest.kernel), "-initrd", str(guest.ramdisk),
-        "-append", f"root=LABEL={label} ro console=ttyS0,115200 panic=-1",
+        "-append", f"root=LABEL={label} ro console={machine.console},115200 panic=-1",
         "-drive", f"file={overlay},if=virtio,format=qcow2",
         "-drive", f"file={ephemeral},if=virtio,format=raw",
         "-netdev", netdev, "-device", "virtio-net-pci,netdev=net0,romfile=",
@@ -165,6 +186,7 @@ class BootTest:
         with tempfile.TemporaryDirectory(prefix="emi-boot-") as scratch:
             tmp = Path(scratch)
             guest = extract_guest(self.artifact, tmp, self.kernel, self.ramdisk)
+            require_tools(guest.arch)  # the artifact says which QEMU it needs
             overlay, ephemeral, key = tmp / "overlay.qcow2", tmp / "ephemeral0.img", tmp / "id_ed25519"
             if _maps_vd_disks(guest.image):
                 self.checks[VD_CHECK] = Check(VD_CHECK)
@@ -207,7 +229,9 @@ class BootTest:
 
     def _boot(self, guest: GuestFiles, overlay: Path, ephemeral: Path, key: Path, metadata_port: int) -> str:
         ssh_port = free_port()
-        accels = ["kvm", "tcg"] if self.accel == "auto" and os.access("/dev/kvm", os.R_OK | os.W_OK) else [self.accel if self.accel != "auto" else "tcg"]
+        # KVM runs only this machine's own arches (an i386 guest on x86_64 too); any other guest is emulated (TCG).
+        kvm = self.accel == "auto" and not is_foreign(guest.arch) and os.access("/dev/kvm", os.R_OK | os.W_OK)
+        accels = ["kvm", "tcg"] if kvm else [self.accel if self.accel != "auto" else "tcg"]
         if self.console_log.parent == paths.logs_dir():
             private_folder(self.console_log.parent)
         # Always a new file, never through a symlink, wherever the caller put it.
@@ -373,7 +397,11 @@ def _sections(output: str) -> dict[str, str]:
     return sections
 
 
-def require_tools() -> None:
-    for tool, package in (("qemu-system-x86_64", "qemu-system-x86"), ("qemu-img", "qemu-utils"), ("ssh", "openssh-client"), ("ssh-keygen", "openssh-client")):
+def require_tools(arch: str = "x86_64") -> None:
+    """EmiError naming the package, unless QEMU for `arch` and the other tools the boot test runs are installed."""
+    machine = QEMU_MACHINES.get(arch)
+    if machine is None:
+        raise EmiError(f"the boot test cannot boot a {arch} image", hint=f"it boots {', '.join(QEMU_MACHINES)} images")
+    for tool, package in ((machine.program, machine.package), ("qemu-img", "qemu-utils"), ("ssh", "openssh-client"), ("ssh-keygen", "openssh-client")):
         if which(tool) is None:
             raise EmiError(f"{tool} is not installed", hint=f"apt-get install {package}")

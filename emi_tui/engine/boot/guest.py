@@ -9,9 +9,10 @@ from pathlib import Path
 
 from emi_tui.engine.artifact.extract import extract_surveyed
 from emi_tui.engine.artifact.kinds import BUILT_SUFFIXES, SUFFIX_LIST, is_image, tarball_kind
-from emi_tui.engine.artifact.read import ImageReadError, superblock
+from emi_tui.engine.artifact.read import ImageReadError, read_from_image, superblock
 from emi_tui.engine.artifact.survey import survey_artifact
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.image import layout
 
 
 @dataclass
@@ -20,6 +21,28 @@ class GuestFiles:
     kernel: Path
     ramdisk: Path
     label: str
+    #: The image's architecture (image_arch of its /etc/image-id): which QEMU boots it.
+    arch: str = "x86_64"
+
+
+#: image_arch="aarch64" in /etc/image-id, arch: aarch64 in the stored answers.
+_ARCH_LINES = (re.compile(rb'^image_arch="?([a-z0-9_]+)"?\s*$', re.MULTILINE), re.compile(rb"^arch:\s*([a-z0-9_]+)\b", re.MULTILINE))
+
+
+def image_arch(image: Path) -> str:
+    """The architecture the image says it is built for: its /etc/image-id, else its stored answers, else x86_64.
+
+    Raises ImageReadError when the image cannot be read at all (superblock has opened it by then).
+    """
+    for inner, pattern in zip((layout.IMAGE_ID, layout.ANSWERS), _ARCH_LINES, strict=True):
+        try:
+            text = read_from_image(image, inner)
+        except ImageReadError:
+            text = None  # a link or an oversize file: not believed, the next source is tried
+        found = pattern.search(text or b"")
+        if found:
+            return found.group(1).decode()
+    return "x86_64"
 
 
 def _newest(paths: list[Path]) -> Path | None:
@@ -59,7 +82,7 @@ def extract_guest(artifact: Path, into: Path, kernel: Path | None, ramdisk: Path
     label = (fields or {}).get("Filesystem volume name", "")
     if label in ("", "<none>"):  # dumpe2fs's word for no label
         raise EmiError(f"{image.name} has no filesystem label", hint="the boot test boots root=LABEL=…; emi-tui images carry one")
-    return GuestFiles(image, kernel, ramdisk, label)
+    return GuestFiles(image, kernel, ramdisk, label, image_arch(image))
 
 
 def _present(what: str, path: Path | None) -> Path:

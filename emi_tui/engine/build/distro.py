@@ -11,6 +11,7 @@ from pathlib import Path
 from emi_tui.engine.answers.keyrings import Keyring, KeyringError, read_keyring
 from emi_tui.engine.answers.model import Repository
 from emi_tui.engine.build.bootstrapper import MERGED_USR_HOOKS, BootstrapPlan
+from emi_tui.engine.build.emulation import is_foreign
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.image.inroot import regular_matches
 from emi_tui.engine.run.chroot import chroot_argv
@@ -82,7 +83,12 @@ class Deb(Family):
         ]
         if recipe.keyring:
             argv.append(f"--keyring={recipe.keyring}")
-        ctx.run([*argv, answers.resolved_release, str(ctx.paths.root), answers.resolved_mirror])
+        # A foreign arch's packages cannot be configured from here: debootstrap only unpacks them (--foreign),
+        # and configures them with its second stage inside the root, where qemu-user runs their scripts.
+        foreign = is_foreign(answers.arch)
+        ctx.run([*argv, *(["--foreign"] if foreign else []), answers.resolved_release, str(ctx.paths.root), answers.resolved_mirror])
+        if foreign:
+            ctx.chroot(["/debootstrap/debootstrap", "--second-stage"])
 
     def _mmdebstrap(self, ctx: JobContext, packages: list[str], plan: BootstrapPlan) -> None:
         """mmdebstrap in root mode, made to install what debootstrap would (emi_tui.engine.build.bootstrapper)."""

@@ -6,6 +6,7 @@ import os
 import shutil
 
 from emi_tui.engine.answers.model import effective_packages
+from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.trust import trust_warnings
 from emi_tui.engine.artifact.compress import compressor, program_for
 from emi_tui.engine.build.aptlists import fetch_shared_index, package_index
@@ -17,9 +18,10 @@ from emi_tui.engine.build.bootstrapper import (
     compatibility_includes,
 )
 from emi_tui.engine.build.context import BuildContext
+from emi_tui.engine.build.emulation import emulation_note, emulation_problem, is_foreign
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.build.folderprobe import probe_folder
-from emi_tui.engine.build.mirrorprobe import fetch_problem
+from emi_tui.engine.build.mirrorprobe import NETWORK_TIMEOUT_S, fetch_problem
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.run.context import JobContext
 from emi_tui.engine.sizes import human
@@ -44,6 +46,10 @@ def required_tools(ctx: BuildContext) -> list[str]:
 def run(ctx: BuildContext) -> str:
     for warning in trust_warnings(ctx.answers, ctx.recipe):
         ctx.note(f"warning: {warning}")  # first, so that the plan and the build log show them above all else
+    if not ctx.dry_run:
+        unreachable = unreachable_mirror(ctx.recipe, ctx.answers.resolved_mirror, ctx.answers.resolved_release, timeout=15)
+        if unreachable:  # first: nothing else matters for a recipe that cannot be built here
+            raise EmiError(*unreachable)
     problems: list[tuple[str, str]] = []
     if os.geteuid() != 0 and not ctx.dry_run:
         problems.append(("emi-tui must run as root to bootstrap, chroot and mount", "run it with sudo"))
@@ -51,6 +57,14 @@ def run(ctx: BuildContext) -> str:
         if shutil.which(tool) is None:
             package = TOOLS.get(tool, tool)
             problems.append((f"{tool} is not installed", f"apt-get install {package}"))
+    refusal = ctx.recipe.release_refusal(ctx.answers.arch, ctx.answers.resolved_release)
+    if refusal:
+        problems.append((refusal, "set release: in the answer file"))
+    emulation = emulation_problem(ctx.answers.arch)
+    if emulation:
+        problems.append(emulation)
+    elif is_foreign(ctx.answers.arch):
+        ctx.note(f"emulation: {emulation_note(ctx.answers.arch)}")
     keyring = ctx.recipe.keyring
     if keyring and not ctx.dry_run and not os.path.isfile(keyring):
         problems.append((f"the {ctx.recipe.distro} archive keyring {keyring} is not on this workstation",
@@ -63,6 +77,24 @@ def run(ctx: BuildContext) -> str:
     note = _check_mirror_and_size(ctx) if ctx.recipe.family == "deb" else _check_rpm_mirror(ctx)
     _check_space(ctx)
     return note
+
+
+def unreachable_mirror(recipe: Recipe, mirror: str, release: str, timeout: float = NETWORK_TIMEOUT_S) -> tuple[str, str] | None:
+    """(message, hint) when `recipe` needs a mirror the operator names (Ubuntu, CentOS) and the one named does not answer.
+
+    Such a recipe cannot be built on a workstation that reaches none of its
+    mirrors: said in one line, before anything is downloaded. Recipes with a
+    default mirror get the mirror checks' own, more detailed, messages.
+    """
+    if recipe.default_mirror is not None:
+        return None
+    base = mirror.rstrip("/")
+    url = f"{base}/dists/{release}/InRelease" if recipe.family == "deb" else f"{base}/{release}/"
+    why = fetch_problem(url, timeout=timeout)
+    if why is None:
+        return None
+    return (f"{recipe.name} cannot be built here: no {recipe.distro} mirror answers: {redact_secrets(url)} {why}",
+            f"set mirror: to a {recipe.distro} mirror this workstation reaches; none is configured here")
 
 
 def space_needs(estimate_bytes: int | None, size_bytes: int) -> tuple[int, int]:

@@ -26,10 +26,11 @@ from emi_tui.engine.answers.recipes import Recipe
 from emi_tui.engine.answers.sources import source_line_problem
 from emi_tui.engine.answers.trust import trust_warnings
 from emi_tui.engine.build.aptlists import fetch_shared_index, package_index
+from emi_tui.engine.build.emulation import BINFMT_DIR, emulation_note, emulation_problem, is_foreign
 from emi_tui.engine.build.estimate import PackageIndex, estimate, usable_bytes
 from emi_tui.engine.build.folderprobe import absolute_folder, probe_folder
 from emi_tui.engine.build.mirrorprobe import NETWORK_TIMEOUT_S, fetch_problem, release_fields, repository_urls
-from emi_tui.engine.build.preflight import space_needs
+from emi_tui.engine.build.preflight import space_needs, unreachable_mirror
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.sizes import human
 from emi_tui.engine.text import redact_secrets
@@ -105,18 +106,18 @@ def load_index(mirror: str, release: str, component: str, arch: str, keyring: st
 
 def check_readiness(
     answers: Answers, recipe: Recipe, *, offline: bool, work_parent: Path | None = None,
-    index_loader: IndexLoader | None = None, mountinfo: Path | None = None,
+    index_loader: IndexLoader | None = None, mountinfo: Path | None = None, binfmt_dir: Path = BINFMT_DIR,
 ) -> Readiness:
     """Run every readiness check of `answers` built from `recipe`.
 
     Local checks (output folder, space, keyrings, package names) always run;
     the mirror and the package index are checked unless `offline`.
     `work_parent` is where the job's work folder goes (default: where a build
-    would choose); `index_loader` and `mountinfo` replace the network and
-    /proc/self/mountinfo in tests. Never raises: a check that cannot run is an error.
+    would choose); `index_loader`, `mountinfo` and `binfmt_dir` replace the network,
+    /proc/self/mountinfo and /proc/sys/fs/binfmt_misc in tests. Never raises: a check that cannot run is an error.
     """
     checks: list[Check] = []
-    _Run(answers, recipe, offline, work_parent, index_loader or load_index, mountinfo).run(checks)
+    _Run(answers, recipe, offline, work_parent, index_loader or load_index, mountinfo, binfmt_dir).run(checks)
     return Readiness(tuple(checks))
 
 
@@ -130,28 +131,47 @@ class _Run:
     """One run of the checks: what the network checks learn (the index, the estimate) feeds the space checks."""
 
     def __init__(self, answers: Answers, recipe: Recipe, offline: bool, work_parent: Path | None,
-                 loader: IndexLoader, mountinfo: Path | None) -> None:
+                 loader: IndexLoader, mountinfo: Path | None, binfmt_dir: Path = BINFMT_DIR) -> None:
         self.answers, self.recipe, self.offline, self.work_parent = answers, recipe, offline, work_parent
-        self.loader, self.mountinfo = loader, mountinfo
+        self.loader, self.mountinfo, self.binfmt_dir = loader, mountinfo, binfmt_dir
         self.estimate_bytes: int | None = None
 
     def run(self, checks: list[Check]) -> None:
         """Each group on its own: one that raises is an error check, and the others still run."""
-        mirror_ok = False
+        mirror_ok, unbuildable = False, False
 
         def mirror() -> list[Check]:
-            nonlocal mirror_ok
+            nonlocal mirror_ok, unbuildable
             check = self.mirror()
             mirror_ok = check.status is CheckStatus.OK
+            if check.status is CheckStatus.ERROR and self.answers.mirror and not self.offline:
+                said = unreachable_mirror(self.recipe, self.answers.mirror, self.answers.resolved_release)
+                if said:  # a recipe no mirror here serves (Ubuntu, CentOS): one line, and no more errors below it
+                    unbuildable = True
+                    return [Check("mirror", "Mirror", CheckStatus.ERROR, said[0], said[1], "mirror")]
             return [check]
 
-        groups = (mirror, lambda: self.packages(mirror_ok), lambda: [self.keyring()], self.trust, self.repositories, self.folders, self.leftovers)
+        def keyring() -> list[Check]:
+            return [] if unbuildable else [self.keyring()]
+
+        groups = (self.emulation, mirror, lambda: self.packages(mirror_ok), keyring, self.trust, self.repositories, self.folders, self.leftovers)
         for group in groups:
             try:
                 checks += group()
             except Exception as exc:  # bad answers never raise: an error check says what went wrong
                 if not any(check.name == "answers" for check in checks):  # one is enough: the same cause, most likely
                     checks.append(_failed_check(exc, "answers"))
+
+    # --- emulation (local): a foreign arch's programs run only through qemu-user
+
+    def emulation(self) -> list[Check]:
+        arch = self.answers.arch
+        if not is_foreign(arch):
+            return []
+        problem = emulation_problem(arch, self.binfmt_dir)
+        if problem:
+            return [Check("emulation", "Emulation", CheckStatus.ERROR, problem[0], problem[1], "arch")]
+        return [Check("emulation", "Emulation", CheckStatus.OK, emulation_note(arch, self.binfmt_dir), key="arch")]
 
     # --- the mirror and its package index (network)
 
