@@ -27,7 +27,8 @@ _INVISIBLE = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u
 #: What a CI runner (GitHub's) reads as a workflow command in a log: `::` opening a line after blanks, and the
 #: legacy `##[` anywhere. Their one character that matters is written as an escape ([ as \x5b, the first : as \x3a).
 _LEGACY_COMMAND = re.compile(r"##\[")
-_LINE_COMMAND = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
+#: (A line is a command only when a second `::` ends its command name: "::1 GET /" stays as it is.)
+_LINE_COMMAND = re.compile(r"^(\s*):(?=:[^\n]*::)", re.MULTILINE)
 #: A colour sequence: ESC [ numbers separated by ; or : then m.
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 #: The end of a line in a pty's stream: LF after any CRs.

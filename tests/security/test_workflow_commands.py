@@ -23,8 +23,8 @@ import pytest
 
 from emi_tui.engine.text import printable
 
-#: A line the runner reads as a command: `::` after blanks (.NET's TrimStart), or `##[` anywhere.
-COMMAND = re.compile(r"^\s*::|##\[")
+#: A line the runner reads as a command: `::NAME …::` after blanks (.NET's TrimStart), or `##[` anywhere.
+COMMAND = re.compile(r"^\s*::.*::|##\[")
 FORGED = ["##[error]forged", "::warning::forged", "  ::add-mask::forged", "###[error]forged"]
 
 
@@ -84,8 +84,10 @@ def test_review_of_an_image_with_hostile_stored_answers_prints_no_workflow_comma
     assert commands_in(done) == []
 
 
-@pytest.mark.parametrize("text", FORGED + ["ok\n  ::error::x", "a::b", "[::1]:80"])
+@pytest.mark.parametrize("text", FORGED + ["ok\n  ::error::x", "ok\n::x::\n::y::", "::::", "a::b", "[::1]:80", "::1 GET /"])
 def test_printable_shows_workflow_commands_as_text(text):
     shown = printable(text, keep_newlines=True)
     assert not any(COMMAND.search(line) for line in shown.splitlines())
     assert shown.replace("\\x5b", "[").replace("\\x3a", ":") == text  # only the one character is written as an escape
+    if not any(COMMAND.search(line) for line in text.splitlines()):
+        assert shown == text  # an IPv6 address, or :: inside a line, is no command: left alone
