@@ -5,7 +5,8 @@ here. An annotation is one line, `::error file=F,line=L,col=C,title=T::MESSAGE`:
 GitHub's runner reads `%`, CR and LF in the message as escapes (%25, %0D, %0A),
 and in a property also `:` and `,`, which would otherwise end it. What is left
 of any other control character is written visibly (`printable`), so that a
-hostile file name cannot reach the terminal of whoever reads the log.
+hostile file name cannot reach the terminal of whoever reads the log, nor
+start a workflow command of its own (`##[` anywhere; the JSON form too).
 """
 
 from __future__ import annotations
@@ -37,9 +38,20 @@ def problem_json(problem: Problem) -> ProblemJson:
     }
 
 
+def json_for_logs(value: object) -> str:
+    """`value` as indented JSON that is only text in a CI log, whatever its strings hold.
+
+    JSON itself escapes control characters. GitHub's runner reads `##[command]`
+    anywhere in a line, so the `#` of a `##[` is written \\u0023 (a JSON reader
+    gets the same string). No line can open with `::`: each starts with blanks
+    and a quote or a bracket.
+    """
+    return json.dumps(value, indent=2).replace("##[", "#\\u0023[")
+
+
 def problems_json(problems: list[Problem]) -> str:
-    """The problems as one JSON array (control characters escaped by JSON itself)."""
-    return json.dumps([problem_json(p) for p in problems], indent=2)
+    """The problems as one JSON array, safe in a CI log (`json_for_logs`)."""
+    return json_for_logs([problem_json(p) for p in problems])
 
 
 def escape_data(text: str) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.syntax import Syntax
 from rich.text import Text
 
-from emi_tui.commands.annotations import annotation
+from emi_tui.commands.annotations import annotation, json_for_logs
 from emi_tui.commands.console import out
 from emi_tui.commands.tables import Column, print_table
 from emi_tui.engine.errors import ExitCode
@@ -85,7 +84,7 @@ def run(paths: list[Path], as_json: bool, full_stamp_search: bool = False, plain
         for line in github_annotations(entries):
             print(line)
     elif as_json:
-        print(json.dumps([entry.to_json() for entry in entries], indent=2))
+        print(json_for_logs([entry.to_json() for entry in entries]))
     else:
         print_table(out, "image review", COLUMNS, review_rows(entries), plain=plain, show_lines=True, plain_hint="emi-tui review --plain")
         for entry in entries:

@@ -24,6 +24,11 @@ from typing import TextIO
 _INVISIBLE = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 
 
+#: What a CI runner (GitHub's) reads as a workflow command in a log: `::` opening a line after blanks, and the
+#: legacy `##[` anywhere. Their one character that matters is written as an escape ([ as \x5b, the first : as \x3a).
+_LEGACY_COMMAND = re.compile(r"##\[")
+#: (A line is a command only when a second `::` ends its command name: "::1 GET /" stays as it is.)
+_LINE_COMMAND = re.compile(r"^(\s*):(?=:[^\n]*::)", re.MULTILINE)
 #: A colour sequence: ESC [ numbers separated by ; or : then m.
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 #: The end of a line in a pty's stream: LF after any CRs.
@@ -48,6 +53,10 @@ def _unsafe(char: str, keep: str) -> bool:
 def printable(text: str, *, keep_newlines: bool = False, drop_colours: bool = False) -> str:
     """`text` with every control character (C0, DEL, C1) and bidi override written as \\xNN or \\uNNNN.
 
+    What a CI log would read as a workflow command is written visibly too: a
+    line's opening `::` as `\\x3a:` and `##[` as `##\\x5b`, so that an image-id
+    value or a file name cannot raise an annotation or mask a secret in CI.
+
     Tabs stay. Newlines stay only with `keep_newlines` (a message of several
     lines); a CR is always escaped, since it lets a line overwrite what came
     before it. `drop_colours` first removes whole colour sequences (SGR,
@@ -57,9 +66,11 @@ def printable(text: str, *, keep_newlines: bool = False, drop_colours: bool = Fa
     if drop_colours:
         text = _SGR.sub("", text)
     keep = "\t\n" if keep_newlines else "\t"
-    if text.isprintable() or not any(_unsafe(char, keep) for char in text):
-        return text
-    return "".join(_escape(char) if _unsafe(char, keep) else char for char in text)
+    if not text.isprintable() and any(_unsafe(char, keep) for char in text):
+        text = "".join(_escape(char) if _unsafe(char, keep) else char for char in text)
+    if "##[" in text or "::" in text:
+        text = _LINE_COMMAND.sub(r"\1\\x3a", _LEGACY_COMMAND.sub(r"##\\x5b", text))
+    return text
 
 
 class PrintableWriter:

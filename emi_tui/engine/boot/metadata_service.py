@@ -12,7 +12,9 @@ service in its `Host` header: the loopback address and port it serves, or
 169.254.169.254 as a guest's client sends it (the boot test's relay passes
 the guest's request on byte for byte). Anything else gets 403. Request paths
 and headers are the requester's text: they are logged with control
-characters escaped (`engine.text.printable`), never raw.
+characters escaped (`engine.text.printable`), never raw. A requester that
+floods it gets no more than MAX_CONNECTIONS threads, each ended when its
+request stops coming for REQUEST_SECONDS.
 
 Session tokens (IMDSv2) follow EC2's documented rules, in one of three modes:
 "v1" has none and answers the token request (PUT /latest/api/token) with 405,
@@ -52,6 +54,12 @@ TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TTL_MIN, TTL_MAX = 1, 21600
 #: Tokens kept at most (the oldest go first): a client that asks for tokens in a loop cannot grow the service.
 MAX_TOKENS = 256
+#: Seconds a connection may wait between the bytes of its request (or for its first): one that sends nothing
+#: does not hold a thread for ever. rc.local's curl sends its request at once.
+REQUEST_SECONDS = 10.0
+#: Connections served at once, each on its own thread; past them a new one is closed unanswered, so that a
+#: local user or the guest opening connections in a loop cannot grow the service (rc.local asks one at a time).
+MAX_CONNECTIONS = 32
 
 
 class Tokens:
@@ -162,6 +170,8 @@ def make_handler(data: InstanceData, log: Callable[[str], None], hosts: Callable
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "emi-tui-metadata/1"
+        # A socket timeout: a request that stops coming ends its connection (http.server closes it quietly).
+        timeout = REQUEST_SECONDS
 
         def do_GET(self) -> None:
             if self._foreign_host():
@@ -253,7 +263,34 @@ def make_handler(data: InstanceData, log: Callable[[str], None], hosts: Callable
     return Handler
 
 
-class _IPv6Server(ThreadingHTTPServer):
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once: past them a new connection is closed unanswered."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], log: Callable[[str], None]) -> None:
+        super().__init__(address, handler)
+        self.limit = MAX_CONNECTIONS
+        self._places = threading.BoundedSemaphore(self.limit)
+        self._log = log
+
+    def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        if not self._places.acquire(blocking=False):
+            self._log(printable(f"{client_address[0]} refused: {self.limit} connections open already"))
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._places.release()  # no thread was started to give the place back
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._places.release()
+
+
+class _IPv6Server(_BoundedServer):
     address_family = socket.AF_INET6
 
 
@@ -269,8 +306,8 @@ class MetadataServer:
         #: The session tokens handed out; `tokens.expire_all()` makes the service forget them.
         self.tokens = Tokens(clock)
         handler = make_handler(data, log, lambda: allowed_hosts(self.host, self.port), imds, self.tokens)
-        server_class = _IPv6Server if ":" in self.host else ThreadingHTTPServer
-        self.httpd = server_class((self.host, port), handler)
+        server_class = _IPv6Server if ":" in self.host else _BoundedServer
+        self.httpd = server_class((self.host, port), handler, log)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="metadata-service", daemon=True)
 
