@@ -31,7 +31,8 @@ lines in its /etc/image-id; the history of this file is the changelog of the
 images.
 """
 
-_KERNEL_PACKAGE = re.compile(r"^linux-image-(\d[\w.+~-]*)$")
+#: linux-image-6.1.0-28-amd64, not the meta package linux-image-686 or linux-image-cloud-amd64 (no dotted version).
+_KERNEL_PACKAGE = re.compile(r"^linux-image-(\d+\.\d+[\w.+~-]*)$")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def kernel_of(manifest: Mapping[str, str]) -> str:
 
 def _md(text: str) -> str:
     """`text` safe inside a Markdown table cell or heading: no pipe, no markup characters, one line."""
-    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", " ".join(str(text).split()))
+    return re.sub(r"([\\`*\[\]<>|])", r"\\\1", " ".join(str(text).split()))
 
 
 def _diff_lines(diff: PackageDiff) -> list[str]:
