@@ -54,6 +54,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     build.add_argument("--only", action="append", default=[], metavar="HEADING", help="build only this image (repeatable; a CI job's share of the matrix)")
     build.add_argument("--since", type=Path, metavar="DIR", help="a previous release's folder: the release note lists each image's package changes")
     build.add_argument("--work-dir", type=Path, metavar="DIR", help="where the builds work (default: /dev/shm when it has room, else /var/tmp)")
+    build.add_argument("--offline", action="store_true", help="do not ask the mirror before the builds (the folders, space and keyrings are checked anyway)")
     collect_parser = actions.add_parser("collect", help="merge artifacts built elsewhere into the catalog",
                                         description="Find each image's artifact in DIRs, check its checksum and image-id against its entry, copy it into the catalog's folder and write the catalog's files.")
     collect_parser.add_argument("catalog_file", type=Path, metavar="CATALOG")
@@ -79,7 +80,27 @@ def run(args: argparse.Namespace) -> ExitCode:
         raise EmiError(f"--jobs {args.jobs} builds nothing", hint="give 1 or more, or leave it out for the default")
     options = CatalogOptions(jobs=args.jobs, fail_fast=args.fail_fast, retry_failed=args.retry_failed, only=tuple(args.only),
                              since=args.since, work_root=args.work_dir)
+    if not _ready(catalog, options, args.offline):
+        err.print(safe_text(f"{args.catalog_file}: problems before the build; nothing was built"))
+        return ExitCode.BAD_INPUT
     return _build(catalog, options, args.catalog_file)
+
+
+def _ready(catalog: ResolvedCatalog, options: CatalogOptions, offline: bool) -> bool:
+    """The checks `emi-tui build` makes before a build, for each image it will build (each said once); False on any error."""
+    from emi_tui.commands.build import report_readiness
+    from emi_tui.engine.build.readiness import Readiness, check_readiness
+
+    ok, said = True, set()
+    for image in catalog.images:
+        if options.only and image.heading not in options.only:
+            continue
+        readiness = check_readiness(image.answers, image.recipe, offline=offline, work_parent=options.work_root)
+        fresh = [c for c in readiness.checks if (c.label, c.message) not in said]
+        said |= {(c.label, c.message) for c in readiness.checks}
+        report_readiness(Readiness(tuple(fresh)), plan=False)
+        ok = ok and readiness.can_build
+    return ok
 
 
 def _read(path: Path, recipes_dir: Path | None) -> ResolvedCatalog:
