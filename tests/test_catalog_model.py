@@ -101,3 +101,13 @@ def test_schema_takes_every_answer_key_as_shared_settings_but_the_format():
     properties = json_schema()["properties"]
     assert {"mirror", "metadata", "output", "image", "packages", "matrix", "entries", "overrides", "catalog"} <= set(properties)
     assert "version" not in properties
+
+
+def test_a_catalog_made_in_code_resolves_as_a_file_would(book):
+    from emi_tui.engine.catalog.resolve import resolve_mapping
+
+    data = {"catalog": 1, "mirror": "http://mirror.example/debian", "matrix": {"recipes": ["debian-based"], "arches": ["x86_64", "i386"]}}
+    catalog = resolve_mapping(data, "wizard", book, TODAY)
+    assert [i.heading for i in catalog.images] == ["debian x86_64 12", "debian i386 12"]
+    data["matrix"]["arches"] = ["sparc"]
+    assert not resolve_mapping(data, "wizard", book, TODAY).ok

@@ -255,3 +255,8 @@ def describe(image: CatalogImage) -> str:
     """One line about an image, for plans and logs: recipe, release, arch and size."""
     a = image.answers
     return f"{a.recipe} {a.resolved_release} {a.arch} {human(a.size_bytes)}"
+
+
+def resolve_mapping(data: YamlMapping, source: str, book: RecipeBook, today: date | None = None) -> ResolvedCatalog:
+    """A catalog made in code (the wizard's matrix picker): the same checks, problems located at line 1."""
+    return resolve_located(Located(source, data=copy.deepcopy(data)), book, today)
