@@ -58,13 +58,15 @@ class FakeBuilds:
     def __init__(self, fail: set[str] = frozenset(), during=None):
         self.fail, self.during = set(fail), during
         self.order: list[str] = []
+        self.epochs: list[int | None] = []
         self.lock = threading.Lock()
 
-    def __call__(self, answers, recipe, sink, cancel, options):
+    def __call__(self, answers, recipe, sink, cancel, options, answers_path=None, epoch=None):
         name = answers.image.resolved_file
         with self.lock:
             self.order.append(name)
-            epoch = EPOCH + 100 * len(self.order)
+            self.epochs.append(epoch)
+            epoch = EPOCH + 100 * len(self.order) if epoch is None else epoch
         log = Path(answers.output.dir) / "x.log"
         sink(JobStarted(("bootstrap", "package"), log, Path("-"), JobKind.BUILD))
         sink(StepStarted("bootstrap", "bootstrap", 0))
@@ -108,6 +110,8 @@ def test_every_image_is_built_bases_first_and_the_catalog_is_written(catalog):
     entries = review_paths([catalog.folder / "EMI-IDs"])
     assert sorted(e.entry for e in entries) == sorted(result.outcomes)
     assert all(e.passes and e.stamp_check.utc_offset == "+00:00" for e in entries)
+    # Images started in the same second still get stamps of their own: a stamp names one image.
+    assert len(set(builds.epochs)) == 4 and len({e.fields["image_stamp"] for e in entries}) == 4
 
 
 def test_one_failure_does_not_stop_the_others_and_retry_failed_builds_only_it(catalog):
@@ -199,8 +203,8 @@ def _image_id_beside(artifact: Path) -> bytes:
 
 
 class KeepingBuilds(FakeBuilds):
-    def __call__(self, answers, recipe, sink, cancel, options):
-        result = super().__call__(answers, recipe, sink, cancel, options)
+    def __call__(self, answers, recipe, sink, cancel, options, answers_path=None, epoch=None):
+        result = super().__call__(answers, recipe, sink, cancel, options, answers_path, epoch)
         (result.artifacts[0].parent / (result.artifacts[0].name + ".image-id")).write_text(result.image_id)
         return result
 
@@ -236,3 +240,15 @@ def test_collect_refuses_an_artifact_that_does_not_match_its_checksum(catalog, t
     collected = collect(make_plan(catalog, history={}), folders, catalog.folder, read_image_id=_image_id_beside)
     assert collected.problems == [f"debian i386 12: {folders[1] / 'euca-debian-2026.12.03-i386.tar.zst'} does not match its "
                                   "euca-debian-2026.12.03-i386.tar.zst.sha256: copy it again"]
+
+
+def test_collect_refuses_two_artifacts_with_one_stamp(catalog, tmp_path):
+    from emi_tui.engine.catalog.collect import collect
+
+    class SameSecond(KeepingBuilds):
+        def __call__(self, answers, recipe, sink, cancel, options, answers_path=None, epoch=None):
+            return super().__call__(answers, recipe, sink, cancel, options, answers_path, EPOCH)
+
+    folders = _built_elsewhere(catalog, tmp_path, SameSecond())
+    collected = collect(make_plan(catalog, history={}), folders, catalog.folder, read_image_id=_image_id_beside)
+    assert len(collected.problems) == 3 and all("is also debian x86_64 12's" in p for p in collected.problems)

@@ -36,11 +36,12 @@ from emi_tui.engine.catalog.resolve import ResolvedCatalog
 from emi_tui.engine.catalog.state import CatalogState, ImageState, Outcome, read_state, write_state
 from emi_tui.engine.catalog.write import ReleasedImage, write_catalog_files
 from emi_tui.engine.errors import EmiError
+from emi_tui.engine.image.imageid import now_epoch
 from emi_tui.engine.run.events import EventSink, JobEvent, StepFinished
 from emi_tui.engine.run.signals import cancelled_by_signals, handlers_installed
 
 #: What runs one image's build: `run_build`'s signature (a test passes a stand-in that runs no command).
-BuildFunction = Callable[[Answers, Recipe, EventSink, threading.Event, BuildOptions], BuildResult]
+BuildFunction = Callable[[Answers, Recipe, EventSink, threading.Event, BuildOptions, None, int], BuildResult]
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,16 @@ class _Run:
         self.plan, self.folder, self.cancel = plan, folder, cancel
         self.state: CatalogState = read_state(folder)
         self.bases_ready: set[str] = set()
+        self.last_epoch = 0
+
+    def next_epoch(self) -> int:
+        """The instant an image is stamped with: now, but never the second of another image of this run.
+
+        Two images started in the same second would carry the same image_stamp, which names one image.
+        """
+        with self.lock:
+            self.last_epoch = max(now_epoch(), self.last_epoch + 1)
+            return self.last_epoch
 
     def emit(self, event: CatalogEvent) -> None:
         with self.lock:
@@ -151,7 +162,7 @@ def _build_one(run: _Run, planned: PlannedImage, build: BuildFunction, options: 
     answers: Answers = planned.image.answers
     recipe: Recipe = planned.image.recipe
     build_options = BuildOptions(work_root=options.work_root, bootstrapper=options.bootstrapper)
-    result = build(answers, recipe, run.image_sink(planned), run.cancel, build_options)
+    result = build(answers, recipe, run.image_sink(planned), run.cancel, build_options, None, run.next_epoch())
     outcome: Outcome = "built" if result.ok else ("cancelled" if result.cancelled else "failed")
     message = "" if result.ok else f"{result.failed_step}: {result.message}"
     run.record(planned, outcome, result.image_id, message)

@@ -129,6 +129,12 @@ def check_artifacts(plan: CatalogPlan, folders: Sequence[Path], read_image_id: C
             problems.append(f"{planned.heading}: {artifact} is not this entry's image: {'; '.join(wrong)}")
             continue
         good.append((planned, artifact, text))
+    stamps: dict[str, str] = {}
+    for planned, _artifact, text in good:
+        stamp = parse_image_id(text).get("image_stamp", "")
+        if stamp in stamps:  # two jobs that started in the same second: the stamp no longer names one image
+            problems.append(f"{planned.heading}: its image_stamp {stamp} is also {stamps[stamp]}'s: build one of them again")
+        stamps.setdefault(stamp, planned.heading)
     return good, problems
 
 
