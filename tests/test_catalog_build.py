@@ -252,3 +252,11 @@ def test_collect_refuses_two_artifacts_with_one_stamp(catalog, tmp_path):
     folders = _built_elsewhere(catalog, tmp_path, SameSecond())
     collected = collect(make_plan(catalog, history={}), folders, catalog.folder, read_image_id=_image_id_beside)
     assert len(collected.problems) == 3 and all("is also debian x86_64 12's" in p for p in collected.problems)
+
+
+def test_a_state_file_that_is_not_ours_is_ignored_and_everything_is_built(catalog):
+    catalog.folder.mkdir(parents=True)
+    (catalog.folder / ".emi-tui-catalog.json").write_text('{"format": 1, "images": {"debian x86_64 12": {"outcome": "built", "artifact": 7}}}')
+    builds = FakeBuilds()
+    run_catalog(catalog, lambda e: None, options=CatalogOptions(jobs=1, retry_failed=True), build=builds)
+    assert len(builds.order) == 4
