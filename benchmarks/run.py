@@ -58,6 +58,11 @@ def main() -> int:
         import peer_bench
 
         suites.append(("peer", peer_bench.main))
+    if "catalog" in only and os.geteuid() == 0:
+        # Only when named: a cold build, four builds one after another and the same four as a catalog (`make bench BENCH=catalog`).
+        import catalog_bench
+
+        suites.append(("catalog", catalog_bench.main))
     for _name, run in suites:
         for row in run():
             table.add_row(*row)

@@ -23,6 +23,7 @@ With no command, opens the wizard. The same engine runs headless:
   emi-tui validate answers.yaml        check an answer file
   emi-tui build answers.yaml           build the image it describes
   emi-tui review images/               review image-id files, catalogs and images
+  emi-tui catalog build release.yaml   build a catalog of images and write its EMI-IDs
 """
 
 
@@ -125,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     modify.add_parser(commands)
 
+    from emi_tui.commands import catalog
+
+    catalog.add_parser(commands)
+
     cache = commands.add_parser("cache", help="list or clear the cache of bootstrapped bases", description="The cache of bootstrapped bases.")
     cache.add_argument("action", choices=["list", "clear"])
     _plain_option(cache)
@@ -198,6 +203,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from emi_tui.commands import modify
 
         return modify.run(args)
+    if args.command == "catalog":
+        from emi_tui.commands import catalog
+
+        return catalog.run(args)
     if args.command == "cleanup":
         from emi_tui.commands import cleanup
 

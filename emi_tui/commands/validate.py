@@ -7,13 +7,49 @@ from pathlib import Path
 
 from emi_tui.commands.annotations import problem_annotation, problems_json
 from emi_tui.commands.console import err, out, safe_text
-from emi_tui.engine.answers.model import json_schema, validate_file
+from emi_tui.engine.answers.model import Validation, json_schema, validate_located_answers
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.answers.storage import render_answers
 from emi_tui.engine.answers.trust import trust_warnings
+from emi_tui.engine.answers.yamlload import load_located_file
+from emi_tui.engine.catalog.model import is_catalog
+from emi_tui.engine.catalog.resolve import CATALOG_EMPTY, ResolvedCatalog, describe, resolve_located
 from emi_tui.engine.errors import ExitCode, Problem
 
 TITLE = "emi-tui validate"
+
+
+def validate_any(path: Path, book: RecipeBook) -> Validation | ResolvedCatalog:
+    """An answer file's validation, or a catalog's resolution when the file is a catalog (it has `catalog:`, `matrix:` or `entries:`)."""
+    located = load_located_file(path)
+    if is_catalog(located.data) or (located.data is None and path.name.endswith((".catalog.yaml", ".catalog.yml"))):
+        if located.data is None:  # an empty catalog says what a catalog needs
+            located = load_located_file(path, CATALOG_EMPTY)
+        return resolve_located(located, book)
+    return validate_located_answers(located, book)
+
+
+def _print_ok(path: Path, result: Validation | ResolvedCatalog, quiet: bool) -> None:
+    if isinstance(result, ResolvedCatalog):
+        out.print(safe_text(f"{path}: ok, a catalog of {len(result.images)} image{'s' if len(result.images) != 1 else ''}"))
+        if not quiet:
+            for image in result.images:
+                out.print(safe_text(f"  {image.heading}: {image.answers.image.resolved_file} ({describe(image)})"))
+        return
+    out.print(safe_text(f"{path}: ok"))
+    for warning in trust_warnings(result.answers, result.recipe):
+        err.print(safe_text(f"{path}: warning: {warning}"))
+    if not quiet:
+        out.print(safe_text(render_answers(result.answers), lines=True), end="")
+
+
+def _warnings(path: Path, result: Validation | ResolvedCatalog) -> list[Problem]:
+    """The trust warnings of each image (of the catalog, or the one of the answer file), placed on the file's first line."""
+    pairs = [(i.answers, i.recipe) for i in result.images] if isinstance(result, ResolvedCatalog) else [(result.answers, result.recipe)]
+    found: list[Problem] = []
+    for answers, recipe in pairs:
+        found += [Problem(str(path), 1, 1, "", warning, "warning") for warning in trust_warnings(answers, recipe)]
+    return found
 
 
 def run(files: list[Path], schema: bool, quiet: bool, recipes_dir: Path | None = None, output_format: str = "text") -> ExitCode:
@@ -32,13 +68,9 @@ def run(files: list[Path], schema: bool, quiet: bool, recipes_dir: Path | None =
         err.print(safe_text(problem))
     status = ExitCode.OK
     for path in files:
-        result = validate_file(path, book)
+        result = validate_any(path, book)
         if result.ok:
-            out.print(safe_text(f"{path}: ok"))
-            for warning in trust_warnings(result.answers, result.recipe):
-                err.print(safe_text(f"{path}: warning: {warning}"))
-            if not quiet:
-                out.print(safe_text(render_answers(result.answers), lines=True), end="")
+            _print_ok(path, result, quiet)
         else:
             status = ExitCode.BAD_INPUT
             for problem in result.problems:
@@ -53,10 +85,10 @@ def _run_for_machines(files: list[Path], recipes_dir: Path | None, output_format
     found: list[Problem] = list(book.problems)
     status = ExitCode.OK
     for path in files:
-        result = validate_file(path, book)
+        result = validate_any(path, book)
         if result.ok:
             # A warning concerns the answers as a whole: it is placed on the file's first line.
-            found += [Problem(str(path), 1, 1, "", warning, "warning") for warning in trust_warnings(result.answers, result.recipe)]
+            found += _warnings(path, result)
         else:
             status = ExitCode.BAD_INPUT
             found += result.problems

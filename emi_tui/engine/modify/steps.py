@@ -24,6 +24,7 @@ from emi_tui.engine.answers.mirror import workstation_mirror
 from emi_tui.engine.answers.storage import render_stored_answers
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
 from emi_tui.engine.artifact.extract import check_room, check_unpacked, extract_argv
+from emi_tui.engine.artifact.manifest import diff_manifests
 from emi_tui.engine.build import customize
 from emi_tui.engine.build import filesystem as image_step
 from emi_tui.engine.build import preflight as build_preflight
@@ -297,11 +298,10 @@ def stamp(ctx: ModifyContext) -> str:
     ctx.facts["image_id"] = new.render()
     before, after = ctx.facts.get("before", {}), _installed(ctx)
     ctx.facts["manifest"] = after
-    ctx.facts["added"] = {n: v for n, v in after.items() if n not in before}
-    ctx.facts["removed"] = {n: v for n, v in before.items() if n not in after}
-    ctx.facts["upgraded"] = {n: (before[n], v) for n, v in after.items() if n in before and before[n] != v}
-    diff = ", ".join(f"{len(ctx.facts[k])} {k}" for k in ("added", "removed", "upgraded"))
-    return f"{old.get('image_version', '-')} -> {image.version}, stamp {new.image_stamp}" + (f"; packages: {diff}" if after else "")
+    diff = diff_manifests(before, after)
+    ctx.facts["added"], ctx.facts["removed"], ctx.facts["upgraded"] = diff.added, diff.removed, diff.upgraded
+    counts = ", ".join(f"{len(ctx.facts[k])} {k}" for k in ("added", "removed", "upgraded"))
+    return f"{old.get('image_version', '-')} -> {image.version}, stamp {new.image_stamp}" + (f"; packages: {counts}" if after else "")
 
 
 def _history(ctx: ModifyContext) -> str:
