@@ -27,6 +27,9 @@ HEADINGS = ["debian x86_64 12", "debian i386 12", "debian large x86_64 12", "deb
 
 def test_a_catalog_is_released_with_shared_bases_and_reviews_clean(build_env, tmp_path):
     require_build_prerequisites()
+    # An empty cache of its own: the session's other builds have cached both bases, and this test is about
+    # bootstrapping each base once and sharing it.
+    build_env = {**build_env, "EMI_TUI_CACHE_DIR": str(tmp_path / "cache")}
     out = tmp_path / "release"
     catalog = tmp_path / "release.yaml"
     catalog.write_text(CATALOG.format(out=out))
