@@ -150,6 +150,19 @@ def test_a_missing_qemu_is_named_with_the_package_for_that_arch(monkeypatch):
         require_tools("riscv64")
 
 
+def test_the_cli_checks_no_qemu_before_the_artifact_says_its_arch(monkeypatch, tmp_path):
+    # A host with only qemu-system-aarch64 boot-tests aarch64 images: the CLI's early check must not ask for x86's QEMU.
+    from emi_tui.commands import boot
+
+    monkeypatch.setattr(boottest, "which", lambda tool: None if tool == "qemu-system-x86_64" else f"/usr/bin/{tool}")
+    require_tools(None)
+    asked = []
+    monkeypatch.setattr(boot, "BootTest", lambda *a, **k: asked.append(k) or (_ for _ in ()).throw(EmiError("stop here")))
+    with pytest.raises(EmiError, match="stop here"):
+        boot.boot_test(tmp_path / "x.tgz", None, None, "root", 10.0, "tcg", False)
+    assert asked, "the CLI refused before the boot test could read the artifact's arch"
+
+
 def _image(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "root"
     for name, text in files.items():

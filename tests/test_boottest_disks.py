@@ -122,7 +122,7 @@ def run_cli(tmp_path, monkeypatch, capsys, size: str) -> tuple[int, str]:
 @pytest.mark.parametrize("size, said", [("4 gigs", "'4 gigs' is not a size"), ("-1G", "negative"), ("1M", "not larger than the image (8.0 MB)")])
 def test_a_bad_root_size_is_one_message_and_exit_2(tmp_path, monkeypatch, capsys, size, said):
     monkeypatch.setenv("EMI_TUI_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setattr("emi_tui.commands.boot.require_tools", lambda: None)
+    monkeypatch.setattr("emi_tui.commands.boot.require_tools", lambda *_: None)
     code, shown = run_cli(tmp_path, monkeypatch, capsys, size)
     assert code == 2, shown
     assert said in shown and "Traceback" not in shown

@@ -286,7 +286,7 @@ def test_boot_test_passes_its_mode_to_the_service(monkeypatch):
             seen.append(self.imds)
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(boot, "require_tools", lambda: None)
+    monkeypatch.setattr(boot, "require_tools", lambda *_: None)
     monkeypatch.setattr(boot, "BootTest", Stopped)
     assert cli.main(["boot-test", "some.tar.gz", "--imds", "v2-required"]) == ExitCode.CANCELLED
     assert cli.main(["boot-test", "some.tar.gz"]) == ExitCode.CANCELLED

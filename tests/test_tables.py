@@ -117,7 +117,7 @@ def test_recipes_never_split_a_word(monkeypatch, home, wordy_recipes, width):
 def test_recipes_plain_on_a_terminal_and_by_name(monkeypatch, home, wordy_recipes):
     output = run_cli(monkeypatch, recipes_command, terminal(120), ["recipes", "--plain", "--recipes", str(wordy_recipes), "wordy-lengthy-recipe"])
     lines = output.splitlines()
-    assert lines[0] == "name: wordy-lengthy-recipe" and "releases: bookworm, trixie, bullseye" in lines and "arches: x86_64, aarch64" in lines
+    assert lines[0] == "name: wordy-lengthy-recipe" and "releases: bookworm, trixie, bullseye" in lines and "arches: x86_64, i386, aarch64" in lines
     assert not any(line.startswith("name: ") and "wordy" not in line for line in lines)  # only the recipe named
 
 

@@ -45,7 +45,7 @@ class HostileGuest(BootTest):
 def _boot_test_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, lines: list[str], passed: bool) -> ExitCode:
     guest = type("Guest", (HostileGuest,), {"lines": lines, "passed": passed})
     monkeypatch.setattr(boot, "BootTest", guest)
-    monkeypatch.setattr(boot, "require_tools", lambda: None)
+    monkeypatch.setattr(boot, "require_tools", lambda *_: None)
     return boot.boot_test(tmp_path / "image.tgz", None, None, "root", 10.0, "tcg", verbose=True)
 
 
