@@ -50,12 +50,18 @@ class CatalogImageLogScreen(Screen):
     def on_mount(self) -> None:
         log = self.query_one(LogView)
         log.border_title = printable(self.heading)
-        self.add_lines(self._initial)
+        self._write(self._initial)
         self._initial = []
 
     def add_lines(self, lines: Sequence[tuple[str, str]]) -> None:
         """Append (step, text) pairs, each shown after its step's name."""
-        if not lines or not self.is_mounted:
+        if self.is_mounted:
+            self._write(lines)
+        else:  # not drawn yet: shown with the others once it is
+            self._initial.extend(lines)
+
+    def _write(self, lines: Sequence[tuple[str, str]]) -> None:
+        if not lines:
             return
         width = STEP_WIDTH
         self.query_one(LogView).add_lines([f"{step:<{width}} │ {text}" for step, text in lines], [step for step, _ in lines])

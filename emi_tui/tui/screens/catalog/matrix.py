@@ -160,7 +160,7 @@ class CatalogMatrixScreen(Screen):
             return
         recipe, cell = self._cell()
         if cell is None or not self.pick.toggle(cell):
-            self.bell()
+            self.app.bell()
             if cell is not None:
                 self.notify(f"{recipe} does not build {cell[1]} images", severity="warning")
             return
@@ -184,7 +184,7 @@ class CatalogMatrixScreen(Screen):
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         if self.resolved is None or not self.resolved.ok:
-            self.bell()
+            self.app.bell()
             return
         from emi_tui.tui.screens.catalog.plan import CatalogPlanScreen
 

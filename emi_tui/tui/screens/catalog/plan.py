@@ -108,7 +108,7 @@ class CatalogPlanScreen(Screen):
     def action_jobs(self, change: int) -> None:
         jobs = min(max(1, self.jobs + change), max(1, len(self.plan.images)))
         if jobs == self.jobs:
-            self.bell()
+            self.app.bell()
             return
         self.jobs = jobs
         self._show_jobs()

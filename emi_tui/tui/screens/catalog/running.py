@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,7 +48,7 @@ from emi_tui.tui.workers.build_worker import run_in_batches
 IMAGE_LOG_LINES = 5_000
 BAR_CELLS = 8
 RESULT_WORDS = {"built": "built", "failed": "failed", "cancelled": "cancelled"}
-RESULT_STYLE = {"built": "$success", "failed": "$text-error", "cancelled": "$text-warning", "kept": "$success"}
+RESULT_STYLE = {"built": "$success", "failed": "$error", "cancelled": "$warning", "kept": "$success"}
 
 
 def default_runner() -> Callable[..., Any]:
@@ -215,7 +216,8 @@ class CatalogRunScreen(Screen):
             written = ", ".join(p.name for p in result.written)
             self._show_status(f"every image built in {format_elapsed(result.seconds)}; written: {written}", "$success")
             self._ended_buttons()
-            self.action_review()
+            if self.app.screen is self:  # not over an image's log the operator is reading: v opens it from here
+                self.action_review()
             return
         failed = [h for h, r in self.rows.items() if r.state == "failed"]
         cancelled = bool(getattr(result, "cancelled", False)) or self._cancel.is_set()
@@ -242,16 +244,22 @@ class CatalogRunScreen(Screen):
         self.refresh_bindings()
 
     def _cells(self, row: ImageRow) -> tuple[object, ...]:
+        # Rich Text, not Content: DataTable draws Rich renderables; the theme's colours are looked up here.
+        colours = self.app.get_css_variables()
+
+        def styled(text: str, style: str) -> Text:
+            return Text(text, style=colours.get(style.lstrip("$"), "dim") if style.startswith("$") else style)
+
         now = self._clock()
         if row.state == "running":
-            elapsed = now - row.started if row.started is not None else 0.0
+            elapsed: float | None = now - row.started if row.started is not None else 0.0
             progress = progress_bar(row.progress.fraction(now)) if row.progress.started else ""
-            result = Content.styled("cancelling" if self.status == "cancelling" else "building", "$accent")
+            result = styled("cancelling" if self.status == "cancelling" else "building", "$accent")
         else:
             elapsed = row.seconds
             progress = progress_bar(1.0) if row.state in ("built", "kept") else ""
-            result = Content.styled(RESULT_WORDS.get(row.state, row.state), RESULT_STYLE.get(row.state, "$text-muted"))
-        return (Content(printable(row.heading)), row.step, progress, format_elapsed(elapsed) if elapsed is not None else "", result)
+            result = styled(RESULT_WORDS.get(row.state, row.state), RESULT_STYLE.get(row.state, "dim"))
+        return (Text(printable(row.heading)), row.step, progress, format_elapsed(elapsed) if elapsed is not None else "", result)
 
     def _redraw(self, heading: str) -> None:
         table = self.query_one("#run-table", DataTable)
