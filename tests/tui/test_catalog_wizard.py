@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from catalog_fakes import FakeCatalogRun
+from conftest import TODAY
 from textual.widgets import Button, DataTable, Input, Static
 
 from emi_tui.engine.answers.recipes import RecipeBook
@@ -23,9 +25,6 @@ from emi_tui.tui.screens.catalog.running import CatalogRunScreen
 from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
 from emi_tui.tui.screens.wizard.confirm_build import ConfirmRoot
 from emi_tui.tui.screens.wizard.home import HomeScreen
-
-from catalog_fakes import FakeCatalogRun
-from conftest import TODAY
 
 SMALL = (80, 24)
 FOUR = ["debian x86_64 12", "debian large x86_64 12", "debian i386 12", "debian large i386 12"]

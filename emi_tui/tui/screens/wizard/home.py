@@ -60,7 +60,8 @@ class HomeScreen(Screen):
         Binding("ctrl+l", "recent", "Recent", tooltip="Recent builds"),
         Binding("ctrl+g", "continue_build", "Continue", tooltip="Continue the build in progress"),
         Binding("ctrl+e", "modify", "Modify", tooltip="Modify an existing image"),
-        Binding("ctrl+k", "release_catalog", "Catalog", tooltip="Release a catalog"),
+        # Not in the footer: at 80 columns it would push Continue out (the button, the help and the palette have it).
+        Binding("ctrl+k", "release_catalog", "Release a catalog", show=False),
         # Like ctrl+q, not in the footer (the help and the palette have it): Escape here asks before quitting.
         Binding("escape", "app.confirm_quit", "Quit", show=False),
     ]
