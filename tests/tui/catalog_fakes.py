@@ -5,7 +5,8 @@ emits (CatalogStarted, then per image ImageStarted, its build's events wrapped
 in ImageEvent, ImageFinished; CatalogFinished last) and, when every image is
 built, writes the catalog's files with the engine's own writer
 (`write_catalog_files`), each image stamped: the end screen reviews a real
-file. It runs no command. It can fail images, and hold after the first
+file. It runs no command. It can fail images (on its first run only: a retry of what failed builds
+them), honours `retry_failed` (the images built by an earlier run are kept), and hold after the first
 image's log lines until released or cancelled (to look at a running table).
 """
 
@@ -42,16 +43,19 @@ class FakeCatalogRun:
         self.release = threading.Event()
         self.holding = threading.Event()
         self.calls: list[CatalogOptions | None] = []
+        #: Heading -> its released image, across runs: a retry_failed run keeps them, as the engine's state file does.
+        self.built: dict[str, ReleasedImage] = {}
 
     def __call__(self, catalog, sink, cancel=None, options=None, **_):
         cancel = cancel or threading.Event()
         self.calls.append(options)
         plan = make_plan(catalog, history={})
         jobs = options.jobs if options and options.jobs else 1
-        sink(CatalogStarted(plan, JobsChoice(jobs, f"{jobs} at once"), tuple(p.heading for p in plan.images), ()))
-        result = CatalogResult()
-        released: list[ReleasedImage] = []
-        for index, planned in enumerate(plan.images):
+        kept = [p.heading for p in plan.images if options and options.retry_failed and p.heading in self.built]
+        todo = [p for p in plan.images if p.heading not in kept]
+        sink(CatalogStarted(plan, JobsChoice(jobs, f"{jobs} at once"), tuple(p.heading for p in todo), tuple(kept)))
+        result = CatalogResult(outcomes=dict.fromkeys(kept, "built"))
+        for index, planned in enumerate(todo):
             heading, answers = planned.heading, planned.image.answers
             if cancel.is_set():
                 result.outcomes[heading] = "cancelled"
@@ -66,7 +70,7 @@ class FakeCatalogRun:
                 while not (self.release.wait(0.02) or cancel.is_set()):
                     pass
                 sink(ImageEvent(heading, OutputLine("bootstrap", f"I: Extracting base-files for {heading}")))
-            if cancel.is_set() or heading in self.fail:
+            if cancel.is_set() or (heading in self.fail and len(self.calls) == 1):
                 step_failed = JobFailed("bootstrap", "cancelled" if cancel.is_set() else "the mirror went away", "", LOG, (),
                                         cancel.is_set(), JobKind.BUILD)
                 sink(ImageEvent(heading, step_failed))
@@ -81,11 +85,11 @@ class FakeCatalogRun:
             sink(ImageEvent(heading, JobDone((catalog.folder / artifact,), image_id, 1.0, {}, JobKind.BUILD)))
             result.outcomes[heading] = "built"
             sink(ImageFinished(heading, "built", "", None))
-            released.append(ReleasedImage(heading, parse_image_id(image_id), artifact, "0" * 64, answers.size_bytes, {"bash": "5.2"}))
+            self.built[heading] = ReleasedImage(heading, parse_image_id(image_id), artifact, "0" * 64, answers.size_bytes, {"bash": "5.2"})
         result.cancelled = cancel.is_set()
         if all(o == "built" for o in result.outcomes.values()):
             catalog.folder.mkdir(parents=True, exist_ok=True)
-            result.released = released
+            result.released = released = [self.built[p.heading] for p in plan.images]
             result.written = write_catalog_files(catalog.folder, "test release", released)
         sink(CatalogFinished(result))
         return result

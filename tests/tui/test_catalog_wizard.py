@@ -258,3 +258,20 @@ async def test_a_failed_image_is_said_and_the_others_are_kept(make_app, tmp_path
         assert "1 image(s) failed: debian large i386 12" in status and "--retry-failed" in status
         assert not isinstance(app.screen, CatalogEndScreen)
         assert not running.query_one("#run-review", Button).display
+
+
+async def test_retry_builds_only_what_failed_then_the_catalog_is_reviewed(make_app, tmp_path, fake_run):
+    fake = fake_run(fail={"debian large i386 12"})
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        running = await to_running(pilot, tmp_path / "release")
+        await until(pilot, lambda: running.status == "failed")
+        assert running.query_one("#run-retry", Button).display
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, CatalogEndScreen) and app.screen.entries)
+        assert [options.retry_failed for options in fake.calls] == [False, True]
+        table = running.query_one("#run-table", DataTable)
+        results = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert results == {**dict.fromkeys(FOUR, "kept"), "debian large i386 12": "built"}
+        assert sorted(e.entry for e in app.screen.entries) == sorted(FOUR)
+        assert all(e.stamp_check.verified for e in app.screen.entries)

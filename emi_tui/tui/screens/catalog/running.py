@@ -94,6 +94,7 @@ class CatalogRunScreen(Screen):
         Binding("escape", "cancel_build", "Cancel"),
         Binding("ctrl+c", "cancel_build", "Cancel", show=False, priority=True),
         Binding("escape", "back", "Back to the plan"),
+        Binding("r", "retry", "Retry what failed"),
         Binding("v", "review", "Review the catalog"),
     ]
 
@@ -109,6 +110,7 @@ class CatalogRunScreen(Screen):
         self.catalog, self.plan, self.jobs = catalog, plan, jobs
         self._runner = runner
         self._clock = clock
+        self._expected = expected
         self._batching = batching or {}
         self._cancel = threading.Event()
         self.rows = {p.heading: ImageRow(p.heading, JobProgress(expected, clock)) for p in plan.images}
@@ -124,6 +126,7 @@ class CatalogRunScreen(Screen):
             yield Static(id="run-status")
             with Horizontal(id="run-buttons"):
                 yield Button("Back to the plan (esc)", id="run-back", compact=True)
+                yield Button("Retry what failed (r)", id="run-retry", compact=True)
                 yield Button("Review the catalog (v)", id="run-review", variant="primary", compact=True)
         yield Footer(compact=True)
 
@@ -136,7 +139,7 @@ class CatalogRunScreen(Screen):
             table.add_row(*self._cells(self.rows[heading]), key=heading)
         self._show_status(f"starting {len(self.rows)} builds, {self.jobs} at once… Enter on an image opens its log")
         self.set_interval(1.0, self._tick)
-        self._run(self._cancel)
+        self._run(self._cancel, False)
 
     def stop_running(self) -> None:
         """Stop every build (the app is going away): each unmounts and cleans up, then returns."""
@@ -149,10 +152,11 @@ class CatalogRunScreen(Screen):
     # -- running ------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
-    def _run(self, cancel: threading.Event) -> None:
+    def _run(self, cancel: threading.Event, retry: bool) -> None:
         worker = get_current_worker()
         runner = self._runner or default_runner()
-        options = CatalogOptions(jobs=self.jobs)
+        # A retry builds only what is not built yet: the engine keeps each image's outcome in the output folder.
+        options = CatalogOptions(jobs=self.jobs, retry_failed=retry)
         run_in_batches(self.post_message, lambda sink: runner(self.catalog, sink, cancel, options),
                        cancel=cancel, abandoned=lambda: worker.is_cancelled, **self._batching)
 
@@ -235,6 +239,7 @@ class CatalogRunScreen(Screen):
     def _ended_buttons(self) -> None:
         self.query_one("#run-buttons").add_class("-shown")
         self.query_one("#run-review", Button).display = self.status == "built"
+        self.query_one("#run-retry", Button).display = self.status in ("failed", "cancelled")
         for heading in self.rows:
             self._redraw(heading)
 
@@ -287,6 +292,8 @@ class CatalogRunScreen(Screen):
             return self.status in ("built", "failed", "cancelled")
         if action == "review":
             return self.status == "built"
+        if action == "retry":
+            return self.status in ("failed", "cancelled")
         return True
 
     def action_cancel_build(self) -> None:
@@ -317,6 +324,25 @@ class CatalogRunScreen(Screen):
         from emi_tui.tui.screens.catalog.end import CatalogEndScreen
 
         self.app.push_screen(CatalogEndScreen(self.catalog.folder, self.result))
+
+    @on(Button.Pressed, "#run-retry")
+    def action_retry(self) -> None:
+        """Build again only the images not built: those built stay, and the catalog is written once all are."""
+        if self.status not in ("failed", "cancelled"):
+            return
+        self._cancel = threading.Event()
+        for row in self.rows.values():
+            if row.state not in ("built", "kept"):
+                row.state, row.step, row.started, row.seconds, row.message = "waiting", "", None, None, ""
+                row.progress = JobProgress(self._expected, self._clock)
+                row.lines.append(("retry", "──── retry ────"))
+        self.result, self.error = None, None
+        self.status = "starting"
+        self.query_one("#run-buttons").remove_class("-shown")
+        for heading in self.rows:
+            self._redraw(heading)
+        self._show_status("retrying the images not built…")
+        self._run(self._cancel, True)
 
     @on(Button.Pressed, "#run-back")
     def action_back(self) -> None:
