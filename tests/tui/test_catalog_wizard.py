@@ -169,6 +169,13 @@ async def test_the_plan_shows_bases_and_jobs_and_nothing_runs_without_a_clear_ye
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is plan_screen)
         assert fake.calls == []
+        # Enter on the plan goes forward too, to the same question: a second Enter still cancels.
+        plan_screen.query_one("#plan-table", DataTable).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRoot))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is plan_screen)
+        assert fake.calls == []
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, CatalogMatrixScreen))
 

@@ -148,6 +148,7 @@ class CatalogMatrixScreen(Screen):
             self.pick.compress = event.value
             self._changed()
 
+    @on(Input.Submitted, "#folder")
     @on(DataTable.CellSelected, "#grid")
     def _cell_selected(self) -> None:
         # Enter on the grid goes forward, as on every step; space is the toggle.

@@ -113,8 +113,10 @@ class CatalogPlanScreen(Screen):
         self.jobs = jobs
         self._show_jobs()
 
+    @on(DataTable.RowSelected, "#plan-table")
     @on(Button.Pressed, "#build")
     def action_build(self) -> None:
+        """Ask before building (Enter on the table comes here too: forward, as on every screen; the question has Cancel focused)."""
         def answered(start: bool | None) -> None:
             if start:
                 from emi_tui.tui.screens.catalog.running import CatalogRunScreen
