@@ -267,6 +267,13 @@ class EmiApp(App[int]):
     def _review_chosen(self) -> None:
         self.action_review()
 
+    @on(HomeScreen.ReleaseCatalog)
+    def _catalog_chosen(self) -> None:
+        from emi_tui.tui.screens.catalog.matrix import CatalogMatrixScreen
+        from emi_tui.tui.state.catalog_picking import CatalogPick
+
+        self.push_screen(CatalogMatrixScreen(CatalogPick(self.book, self.today)))
+
     @on(HomeScreen.OpenAnswers)
     def _answers_chosen(self, message: HomeScreen.OpenAnswers) -> None:
         self.open_answer_file(message.path)

@@ -1,4 +1,4 @@
-"""The first screen: start a build, open an answer file, review image-ids, or pick a recent build.
+"""The first screen: start a build, open an answer file, review image-ids, release a catalog, or pick a recent build.
 
 What the operator chooses here is posted as a message (`HomeScreen.NewBuild`,
 `.OpenAnswers`, …) that the App handles: the App owns the wizard's state and flow.
@@ -60,6 +60,8 @@ class HomeScreen(Screen):
         Binding("ctrl+l", "recent", "Recent", tooltip="Recent builds"),
         Binding("ctrl+g", "continue_build", "Continue", tooltip="Continue the build in progress"),
         Binding("ctrl+e", "modify", "Modify", tooltip="Modify an existing image"),
+        # Not in the footer: at 80 columns it would push Continue out (the button, the help and the palette have it).
+        Binding("ctrl+k", "release_catalog", "Release a catalog", show=False),
         # Like ctrl+q, not in the footer (the help and the palette have it): Escape here asks before quitting.
         Binding("escape", "app.confirm_quit", "Quit", show=False),
     ]
@@ -75,6 +77,9 @@ class HomeScreen(Screen):
 
     class Review(Message):
         """Open the image-id review."""
+
+    class ReleaseCatalog(Message):
+        """Pick a family of images and release them together, with their EMI-IDs catalog."""
 
     class OpenAnswers(Message):
         """Open the answer file at `path` in the wizard."""
@@ -102,6 +107,7 @@ class HomeScreen(Screen):
                 yield Static(id="open-problems")
                 yield Button("Review image-ids", id="review")
                 yield Button("Modify an existing image", id="modify")
+                yield Button("Release a catalog", id="catalog")
             with Vertical(id="home-recent", classes="column"):
                 yield Label("Recent builds", classes="field-label")
                 yield OptionList(id="recent")
@@ -176,6 +182,14 @@ class HomeScreen(Screen):
     @on(Button.Pressed, "#modify")
     def _modify_pressed(self) -> None:
         self.action_modify()
+
+    def action_release_catalog(self) -> None:
+        self.clear_open_problems()
+        self.post_message(self.ReleaseCatalog())
+
+    @on(Button.Pressed, "#catalog")
+    def _catalog_pressed(self) -> None:
+        self.action_release_catalog()
 
     def action_continue_build(self) -> None:
         if self._in_progress() is not None:
