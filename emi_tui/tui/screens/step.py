@@ -26,11 +26,12 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, OptionList, Static
+from textual.widgets import Button, Footer, Input, OptionList, Static
 
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.text import printable
 from emi_tui.tui.state.wizard_state import STEP_TITLES, WizardState, key_matches
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.widgets.sidebar import StepBar, StepSidebar
 
 #: Below this many columns the step list is a one-line bar above the step, not a sidebar.
@@ -111,7 +112,7 @@ class StepScreen(Screen):
     # -- layout ----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        yield ScreenHeader(show_clock=False)
         with Horizontal(id="wizard"):
             yield StepSidebar(self.STEP, id="steps")
             with Vertical(id="step"):

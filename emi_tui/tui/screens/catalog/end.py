@@ -13,13 +13,14 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from emi_tui.engine.catalog.write import EMI_IDS
 from emi_tui.engine.text import printable
 from emi_tui.tui.messages import ReviewLoaded
 from emi_tui.tui.screens.review.review import Reviewer, ReviewScreen
 from emi_tui.tui.state.wizard_state import tilde
+from emi_tui.tui.widgets.header import ScreenHeader
 
 
 class CatalogEndScreen(ReviewScreen):
@@ -38,7 +39,7 @@ class CatalogEndScreen(ReviewScreen):
     def compose(self) -> ComposeResult:
         for widget in super().compose():
             yield widget
-            if isinstance(widget, Header):
+            if isinstance(widget, ScreenHeader):
                 yield Static(Content(f"reading {printable(tilde(self.folder / EMI_IDS))}…"), id="catalog-summary")
 
     @on(ReviewLoaded)

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from emi_tui.engine.text import printable
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.widgets.log_view import LogView
 
 #: The longest build step's name (filesystem): every batch's lines line up.
@@ -43,7 +44,7 @@ class CatalogImageLogScreen(Screen):
         self.sub_title = f"log of {printable(heading)}"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         yield LogView(max_lines=self._max_lines, id="image-log")
         yield Footer(compact=True)
 

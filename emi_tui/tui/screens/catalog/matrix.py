@@ -19,12 +19,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
 from emi_tui.engine.catalog.resolve import ResolvedCatalog
 from emi_tui.engine.safefs import write_atomic
 from emi_tui.engine.text import printable
 from emi_tui.tui.state.catalog_picking import COMPRESSORS, CatalogPick, Cell, size_label
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.widgets.path_prompt import PathPrompt
 
 PICKED, NOT_PICKED, NOT_BUILT = "✓", "·", "—"
@@ -62,7 +63,7 @@ class CatalogMatrixScreen(Screen):
         self.sub_title = "release a catalog · pick the images"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="catalog-matrix"):
             yield Static(Content.assemble("Each cell is one image. ", ("Arrows", "bold"), " move, ", ("space", "bold"), " picks or unpicks, ",
                                           ("r", "bold"), " changes the recipe's release. Large images are 4.5 GB."), id="catalog-lead")

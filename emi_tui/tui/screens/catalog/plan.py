@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, DataTable, Footer, Static
 
 from emi_tui.engine.catalog.plan import CatalogPlan, JobsChoice, default_jobs, make_plan
 from emi_tui.engine.catalog.resolve import ResolvedCatalog
@@ -28,6 +28,7 @@ from emi_tui.engine.text import printable
 from emi_tui.tui.screens.job.step_rows import format_elapsed
 from emi_tui.tui.screens.wizard.confirm_build import WORK_FOLDER, ConfirmRoot
 from emi_tui.tui.state.wizard_state import tilde
+from emi_tui.tui.widgets.header import ScreenHeader
 
 
 def catalog_root_lines(catalog: ResolvedCatalog, plan: CatalogPlan, jobs: int) -> list[str]:
@@ -73,7 +74,7 @@ class CatalogPlanScreen(Screen):
         self.sub_title = "release a catalog · the plan"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="catalog-plan"):
             yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="plan-bases")

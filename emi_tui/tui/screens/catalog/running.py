@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from emi_tui.engine.build.progress import JobProgress
@@ -42,6 +42,7 @@ from emi_tui.tui.messages import BuildEnded, BuildEvents
 from emi_tui.tui.screens.catalog.image_log import CatalogImageLogScreen
 from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel
 from emi_tui.tui.screens.job.step_rows import format_elapsed
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.workers.build_worker import run_in_batches
 
 #: Lines kept per image for its log view (four images building at once stay bounded).
@@ -120,7 +121,7 @@ class CatalogRunScreen(Screen):
         self.sub_title = f"release a catalog · building {len(plan.images)} images"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="catalog-run"):
             yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="run-status")

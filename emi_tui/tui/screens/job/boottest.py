@@ -18,11 +18,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 
 from emi_tui.engine.boot.boottest import CHECK_NAMES, Check
 from emi_tui.engine.text import printable
 from emi_tui.tui.messages import BuildEnded, BuildEvents
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.workers.build_worker import EventBatcher
 
@@ -69,7 +70,7 @@ class BootTestScreen(Screen):
         self.cancel.set()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Vertical(id="boot-body"):
             checks = Static(id="checks")
             checks.border_title = "checks"

@@ -29,7 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, ProgressBar, Static
+from textual.widgets import Button, Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from emi_tui.engine.build.history import record_outcome
@@ -50,6 +50,7 @@ from emi_tui.tui.screens.job.confirm_cancel import ConfirmCancel, retry_note
 from emi_tui.tui.screens.job.done import DoneScreen
 from emi_tui.tui.screens.job.log_tools import LOG_TOOL_BINDINGS, LogPath, LogTools, SearchBar
 from emi_tui.tui.screens.job.step_rows import DryRunPlan, StepRow, format_elapsed, render_rows
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.widgets.log_view import LogView
 from emi_tui.tui.workers.build_worker import Job, Runner, build_options, run_build_job
 
@@ -149,7 +150,7 @@ class BuildScreen(LogTools, Screen):
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with Horizontal(id="body"):
             with Vertical(id="side"):
                 yield Static(id="steps")

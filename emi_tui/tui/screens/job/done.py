@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static, TextArea
+from textual.widgets import Button, Footer, Static, TextArea
 from textual.worker import get_current_worker
 
 from emi_tui.engine.artifact.checksum import ChecksumCancelled, read_sha256_file, sha256_file
@@ -30,6 +30,7 @@ from emi_tui.engine.sizes import human
 from emi_tui.engine.text import printable
 from emi_tui.tui.messages import ChecksumDone, ChecksumProgress
 from emi_tui.tui.screens.job.log_tools import SENT_TO_CLIPBOARD
+from emi_tui.tui.widgets.header import ScreenHeader
 from emi_tui.tui.widgets.image_id_diff import ImageIdDiff, image_id_fields
 
 
@@ -107,7 +108,7 @@ class DoneScreen(Screen):
         self.boot_artifact = None if dry_run else next((p for p in self.artifacts if is_tarball(p)), None)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         with VerticalScroll(id="done-body"):
             yield Static(self._headline(), id="headline")
             yield Static(id="boot-result")

@@ -21,11 +21,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.text import printable
 from emi_tui.tui.messages import ReviewLoaded
+from emi_tui.tui.widgets.header import ScreenHeader
 
 Reviewer = Callable[[list[Path]], list[Any]]
 SEVERITY_STYLE = {"error": "$error", "warning": "$warning"}
@@ -116,7 +117,7 @@ class ReviewScreen(Screen):
         self.sub_title = "review image-ids"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenHeader()
         yield Input(placeholder="add a path (image-id file, folder, catalog or image), Enter", id="add-path")
         with Horizontal(id="review-body"):
             yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)

@@ -16,13 +16,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from emi_tui.engine.errors import Problem
 from emi_tui.engine.text import printable
 from emi_tui.tui.screens.step import steady_inputs
 from emi_tui.tui.state.wizard_state import RecentBuild, WizardState, history_dir, recent_builds, tilde
+from emi_tui.tui.widgets.header import ScreenHeader
 
 WELCOME = (
     "Build the small starter machine images (EMIs) that Eucalyptus and EC2-style clouds boot: "
@@ -94,7 +95,7 @@ class HomeScreen(Screen):
         self._in_progress = in_progress
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        yield ScreenHeader(show_clock=False)
         with Horizontal(id="home"):
             with Vertical(id="home-actions", classes="column"):
                 yield Static(WELCOME, id="welcome")
