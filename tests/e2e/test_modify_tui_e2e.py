@@ -170,7 +170,7 @@ async def _walk(app, artifact: Path) -> dict:
         build = None
         while time.monotonic() < deadline:
             name = type(app.screen).__name__
-            if name == "DoneScreen":
+            if name == "DoneScreen" and app.screen.is_mounted:  # pushed, and its widgets mounted
                 break
             if name == "BuildScreen":
                 build = app.screen

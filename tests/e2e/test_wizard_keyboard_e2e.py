@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input
 from textual.widgets._footer import FooterKey
 
@@ -52,7 +53,10 @@ BOOT_TIMEOUT = 900
 
 def footer_keys(screen) -> set[str]:
     """The keys the screen's footer shows now: enabled (not greyed out) and wholly inside the footer, clear of the palette key."""
-    footer = screen.query_one(Footer)
+    try:
+        footer = screen.query_one(Footer)
+    except NoMatches:  # a screen just pushed is on the stack before its widgets are mounted
+        return set()
     shown = [key for key in footer.query(FooterKey) if key.display]
     palette = [key for key in shown if key.has_class("-command-palette")]
     limit = palette[0].region.x if palette else footer.region.right
@@ -92,7 +96,12 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def on_screen(pilot, name: str, timeout: float = SCREEN_TIMEOUT) -> None:
-    await wait_until(pilot, f"the {name}", lambda: type(pilot.app.screen).__name__ == name, timeout)
+    await wait_until(pilot, f"the {name}", lambda: shown(pilot.app.screen, name), timeout)
+
+
+def shown(screen, name: str) -> bool:
+    """`screen` is a `name`, and its widgets are mounted (a pushed screen is on the stack before they are)."""
+    return type(screen).__name__ == name and screen.is_mounted
 
 
 async def tab_to(pilot, widget_id: str) -> None:
@@ -178,7 +187,7 @@ async def _walk(app, output: Path) -> dict:
         def build_ended() -> bool:
             if app.screen is build and build.status == "running" and build.lines_received:
                 live.append(build.lines_received)
-            return type(app.screen).__name__ == "DoneScreen" or build.status in ("failed", "cancelled")
+            return shown(app.screen, "DoneScreen") or build.status in ("failed", "cancelled")
 
         await wait_until(pilot, "the build's Done screen", build_ended, BUILD_TIMEOUT, build_failed)
         assert type(app.screen).__name__ == "DoneScreen", build_failed()
