@@ -1,6 +1,11 @@
-"""The base cache: keys, misses explained, atomic entries."""
+"""The base cache: keys, misses explained, atomic entries, a lock whose wait a cancel ends."""
+
+import threading
+
+import pytest
 
 from emi_tui.engine.build.cache import BaseCache, cache_inputs, cache_key
+from emi_tui.engine.run.runner import Cancelled
 
 
 def _inputs(**change):
@@ -39,3 +44,49 @@ def test_a_partial_without_metadata_is_not_an_entry(tmp_path):
     cache = BaseCache(tmp_path)
     cache.tarball("abc").write_bytes(b"half")
     assert cache.lookup("abc") is None
+
+
+def test_a_wait_for_a_held_base_says_so_and_ends_when_cancelled(tmp_path):
+    # A catalog's second image waits on the build that bootstraps its base: Cancel must not wait for that build too.
+    cache = BaseCache(tmp_path)
+    release_first = cache.lock("k")
+    cancel, told, outcome = threading.Event(), [], []
+
+    def second() -> None:
+        try:
+            cache.lock("k", cancel, lambda: told.append("waiting"))()
+            outcome.append("got the lock")
+        except Cancelled as error:
+            outcome.append(str(error))
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    for _ in range(100):  # the waiter says it waits before the cancel: a bounded look, no fixed sleep
+        if told:
+            break
+        threading.Event().wait(0.05)
+    assert told == ["waiting"] and outcome == []
+    cancel.set()
+    waiter.join(5)
+    assert not waiter.is_alive() and outcome == ["cancelled while waiting for another build to store the same base"]
+    release_first()
+    # The lock was never taken by the cancelled waiter: the next build gets it at once, without waiting.
+    again = []
+    cache.lock("k", threading.Event(), lambda: again.append("waiting"))()
+    assert again == []
+    with pytest.raises(Cancelled):
+        held = cache.lock("k")
+        try:
+            stop = threading.Event()
+            stop.set()
+            cache.lock("k", stop)
+        finally:
+            held()
+
+
+def test_a_free_base_lock_is_taken_without_a_word(tmp_path):
+    told = []
+    release = BaseCache(tmp_path).lock("k", threading.Event(), lambda: told.append("waiting"))
+    release()
+    release()  # twice is harmless: the writer and the failure path may both release
+    assert told == []

@@ -43,7 +43,7 @@ def run(ctx: BuildContext) -> StepResult | str:
         ctx.note(f"cache: look up {key}; on a miss, bootstrap with {inputs['tool']} and store the base in the background")
         _bootstrap(ctx)
         return "dry run"
-    release = cache.lock(key)
+    release = cache.lock(key, ctx.cancel, lambda: ctx.note(f"cache: another build is bootstrapping or storing base {key}: waiting for it"))
     try:
         entry = cache.lookup(key)
         if entry is not None:

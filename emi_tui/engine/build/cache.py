@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import IO, TypedDict
 
 from emi_tui.engine import paths
-from emi_tui.engine.run.runner import CommandFailed, run_captured, which
+from emi_tui.engine.run.runner import Cancelled, CommandFailed, run_captured, which
 from emi_tui.engine.safefs import private_folder
 
 FORMAT = 1
@@ -147,14 +147,20 @@ class BaseCache:
         finally:
             release()
 
-    def lock(self, key: str) -> Callable[[], None]:
+    def lock(self, key: str, cancel: threading.Event | None = None, waiting: Callable[[], None] | None = None) -> Callable[[], None]:
         """Take the key's lock (waiting for another build that holds it); returns the function that releases it.
 
         The build that bootstraps a base hands this to the background writer, which releases it once the base is stored.
+        While another build holds the lock, `waiting` is called once and the wait ends with Cancelled as soon as
+        `cancel` is set: a catalog's second image can wait minutes on its base's first build.
         """
         private_folder(self.root)
         handle = open(self.root / f".{key}.lock", "w")  # closed by the returned function, maybe on another thread
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            _wait_for_lock(handle, cancel, waiting)
+        except BaseException:
+            handle.close()
+            raise
         released = threading.Lock()
 
         def release() -> None:
@@ -187,3 +193,26 @@ def store_argv(root: Path, partial: Path, threads: int = 0) -> list[str]:
         "tar", f"--use-compress-program=zstd -T{threads} -3", "-cpf", str(partial), "-C", str(root),
         "--numeric-owner", "--xattrs", "--xattrs-include=*", ".",
     ]
+
+
+#: How often a wait for a base's lock looks at the cancel event, in seconds.
+LOCK_POLL_SECONDS = 0.25
+
+
+def _wait_for_lock(handle: IO[str], cancel: threading.Event | None, waiting: Callable[[], None] | None) -> None:
+    """flock `handle` exclusively; without `cancel`, block; with it, poll so a cancel ends the wait."""
+    if cancel is None:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return
+    told = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if not told and waiting is not None:
+            waiting()
+            told = True
+        if cancel.wait(LOCK_POLL_SECONDS):
+            raise Cancelled("cancelled while waiting for another build to store the same base")
