@@ -165,6 +165,40 @@ def test_review_github_annotates_errors_and_warnings_and_keeps_the_exit_status()
     assert {(a["file"], a["title"]) for a in found} == {(str(catalog), "emi-tui review")}
 
 
+def test_review_github_places_each_annotation_on_the_line_it_is_about():
+    # Before, every review annotation named the file only: a CI system showed them all at its top.
+    catalog = DATA / "review" / "emi-ids.txt"
+    lines = catalog.read_text().splitlines()
+    found = [parse_annotation(line) for line in emi("review", "--format", "github", str(catalog), cwd=DATA).stdout.splitlines()]
+    assert found and all(a.get("line", "").isdigit() for a in found), found
+    for a in found:
+        text = lines[int(a["line"]) - 1]
+        entry, _, rest = a["message"].partition(": ")
+        key = rest.partition(": ")[0]
+        if key in ("image_name", "image_file", "image_version", "image_arch", "image_date", "image_stamp", "recipe_name") and "is missing" not in rest:
+            assert key.removeprefix("image_") in text, (a, text)  # an old entry's `date …`/`stamp …` line is its date or stamp
+        elif key == "tarball":
+            assert rest.split()[2] == text.strip(), (a, text)  # "tarball: tarball NAME …": the line of NAME
+        else:
+            assert text.rstrip().endswith(":") and entry in text, (a, text)  # about the entry as a whole: its heading
+
+
+def test_review_github_lines_in_a_loose_file(tmp_path):
+    path = tmp_path / "image-id"
+    path.write_text(
+        'image_name="euca-debian-emi"\nimage_version="2011.08.15"\nimage_arch="x86_64"\n'
+        'image_file="euca-debian-2011.08.15-x86_64.img"\nimage_stamp="nothex"\nimage_date=20110815122021\n'
+        "not a key value line\nimage_arch=\"x86_64\"\n"
+    )
+    found = [parse_annotation(line) for line in emi("review", "--format", "github", str(path), cwd=tmp_path).stdout.splitlines()]
+    where = {(a["line"], a["message"].partition(":")[0]) for a in found}
+    assert ("5", "image_stamp") in where  # the stamp's own line
+    assert ("6", "image_date") in where  # unquoted: the line that says so
+    assert any(a["line"] == "7" and "is not a key" in a["message"] for a in found)
+    assert ("8", "image_arch") in where  # set a second time: the second line
+    assert ("1", "recipe_name") in where  # missing: the top of the file
+
+
 def test_review_format_json_is_review_json():
     path = str(DATA / "review" / "euca-debian.image-id")
     done = emi("review", "--format", "json", path, cwd=DATA)

@@ -269,7 +269,7 @@ def test_the_json_shape():
     for item in data:
         assert list(item) == ["source", "entry", "fields", "stamp_check", "problems"]
         assert list(item["stamp_check"]) == ["verified", "utc_offset", "skew_s"]
-        assert all(list(p) == ["field", "severity", "message"] and p["severity"] in ("error", "warning") for p in item["problems"])
+        assert all(list(p) == ["field", "severity", "message", "line"] and p["severity"] in ("error", "warning") for p in item["problems"])
     assert data[1]["stamp_check"] == {"verified": True, "utc_offset": "-08:00", "skew_s": -13}
     assert data[1]["entry"] == "centos x86_64 5"
     loose = review_paths([DATA / "euca-debian.image-id"])[0].to_json()

@@ -66,10 +66,11 @@ def github_annotations(entries: list[ReviewEntry]) -> list[str]:
         where = f"{e.entry}: " if e.entry else ""
         for p in e.problems:
             message = f"{where}{p.field}: {p.message}" if p.field else f"{where}{p.message}"
-            lines.append(annotation(p.severity, message, TITLE, file=e.source))
+            lines.append(annotation(p.severity, message, TITLE, file=e.source, line=p.line))
         lines += [annotation("error", f"{where}hygiene: {h.name}: {h.detail}", TITLE, file=e.source) for h in e.hygiene or [] if not h.ok]
         if e.stamp_unverified:
-            lines.append(annotation("warning", f"{where}stamp check: {e.stamp_check.describe()}", TITLE, file=e.source))
+            stamp_line = next((p.line for p in e.problems if p.field == "image_stamp"), 0)
+            lines.append(annotation("warning", f"{where}stamp check: {e.stamp_check.describe()}", TITLE, file=e.source, line=stamp_line))
     return lines
 
 

@@ -10,11 +10,11 @@ lines, or in older entries `date …`, `stamp …` and bare tarball names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
-from emi_tui.engine.artifact.kinds import ARTIFACT_SUFFIXES, LISTED_ONLY_SUFFIXES, is_artifact, is_tarball
+from emi_tui.engine.artifact.kinds import is_artifact, is_tarball
 from emi_tui.engine.artifact.read import HygieneCheck, HygieneCheckJson, ImageFacts, ImageReadError, inspect_image
 from emi_tui.engine.artifact.tarball_read import read_from_artifact
 from emi_tui.engine.errors import Severity, did_you_mean
@@ -22,6 +22,7 @@ from emi_tui.engine.image import layout
 from emi_tui.engine.image.imageid import DATE_RE, FIELDS, STAMP_RE
 from emi_tui.engine.review import stampcheck
 from emi_tui.engine.review.folder import MAX_TEXT_BYTES, TooBig, read_named, scan_folder
+from emi_tui.engine.review.naming import TARBALL_EXTENSIONS, check_names, check_versions
 from emi_tui.engine.review.stampcheck import (
     SKEW_WINDOW_S,
     UTC_OFFSETS_MIN,
@@ -32,22 +33,13 @@ from emi_tui.engine.review.stampcheck import (
     search_budget,
 )
 
-KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
 # Past this many unreadable lines the file is surely not an image-id; one summary says so.
 _MAX_LINE_FINDINGS = 10
 
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 _OLD_LINE = re.compile(r"^(date|stamp)\s+(\S+)$")
-# Old catalogs also list .tar.bz2 tarballs, which emi-tui neither writes nor opens.
-_EXT = "|".join(re.escape(suffix[1:]) for suffix in (*ARTIFACT_SUFFIXES, *LISTED_ONLY_SUFFIXES))
-_TARBALL = re.compile(rf"^\S+\.(?:{_EXT})$", re.IGNORECASE)
-_WORD = r"[a-z0-9][a-z0-9.]*"
-_NAME = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*?)-emi$")
-_FILE = re.compile(rf"^(?P<stem>.+)-(?P<version>[^-]+)-(?P<arch>[^-]+)\.(?P<ext>{_EXT})$")
-_STEM = re.compile(rf"^euca-(large-)?({_WORD}(?:-{_WORD})*)$")
-_RECIPE = re.compile(rf"^({_WORD})(?:-{_WORD})*-based$")
-_DAY_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
+_TARBALL = re.compile(rf"^\S+\.(?:{TARBALL_EXTENSIONS})$", re.IGNORECASE)
 
 
 class FindingJson(TypedDict):
@@ -56,6 +48,7 @@ class FindingJson(TypedDict):
     field: str
     severity: Severity
     message: str
+    line: NotRequired[int]
 
 
 class ReviewEntryJson(TypedDict):
@@ -72,14 +65,22 @@ class ReviewEntryJson(TypedDict):
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing wrong with an entry; `field` is the image-id key it concerns, "" for the file as a whole."""
+    """One thing wrong with an entry; `field` is the image-id key it concerns, "" for the file as a whole.
+
+    `line` is where in the reviewed text file it is (the line that sets the field, else the entry's
+    heading), so that a CI annotation lands on it; 0 when there is no such line (an image's entries).
+    """
 
     field: str
     severity: Severity
     message: str
+    line: int = 0
 
     def to_json(self) -> FindingJson:
-        return {"field": self.field, "severity": self.severity, "message": self.message}
+        data: FindingJson = {"field": self.field, "severity": self.severity, "message": self.message}
+        if self.line:
+            data["line"] = self.line
+        return data
 
 
 @dataclass
@@ -135,14 +136,23 @@ class _Draft:
     old_style: bool = False
     unreadable: bool = False
     bad_lines: int = 0
+    #: The entry's first line (its catalog heading; 1 for a loose file): where findings about the entry as a whole go.
+    heading_line: int = 0
+    #: The line being read, while lines are read: findings about a line go on it.
+    reading: int = 0
+    #: The line that set each field (the last one, as the last value wins): findings about a field go on it.
+    field_lines: dict[str, int] = field(default_factory=dict)
 
-    def add(self, name: str, severity: Severity, message: str) -> None:
-        self.problems.append(Finding(name, severity, message))
+    def add(self, name: str, severity: Severity, message: str, about: str = "") -> None:
+        """One finding on `name`; `about` names another line to place it on (a tarball's: `tarball NAME`)."""
+        line = self.reading or self.field_lines.get(about or name) or self.heading_line
+        self.problems.append(Finding(name, severity, message, line))
 
     def set(self, lineno: int, key: str, value: str) -> None:
         if key in self.fields:
             self.add(key, "warning", f"line {lineno}: {key} is set a second time; the later value {value!r} wins: delete one of the lines")
         self.fields[key] = value
+        self.field_lines[key] = lineno
 
 
 def _unquote(draft: _Draft, lineno: int, key: str, raw: str) -> str:
@@ -173,6 +183,7 @@ def _read_line(draft: _Draft, lineno: int, line: str) -> None:
     elif _TARBALL.match(text):
         draft.old_style = True
         draft.tarballs.append(text)
+        draft.field_lines.setdefault(f"tarball {text}", lineno)
     else:
         draft.bad_lines += 1
         if draft.bad_lines <= _MAX_LINE_FINDINGS:
@@ -209,13 +220,16 @@ def _drafts(data: bytes, catalog_allowed: bool = True) -> list[tuple[str | None,
     text = data.decode("utf-8-sig", "replace")
     lines = text.splitlines()
     catalog = catalog_allowed and _is_catalog(lines)
-    pairs: list[tuple[str | None, _Draft]] = [] if catalog else [(None, _Draft())]
+    pairs: list[tuple[str | None, _Draft]] = [] if catalog else [(None, _Draft(heading_line=1))]
     for lineno, line in enumerate(lines, 1):
         heading = _heading(line) if catalog else None
         if heading is not None:
-            pairs.append((heading, _Draft()))
+            pairs.append((heading, _Draft(heading_line=lineno)))
         elif pairs:  # lines before a catalog's first heading are its preamble
-            _read_line(pairs[-1][1], lineno, line)
+            draft = pairs[-1][1]
+            draft.reading = lineno
+            _read_line(draft, lineno, line)
+            draft.reading = 0
     for _, draft in pairs:
         if draft.bad_lines > _MAX_LINE_FINDINGS:
             draft.add("", "error", f"{draft.bad_lines - _MAX_LINE_FINDINGS} more lines are not key=\"value\" lines: is this an image-id file?")
@@ -223,53 +237,6 @@ def _drafts(data: bytes, catalog_allowed: bool = True) -> list[tuple[str | None,
             draft.add("", "warning", "the file is not valid UTF-8 (undecodable bytes shown as \ufffd): save it as UTF-8")
     return pairs
 
-
-
-def _check_names(draft: _Draft) -> None:
-    f, add = draft.fields, draft.add
-    name, file, version, arch, recipe = (f.get(k, "") for k in ("image_name", "image_file", "image_version", "image_arch", "recipe_name"))
-    named = _NAME.match(name)
-    if name and not named:
-        add("image_name", "warning", f"image_name {name!r} breaks the naming scheme euca-<distro>-emi (euca-large-<distro>-emi for a large image): rename it, e.g. euca-debian-emi")
-    if arch and arch not in KNOWN_ARCHES:
-        add("image_arch", "warning", f"image_arch {arch!r} is not a known architecture{did_you_mean(arch, KNOWN_ARCHES)}: use one of {', '.join(KNOWN_ARCHES)}")
-    if file:
-        parts, stem = _FILE.match(file), None
-        if parts and parts["ext"] == "img":
-            stem = _STEM.match(parts["stem"])
-        if not stem:
-            like = f"euca{'-large' if named and named[1] else ''}-{named[2] if named else 'debian'}-{version or '2011.08.15'}-{arch or 'x86_64'}.img"
-            add("image_file", "warning", f"image_file {file!r} breaks the naming scheme euca[-large]-<distro>-<version>-<arch>.img: rename it, e.g. {like}")
-        if parts and version and parts["version"] != version:
-            add("image_file", "error", f"image_file {file!r} says version {parts['version']} but image_version is {version!r}: make the two agree")
-        if parts and arch and parts["arch"] != arch:
-            add("image_file", "error", f"image_file {file!r} says arch {parts['arch']} but image_arch is {arch!r}: make the two agree")
-        if stem and named and (stem[1], stem[2]) != (named[1], named[2]):
-            add("image_file", "warning", f"image_file {file!r} is for euca-{stem[1] or ''}{stem[2]} but image_name is {name!r}: name both euca-<distro> or both euca-large-<distro>")
-    recipe_parts = _RECIPE.match(recipe) if recipe else None
-    if recipe and not recipe_parts:
-        add("recipe_name", "warning", f"recipe_name {recipe!r} breaks the naming scheme <distro>-based: rename it, e.g. debian-based")
-    elif recipe_parts and named and recipe_parts[1] != named[2].split("-")[0]:
-        add("recipe_name", "warning", f"recipe_name {recipe!r} is not the recipe of {name!r}: one of the two is wrong")
-
-
-def _check_versions(draft: _Draft, date: str | None) -> None:
-    """Versions that name a day must name the date's day; tarball names must match the fields."""
-    f = draft.fields
-    day = date[:8] if date and parse_date(date) else None
-    claims = [("image_version", f"image_version {f['image_version']!r}", f["image_version"])] if f.get("image_version") else []
-    for tarball in draft.tarballs:
-        parts = _FILE.match(tarball)
-        if not parts:
-            continue
-        claims.append(("tarball", f"tarball {tarball}", parts["version"]))
-        for key, value in (("image_version", parts["version"]), ("image_arch", parts["arch"])):
-            if f.get(key) and f[key] != value:
-                draft.add("tarball", "warning", f"tarball {tarball} says {value} but {key} is {f[key]!r}: list the right tarball or fix {key}")
-    for key, label, version in claims:
-        m = _DAY_VERSION.match(version)
-        if day and m and "".join(m.groups()) != day:
-            draft.add(key, "warning", f"{label} names {version} but image_date {date} is {day[:4]}.{day[4:6]}.{day[6:]}: set the version to the build day or fix the date")
 
 
 def _finish(source: str, heading: str | None, draft: _Draft) -> ReviewEntry:
@@ -296,8 +263,8 @@ def _finish(source: str, heading: str | None, draft: _Draft) -> ReviewEntry:
             add("image_date", "error", f"image_date {date!r} is not 14 digits YYYYmmddHHMMSS (like 20110815122021): copy it again from the image")
         elif date and parse_date(date) is None:
             add("image_date", "error", f"image_date {date!r} is not a real date and time: check the month, day and hour")
-    _check_names(draft)
-    _check_versions(draft, date)
+    check_names(f, add)
+    check_versions(f, draft.tarballs, date, add)
     stamp_check = check_stamp(stamp, date) if stamp and date else StampCheck(False, reason="the entry needs both image_stamp and image_date")
     searched = bool(stamp and date and STAMP_RE.match(stamp.strip().lower()) and parse_date(date.strip()))
     if searched and not stamp_check.verified:
@@ -339,6 +306,8 @@ def _image_entry(source: str, facts: ImageFacts, in_artifact: bool) -> ReviewEnt
     else:
         _, draft = _drafts(facts.image_id, catalog_allowed=False)[0]
         entry = _finish(source, label, draft)
+        # The lines are the image's /etc/image-id's, not the reviewed file's: an annotation on them would land on nothing.
+        entry.problems = [replace(p, line=0) for p in entry.problems]
         actual = Path(facts.label).name
         if entry.fields.get("image_file") not in (None, "", actual):
             entry.problems.append(Finding("image_file", "warning", f"image_file is {entry.fields['image_file']!r} but the image is named {actual!r}: rename the file or fix image_file"))
