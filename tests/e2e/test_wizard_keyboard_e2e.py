@@ -96,10 +96,10 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def on_screen(pilot, name: str, timeout: float = SCREEN_TIMEOUT) -> None:
-    await wait_until(pilot, f"the {name}", lambda: shown(pilot.app.screen, name), timeout)
+    await wait_until(pilot, f"the {name}", lambda: is_shown(pilot.app.screen, name), timeout)
 
 
-def shown(screen, name: str) -> bool:
+def is_shown(screen, name: str) -> bool:
     """`screen` is a `name`, and its widgets are mounted (a pushed screen is on the stack before they are)."""
     return type(screen).__name__ == name and screen.is_mounted
 
@@ -187,7 +187,7 @@ async def _walk(app, output: Path) -> dict:
         def build_ended() -> bool:
             if app.screen is build and build.status == "running" and build.lines_received:
                 live.append(build.lines_received)
-            return shown(app.screen, "DoneScreen") or build.status in ("failed", "cancelled")
+            return is_shown(app.screen, "DoneScreen") or build.status in ("failed", "cancelled")
 
         await wait_until(pilot, "the build's Done screen", build_ended, BUILD_TIMEOUT, build_failed)
         assert type(app.screen).__name__ == "DoneScreen", build_failed()
