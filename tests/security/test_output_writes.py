@@ -186,7 +186,7 @@ def test_the_boot_tests_console_log_goes_to_the_log_folder_and_never_through_a_l
     monkeypatch.setattr(boottest, "start_process", boot_stops)
     test = boottest.BootTest(artifact, accel="tcg")
     with pytest.raises(RuntimeError, match="stopped before QEMU"):
-        test._boot(SimpleNamespace(label="root"), Path("o"), Path("e"), Path("k"), 1)  # type: ignore[arg-type]
+        test._boot(SimpleNamespace(label="root"), Path("o"), Path("e"), Path("k"), 1, Path("s"))  # type: ignore[arg-type]
 
     scene.assert_untouched()
     assert test.console_log.parent == scene.root / "state" / "logs" and test.console_log.is_file() and not test.console_log.is_symlink()
@@ -196,5 +196,5 @@ def test_the_boot_tests_console_log_goes_to_the_log_folder_and_never_through_a_l
     scene.plant(planted, target)  # a caller's own name is created new too
     explicit = boottest.BootTest(artifact, accel="tcg", console_log=planted)
     with pytest.raises(EmiError, match="something is there already"):
-        explicit._boot(SimpleNamespace(label="root"), Path("o"), Path("e"), Path("k"), 1)  # type: ignore[arg-type]
+        explicit._boot(SimpleNamespace(label="root"), Path("o"), Path("e"), Path("k"), 1, Path("s"))  # type: ignore[arg-type]
     scene.assert_untouched()

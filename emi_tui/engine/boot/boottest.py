@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import sys
 import tempfile
 import threading
 import time
@@ -36,6 +35,8 @@ from emi_tui.engine.artifact.kinds import stem as artifact_stem
 from emi_tui.engine.artifact.read import ImageReadError, read_from_image
 from emi_tui.engine.boot.guest import GuestFiles, extract_guest, free_port, ssh_argv
 from emi_tui.engine.boot.metadata_service import InstanceData, MetadataServer
+from emi_tui.engine.boot.qemu import QEMU_MACHINES, qemu_argv
+from emi_tui.engine.boot.relay import make_slots
 from emi_tui.engine.build.emulation import is_foreign
 from emi_tui.engine.errors import EmiError, ExitCode
 from emi_tui.engine.image import layout
@@ -93,49 +94,6 @@ class BootReport:
     @property
     def ok(self) -> bool:
         return all(check.passed for check in self.checks)
-
-
-@dataclass(frozen=True)
-class QemuMachine:
-    """How QEMU boots one architecture's guest: the program, its machine options, the serial console's name, the package."""
-
-    program: str
-    options: tuple[str, ...]
-    console: str
-    package: str
-
-
-#: image_arch -> its QEMU. aarch64 runs on the generic `virt` board: the kernel is given outside the image, so no
-#: UEFI firmware is needed; cortex-a57 rather than `max`, whose pointer authentication TCG emulates slowly.
-QEMU_MACHINES = {
-    "x86_64": QemuMachine("qemu-system-x86_64", (), "ttyS0", "qemu-system-x86"),
-    "i386": QemuMachine("qemu-system-i386", (), "ttyS0", "qemu-system-x86"),
-    "aarch64": QemuMachine("qemu-system-aarch64", ("-M", "virt", "-cpu", "cortex-a57"), "ttyAMA0", "qemu-system-arm"),
-}
-
-
-def qemu_argv(guest: GuestFiles, overlay: Path, ephemeral: Path, label: str, accel: str, ssh_port: int, metadata_port: int) -> list[str]:
-    # -B: QEMU starts it as root for every request; it must write no bytecode into the installed package.
-    relay = f"{sys.executable} -B -m emi_tui.engine.boot.relay {metadata_port}"
-    netdev = (
-        # restrict=on: the guest may be hostile, and without it the user network lets it reach every service
-        # listening on the host's loopback (the host's address in the guest's network maps to 127.0.0.1) and
-        # the outside. Only the two forwards below stay open, which QEMU keeps under restrict=on. The test
-        # needs no IPv6 (ipv6=off): one address family less for the guest to try the host's loopback through.
-        # The guestfwd address must lie inside the user network, so the guest's network is 169.254.169.0/24.
-        f"user,id=net0,restrict=on,ipv6=off,net=169.254.169.0/24,guestfwd=tcp:169.254.169.254:80-cmd:{relay},"
-        f"hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
-    )
-    machine = QEMU_MACHINES.get(guest.arch, QEMU_MACHINES["x86_64"])
-    return [
-        machine.program, *machine.options, "-accel", accel, "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config",
-        "-display", "none", "-serial", "stdio", "-no-reboot",
-        "-kernel", str(guest.kernel), "-initrd", str(guest.ramdisk),
-        "-append", f"root=LABEL={label} ro console={machine.console},115200 panic=-1",
-        "-drive", f"file={overlay},if=virtio,format=qcow2",
-        "-drive", f"file={ephemeral},if=virtio,format=raw",
-        "-netdev", netdev, "-device", "virtio-net-pci,netdev=net0,romfile=",
-    ]
 
 
 class BootTest:
@@ -198,8 +156,9 @@ class BootTest:
             self._quiet(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "emi-boot-test", "-f", str(key)])
             user_data = f"#!/bin/sh\necho {self.marker} >/root/emi-boot-test-marker\necho {self.marker} >/dev/console\n"
             data = InstanceData(public_key=(tmp / "id_ed25519.pub").read_text(), user_data=user_data.encode(), hostname="emi-boot-test", ephemeral_device="vdb")
+            slots = make_slots(tmp / "relay-slots")
             with MetadataServer(data, log=lambda line: self.on_line(f"metadata: {line}"), imds=self.imds) as server:
-                accel = self._boot(guest, overlay, ephemeral, key, server.port)
+                accel = self._boot(guest, overlay, ephemeral, key, server.port, slots)
         self.notes.append(f"the metadata service ran as {self.imds}; rc.local "
                           + (f"used {self.imds_used}" if self.imds_used else "did not say how it reached it"))
         checks = list(self.checks.values())
@@ -227,7 +186,7 @@ class BootTest:
         argv = ssh_argv(key, ssh_port, user, command)
         return run_captured(argv, timeout=SSH_SECONDS if timeout is None else timeout, cancel=self.cancel).stdout
 
-    def _boot(self, guest: GuestFiles, overlay: Path, ephemeral: Path, key: Path, metadata_port: int) -> str:
+    def _boot(self, guest: GuestFiles, overlay: Path, ephemeral: Path, key: Path, metadata_port: int, relay_slots: Path) -> str:
         ssh_port = free_port()
         # KVM runs only this machine's own arches (an i386 guest on x86_64 too); any other guest is emulated (TCG).
         kvm = self.accel == "auto" and not is_foreign(guest.arch) and os.access("/dev/kvm", os.R_OK | os.W_OK)
@@ -240,7 +199,7 @@ class BootTest:
             log = cast(TextIO, PrintableWriter(log_file))
             for accel in accels:
                 self.started = time.monotonic()
-                argv = qemu_argv(guest, overlay, ephemeral, guest.label, accel, ssh_port, metadata_port)
+                argv = qemu_argv(guest, overlay, ephemeral, guest.label, accel, ssh_port, metadata_port, relay_slots)
                 child = start_process(argv, env={"PYTHONPATH": str(_PACKAGE_ROOT)}, log=log)
                 try:
                     limit = KVM_PROBE_SECONDS if accel == "kvm" and len(accels) > 1 else self.timeout
