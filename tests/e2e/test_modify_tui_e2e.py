@@ -96,17 +96,27 @@ def plain(widget) -> str:
     return getattr(content, "plain", str(content))
 
 
+async def arrive(pilot, name: str, timeout: float = 30) -> None:
+    """Wait until the app shows the screen `name` with its widgets mounted (a loaded machine can take a moment)."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while not (type(app.screen).__name__ == name and app.screen.is_mounted):
+        if time.monotonic() > deadline:
+            state = getattr(app, "state", None)
+            pytest.fail(f"not on the {name} within {timeout} s (on {type(app.screen).__name__}; problems: {state.problems() if state else '-'})")
+        await pilot.pause(0.1)
+    await pilot.pause()
+
+
 # -- 1. Pilot, real engine ------------------------------------------------------------------------
 
 
 async def _walk(app, artifact: Path) -> dict:
     """Drive the modify by keys from Home to Done; returns what the screens showed."""
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HomeScreen"
+        await arrive(pilot, "HomeScreen")
         await pilot.press("ctrl+e")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ArtifactScreen"
+        await arrive(pilot, "ArtifactScreen")
         assert app.focused is not None and app.focused.id == "artifact"
         await pilot.press(*str(artifact))
         deadline = time.monotonic() + READ_TIMEOUT
@@ -124,16 +134,14 @@ async def _walk(app, artifact: Path) -> dict:
         assert f"image_version = {OLD_VERSION}" in current, current
 
         await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "PackagesScreen", app.state.problems()
+        await arrive(pilot, "PackagesScreen")
         assert app.focused is not None and app.focused.id == "add-package"
         await pilot.press(*PACKAGE, "enter")
         await pilot.pause()
         assert app.state.package_changes() == ([PACKAGE], [])
 
         await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "MetadataScreen", app.state.problems()
+        await arrive(pilot, "MetadataScreen")
         assert app.state.answers.metadata.swap is True and app.state.answers.metadata.hostname is True  # the image's own
         for _ in range(20):  # Tab to the swap checkbox (url, ssh_key, ephemeral0, swap, …)
             if app.focused is not None and app.focused.id == "md-swap":
@@ -146,8 +154,7 @@ async def _walk(app, artifact: Path) -> dict:
         assert app.state.metadata_applied() is not None and app.state.metadata_applied().swap is False
 
         await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ChangesScreen", app.state.problems()
+        await arrive(pilot, "ChangesScreen")
         for _ in range(10):
             if app.focused is not None and app.focused.id == "version":
                 break
@@ -162,8 +169,7 @@ async def _walk(app, artifact: Path) -> dict:
 
         started = time.monotonic()
         await pilot.press("ctrl+n")  # Start modify…: the confirmation names what runs as root
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ConfirmRoot"
+        await arrive(pilot, "ConfirmRoot")
         await pilot.press("y")
         await pilot.pause()
         deadline = started + MODIFY_TIMEOUT
