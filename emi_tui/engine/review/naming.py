@@ -22,6 +22,7 @@ class Add(Protocol):
 
     def __call__(self, name: str, severity: Severity, message: str, about: str = "") -> None: ...
 
+
 KNOWN_ARCHES = ("x86_64", "i386", "i686", "aarch64", "armhf", "armv7l", "ppc64le", "s390x", "amd64", "arm64")
 # Old catalogs also list .tar.bz2 tarballs, which emi-tui neither writes nor opens.
 TARBALL_EXTENSIONS = "|".join(re.escape(suffix[1:]) for suffix in (*ARTIFACT_SUFFIXES, *LISTED_ONLY_SUFFIXES))

@@ -16,10 +16,10 @@ import yaml
 
 from emi_tui.engine.answers.recipes import RecipeBook
 from emi_tui.engine.catalog.resolve import ResolvedCatalog, resolve_mapping
-from emi_tui.engine.sizes import parse_size
+from emi_tui.engine.sizes import LARGE, STANDARD
 
 #: The sizes the starter catalog had: the standard one, and the "large" one.
-SIZES = ("1.3G", "4.5G")
+SIZES = (STANDARD, LARGE)
 #: The grid's words for them: the seed's catalog called the 4.5G images "large".
 SIZE_WORDS = {"1.3G": "1.3 GB", "4.5G": "large"}
 COMPRESSORS = ("zstd", "gzip", "xz", "none")
@@ -113,6 +113,3 @@ def size_label(size: str) -> str:
     """"1.3 GB" / "large": the column's words."""
     return SIZE_WORDS.get(size, size)
 
-
-def is_large(size: str) -> bool:
-    return parse_size(size) > parse_size(SIZES[0])

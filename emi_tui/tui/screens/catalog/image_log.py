@@ -64,8 +64,7 @@ class CatalogImageLogScreen(Screen):
     def _write(self, lines: Sequence[tuple[str, str]]) -> None:
         if not lines:
             return
-        width = STEP_WIDTH
-        self.query_one(LogView).add_lines([f"{step:<{width}} │ {text}" for step, text in lines], [step for step, _ in lines])
+        self.query_one(LogView).add_lines([f"{step:<{STEP_WIDTH}} │ {text}" for step, text in lines], [step for step, _ in lines])
 
     @property
     def text(self) -> str:

@@ -11,8 +11,6 @@ a clear act.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -130,7 +128,3 @@ class CatalogPlanScreen(Screen):
     @on(Button.Pressed, "#back")
     def action_back(self) -> None:
         self.dismiss()
-
-    @property
-    def folder(self) -> Path:
-        return self.catalog.folder

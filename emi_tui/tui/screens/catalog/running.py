@@ -48,7 +48,6 @@ from emi_tui.tui.workers.build_worker import run_in_batches
 #: Lines kept per image for its log view (four images building at once stay bounded).
 IMAGE_LOG_LINES = 5_000
 BAR_CELLS = 8
-RESULT_WORDS = {"built": "built", "failed": "failed", "cancelled": "cancelled"}
 RESULT_STYLE = {"built": "$success", "failed": "$error", "cancelled": "$warning", "kept": "$success"}
 
 
@@ -116,7 +115,6 @@ class CatalogRunScreen(Screen):
         self._cancel = threading.Event()
         self.rows = {p.heading: ImageRow(p.heading, JobProgress(expected, clock)) for p in plan.images}
         self.result: Any | None = None
-        self.error: str | None = None
         self._log_screen: CatalogImageLogScreen | None = None
         self.sub_title = f"release a catalog · building {len(plan.images)} images"
 
@@ -136,8 +134,9 @@ class CatalogRunScreen(Screen):
         widths = {"image": max([5, *(len(h) for h in self.rows)]), "step": 10, "progress": BAR_CELLS + 5, "elapsed": 7, "result": 9}
         for label, width in widths.items():
             table.add_column(label, key=label, width=width)
+        colours = self.app.get_css_variables()
         for heading in self.rows:
-            table.add_row(*self._cells(self.rows[heading]), key=heading)
+            table.add_row(*self._cells(self.rows[heading], colours), key=heading)
         self._show_status(f"starting {len(self.rows)} builds, {self.jobs} at once… Enter on an image opens its log")
         self.set_interval(1.0, self._tick)
         self._run(self._cancel, False)
@@ -176,8 +175,7 @@ class CatalogRunScreen(Screen):
         log = self._log_screen
         if log is not None and log.is_mounted and log.heading in new_lines:
             log.add_lines(new_lines[log.heading])
-        for heading in changed:
-            self._redraw(heading)
+        self._redraw(*changed)
         message.ack()
 
     def _apply(self, event: Any) -> set[str]:
@@ -214,7 +212,6 @@ class CatalogRunScreen(Screen):
     @on(BuildEnded)
     def _ended(self, message: BuildEnded) -> None:
         self.result = message.result if message.result is not None else self.result
-        self.error = message.error
         result = self.result
         if message.error is None and getattr(result, "ok", False):
             self.status = "built"
@@ -241,18 +238,15 @@ class CatalogRunScreen(Screen):
         self.query_one("#run-buttons").add_class("-shown")
         self.query_one("#run-review", Button).display = self.status == "built"
         self.query_one("#run-retry", Button).display = self.status in ("failed", "cancelled")
-        for heading in self.rows:
-            self._redraw(heading)
+        self._redraw(*self.rows)
 
     # -- drawing ------------------------------------------------------------------------
 
     def watch_status(self, status: str) -> None:
         self.refresh_bindings()
 
-    def _cells(self, row: ImageRow) -> tuple[object, ...]:
-        # Rich Text, not Content: DataTable draws Rich renderables; the theme's colours are looked up here.
-        colours = self.app.get_css_variables()
-
+    def _cells(self, row: ImageRow, colours: dict[str, str]) -> tuple[object, ...]:
+        # Rich Text, not Content: DataTable draws Rich renderables, in the theme's colours.
         def styled(text: str, style: str) -> Text:
             return Text(text, style=colours.get(style.lstrip("$"), "dim") if style.startswith("$") else style)
 
@@ -264,18 +258,20 @@ class CatalogRunScreen(Screen):
         else:
             elapsed = row.seconds
             progress = progress_bar(1.0) if row.state in ("built", "kept") else ""
-            result = styled(RESULT_WORDS.get(row.state, row.state), RESULT_STYLE.get(row.state, "dim"))
+            result = styled(row.state, RESULT_STYLE.get(row.state, "dim"))
         return (Text(printable(row.heading)), row.step, progress, format_elapsed(elapsed) if elapsed is not None else "", result)
 
-    def _redraw(self, heading: str) -> None:
+    def _redraw(self, *headings: str) -> None:
+        if not headings:
+            return
         table = self.query_one("#run-table", DataTable)
-        for column, value in zip(("image", "step", "progress", "elapsed", "result"), self._cells(self.rows[heading]), strict=True):
-            table.update_cell(heading, column, value)
+        colours = self.app.get_css_variables()  # the theme's colour system, made anew by each call: once per redraw
+        for heading in headings:
+            for column, value in zip(("image", "step", "progress", "elapsed", "result"), self._cells(self.rows[heading], colours), strict=True):
+                table.update_cell(heading, column, value)
 
     def _tick(self) -> None:
-        for heading, row in self.rows.items():
-            if row.state == "running":
-                self._redraw(heading)
+        self._redraw(*(heading for heading, row in self.rows.items() if row.state == "running"))
 
     def _show_status(self, text: str, style: str = "") -> None:
         self.query_one("#run-status", Static).update(Content.styled(printable(text), style) if style else Content(printable(text)))
@@ -303,8 +299,7 @@ class CatalogRunScreen(Screen):
                 self._cancel.set()
                 self.status = "cancelling"
                 self._show_status("cancelling: stopping every build and cleaning up…", "$text-warning")
-                for heading in self.rows:
-                    self._redraw(heading)
+                self._redraw(*self.rows)
 
         note = "Every running build stops and unmounts what it mounted. Images already built are kept."
         self.app.push_screen(ConfirmCancel(note), confirmed)
@@ -337,11 +332,10 @@ class CatalogRunScreen(Screen):
                 row.state, row.step, row.started, row.seconds, row.message = "waiting", "", None, None, ""
                 row.progress = JobProgress(self._expected, self._clock)
                 row.lines.append(("retry", "──── retry ────"))
-        self.result, self.error = None, None
+        self.result = None
         self.status = "starting"
         self.query_one("#run-buttons").remove_class("-shown")
-        for heading in self.rows:
-            self._redraw(heading)
+        self._redraw(*self.rows)
         self._show_status("retrying the images not built…")
         self._run(self._cancel, True)
 
