@@ -282,3 +282,22 @@ async def test_retry_builds_only_what_failed_then_the_catalog_is_reviewed(make_a
         assert results == {**dict.fromkeys(FOUR, "kept"), "debian large i386 12": "built"}
         assert sorted(e.entry for e in app.screen.entries) == sorted(FOUR)
         assert all(e.stamp_check.verified for e in app.screen.entries)
+
+
+async def test_closing_an_images_log_while_it_still_builds_keeps_the_app_running(make_app, tmp_path, fake_run):
+    # The running screen kept feeding the closed log screen, whose widgets were gone: the next batch ended the app.
+    fake = fake_run(hold=True)
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        running = await to_running(pilot, tmp_path / "release")
+        await until(pilot, lambda: fake.holding.is_set() and running.rows[FOUR[0]].lines)
+        running.query_one("#run-table", DataTable).move_cursor(row=0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CatalogImageLogScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is running)
+        fake.release.set()  # more lines of that image arrive after its log was closed
+        await until(pilot, lambda: running.status == "built")
+        await until(pilot, lambda: isinstance(app.screen, CatalogEndScreen))  # the release ends on its catalog, as always
+        assert app.return_code is None
+        assert f"I: Extracting base-files for {FOUR[0]}" in [text for _, text in running.rows[FOUR[0]].lines]

@@ -162,19 +162,20 @@ class CatalogRunScreen(Screen):
 
     @on(BuildEvents)
     def _events(self, message: BuildEvents) -> None:
-        new_lines: dict[str, list[tuple[str, str]]] = {}
+        log = self._log_screen
+        shown_lines: list[tuple[str, str]] = []  # the open log's image's new lines
         changed: set[str] = set()
         for event in message.events:
             if isinstance(event, ImageEvent) and isinstance(event.event, OutputLine):
                 row = self.rows.get(event.heading)
                 if row is not None:
                     row.lines.append((event.event.step, event.event.text))
-                    new_lines.setdefault(event.heading, []).append((event.event.step, event.event.text))
+                    if log is not None and event.heading == log.heading:
+                        shown_lines.append((event.event.step, event.event.text))
                 continue
             changed |= self._apply(event)
-        log = self._log_screen
-        if log is not None and log.is_mounted and log.heading in new_lines:
-            log.add_lines(new_lines[log.heading])
+        if log is not None and shown_lines:
+            log.add_lines(shown_lines)  # before its mount, it keeps them for then
         self._redraw(*changed)
         message.ack()
 
@@ -311,7 +312,8 @@ class CatalogRunScreen(Screen):
         if row is None:
             return
         self._log_screen = CatalogImageLogScreen(heading, row.lines, IMAGE_LOG_LINES)
-        self.app.push_screen(self._log_screen)
+        # Once closed, its widgets are gone: nothing more is sent to it.
+        self.app.push_screen(self._log_screen, lambda _: setattr(self, "_log_screen", None))
 
     @on(Button.Pressed, "#run-review")
     def action_review(self) -> None:
