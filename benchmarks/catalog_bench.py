@@ -51,9 +51,10 @@ def main() -> list[tuple[str, str, str, str]]:
         _empty_cache(tmp, "catalog")
         catalog = resolve_bytes(CATALOG.format(version="2026.03.03", out=tmp / "catalog"), str(tmp / "release.yaml"), RecipeBook())
         assert catalog.ok, catalog.problems
-        choice = default_jobs(make_plan(catalog))
+        plan = make_plan(catalog)
+        choice = default_jobs(plan)
         began = time.monotonic()
-        result = run_catalog(catalog, lambda event: None, threading.Event(), CatalogOptions())
+        result = run_catalog(catalog, lambda event: None, threading.Event(), CatalogOptions(), plan=plan)
         released = time.monotonic() - began
         if not result.ok:
             raise SystemExit(f"the catalog failed: {result.outcomes}")

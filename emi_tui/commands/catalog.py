@@ -26,7 +26,7 @@ from emi_tui.engine.catalog.build import (
 )
 from emi_tui.engine.catalog.collect import collect, previous_manifests
 from emi_tui.engine.catalog.model import json_schema
-from emi_tui.engine.catalog.plan import CatalogPlan, default_jobs, make_plan
+from emi_tui.engine.catalog.plan import default_jobs, make_plan
 from emi_tui.engine.catalog.resolve import ResolvedCatalog, resolve_file
 from emi_tui.engine.catalog.write import write_catalog_files
 from emi_tui.engine.errors import EmiError, ExitCode
@@ -136,9 +136,6 @@ def _plan(catalog: ResolvedCatalog, output_format: str) -> ExitCode:
 class _Lines:
     """One line per image event, for terminals and CI logs alike (images build at once: a live table would interleave)."""
 
-    def __init__(self, plan: CatalogPlan | None = None) -> None:
-        self.plan = plan
-
     def __call__(self, event: CatalogEvent) -> None:
         if isinstance(event, CatalogStarted):
             out.print(safe_text(event.jobs.reason))
@@ -190,8 +187,7 @@ def _collect(catalog: ResolvedCatalog, folders: list[Path], since: Path | None) 
             err.print(safe_text(f"emi-tui: {problem}"))
         err.print(safe_text(f"emi-tui: {len(collected.problems)} problem(s); nothing was collected"))
         return ExitCode.BAD_INPUT
-    versions = ", ".join(sorted({p.image.answers.image.resolved_version for p in plan.images}))
-    for path in write_catalog_files(catalog.folder, f"{Path(catalog.source).stem} {versions}", collected.images, previous):
+    for path in write_catalog_files(catalog.folder, catalog.title, collected.images, previous):
         out.print(safe_text(f"wrote {path}"))
     return ExitCode.OK
 

@@ -196,7 +196,8 @@ def run_catalog(
     todo, kept = _to_build(plan, run.state, folder, options)
     choice = JobsChoice(options.jobs, f"{options.jobs} job{'s' if options.jobs != 1 else ''} at once, as asked") if options.jobs else default_jobs(plan)
     result = CatalogResult(outcomes=dict.fromkeys(kept, "built"))
-    run.bases_ready |= {p.base.name for p in plan.images if p.bootstraps_base and (p.heading in kept or p not in todo)}
+    building = {p.heading for p in todo}  # kept images are not in it: their bases count as ready too
+    run.bases_ready |= {p.base.name for p in plan.images if p.bootstraps_base and p.heading not in building}
     run.emit(CatalogStarted(plan, choice, tuple(p.heading for p in todo), tuple(kept)))
     with ExitStack() as stack:
         if threading.current_thread() is threading.main_thread():
@@ -206,8 +207,7 @@ def run_catalog(
     result.cancelled = cancel.is_set() and not (options.fail_fast and result.headings("failed"))  # a fail-fast stop is a failure
     if all(result.outcomes.get(p.heading) == "built" for p in plan.images) and not options.only:
         result.released = [released(folder, p, run.state.images[p.heading].image_id) for p in plan.images]
-        title = f"{Path(catalog.source).stem} {', '.join(sorted({p.image.answers.image.resolved_version for p in plan.images}))}"
-        result.written = write_catalog_files(folder, title, result.released, since)
+        result.written = write_catalog_files(folder, catalog.title, result.released, since)
     result.seconds = time.monotonic() - began
     run.emit(CatalogFinished(result))
     return result

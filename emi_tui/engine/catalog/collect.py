@@ -10,7 +10,6 @@ files are written last.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from emi_tui.engine.catalog.resolve import CatalogImage
 from emi_tui.engine.catalog.write import EMI_IDS, ReleasedImage, parse_image_id
 from emi_tui.engine.errors import EmiError
 from emi_tui.engine.review.review import review_bytes
-from emi_tui.engine.safefs import read_small
+from emi_tui.engine.safefs import copy_new, read_small, unguessable
 
 #: What goes beside an artifact, by suffix after its stem (the build log is left where it was built).
 COMPANIONS = (MANIFEST_SUFFIX, ".answers.yaml")
@@ -43,10 +42,10 @@ def mismatches(image: CatalogImage, fields: dict[str, str]) -> list[str]:
     return [f"{key} is {fields.get(key, '')!r}, the entry says {want!r}" for key, want in expected_image_id(image).items() if fields.get(key) != want]
 
 
-def released(folder: Path, planned: PlannedImage, image_id: str, checksum: Callable[[Path], str] | None = None) -> ReleasedImage:
+def released(folder: Path, planned: PlannedImage, image_id: str) -> ReleasedImage:
     """The released image of `planned` in `folder`: its checksum (from the sidecar, else computed), size and manifest."""
     artifact = folder / planned.artifact
-    digest = read_sha256_file(artifact) or (checksum or sha256_file)(artifact)
+    digest = read_sha256_file(artifact) or sha256_file(artifact)
     manifest_path = folder / f"{planned.image.stem}{MANIFEST_SUFFIX}"
     manifest = read_manifest(manifest_path) if manifest_path.is_file() else {}
     return ReleasedImage(planned.heading, parse_image_id(image_id), planned.artifact, digest, artifact.stat().st_size, manifest)
@@ -82,13 +81,12 @@ def _link_or_copy(source: Path, dest: Path) -> None:
     """`source` into the catalog's folder: a hard link when it can be, else a copy, under a temporary name renamed into place."""
     if source.resolve() == dest.resolve():
         return
-    tmp = dest.with_name(f".{dest.name}.collect-{os.getpid()}.partial")
-    tmp.unlink(missing_ok=True)
+    tmp = unguessable(dest, ".partial")  # never a name another user could have planted a link at
     try:
         try:
             os.link(source, tmp)
         except OSError:
-            shutil.copyfile(source, tmp)
+            copy_new(source, tmp)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)

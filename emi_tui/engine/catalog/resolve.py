@@ -63,6 +63,12 @@ class ResolvedCatalog:
         """Where every artifact and the catalog's own files are written (output.dir of every image)."""
         return Path(self.images[0].answers.output.dir).expanduser().resolve()
 
+    @property
+    def title(self) -> str:
+        """The release's title in its EMI-IDs and release note: the catalog file's name and its images' versions."""
+        versions = ", ".join(sorted({i.answers.image.resolved_version for i in self.images}))
+        return f"{Path(self.source).stem} {versions}"
+
     def image(self, heading: str) -> CatalogImage | None:
         return next((i for i in self.images if i.heading == heading), None)
 
