@@ -21,6 +21,7 @@ import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from emi_tui.engine.answers.model import Answers
 from emi_tui.engine.answers.storage import render_stored_answers
 from emi_tui.engine.artifact.checksum import sha256_file, sha256_line, sidecar_path
 from emi_tui.engine.artifact.compress import compressor, program_for, tar_argv
@@ -34,8 +35,13 @@ _PARTIAL_TOKEN = secrets.token_hex(8)
 
 def artifact_names(ctx: JobContext) -> dict[str, Path]:
     """Final names of everything the build writes into the output folder."""
-    stem, out = ctx.image_stem, ctx.paths.output
-    tarball = out / f"{stem}{compressor(ctx.answers.output.compress).suffix}"
+    return output_names(ctx.answers, ctx.paths.output)
+
+
+def output_names(answers: Answers, out: Path) -> dict[str, Path]:
+    """Final names of everything a build of `answers` writes into `out` (a catalog finds each image's files by them)."""
+    stem = answers.image.resolved_file.removesuffix(".img")
+    tarball = out / f"{stem}{compressor(answers.output.compress).suffix}"
     return {
         "tarball": tarball,
         "sha256": sidecar_path(tarball),

@@ -25,8 +25,8 @@ from emi_tui.engine.errors import EmiError
 from emi_tui.engine.review.review import review_bytes
 from emi_tui.engine.safefs import copy_new, read_small, unguessable
 
-#: What goes beside an artifact, by suffix after its stem (the build log is left where it was built).
-COMPANIONS = (MANIFEST_SUFFIX, ".answers.yaml")
+#: The files of a build brought into the catalog's folder (the build log is left where it was built).
+RELEASED_FILES = ("tarball", "sha256", "manifest", "answers")
 MAX_EMI_IDS_BYTES = 1024 * 1024
 
 
@@ -46,7 +46,7 @@ def released(folder: Path, planned: PlannedImage, image_id: str) -> ReleasedImag
     """The released image of `planned` in `folder`: its checksum (from the sidecar, else computed), size and manifest."""
     artifact = folder / planned.artifact
     digest = read_sha256_file(artifact) or sha256_file(artifact)
-    manifest_path = folder / f"{planned.image.stem}{MANIFEST_SUFFIX}"
+    manifest_path = planned.files(folder)["manifest"]
     manifest = read_manifest(manifest_path) if manifest_path.is_file() else {}
     return ReleasedImage(planned.heading, parse_image_id(image_id), planned.artifact, digest, artifact.stat().st_size, manifest)
 
@@ -149,9 +149,9 @@ def collect(plan: CatalogPlan, folders: Sequence[Path], into: Path, read_image_i
         return result
     into.mkdir(parents=True, exist_ok=True)
     for planned, artifact, text in good:
-        for name in (planned.artifact, sidecar_path(Path(planned.artifact)).name, *(f"{planned.image.stem}{s}" for s in COMPANIONS)):
-            source = artifact.parent / name
-            if source.is_file():
-                _link_or_copy(source, into / name)
+        built = planned.files(artifact.parent)
+        for kind in RELEASED_FILES:
+            if built[kind].is_file():
+                _link_or_copy(built[kind], into / built[kind].name)
         result.images.append(released(into, planned, text))
     return result

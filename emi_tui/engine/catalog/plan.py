@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
-from emi_tui.engine.artifact.compress import compressor
+from emi_tui.engine.build.package import output_names
 from emi_tui.engine.build.timings import expected_seconds, read_history
 from emi_tui.engine.catalog.resolve import CatalogImage, ResolvedCatalog
 from emi_tui.engine.run.events import JobKind
@@ -81,10 +81,14 @@ class PlannedImage:
     def heading(self) -> str:
         return self.image.heading
 
+    def files(self, folder: Path) -> dict[str, Path]:
+        """What its build writes into `folder`, by kind (tarball, sha256, manifest, answers, log): the build's own names."""
+        return output_names(self.image.answers, folder)
+
     @property
     def artifact(self) -> str:
         """The artifact's file name (the tarball)."""
-        return f"{self.image.stem}{compressor(self.image.answers.output.compress).suffix}"
+        return self.files(Path())["tarball"].name
 
     def to_json(self) -> PlannedJobJson:
         a = self.image.answers

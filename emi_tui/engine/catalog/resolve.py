@@ -40,11 +40,6 @@ class CatalogImage:
     answers: Answers
     recipe: Recipe
 
-    @property
-    def stem(self) -> str:
-        """The artifact's name without its suffix (the image file without .img)."""
-        return self.answers.image.resolved_file.removesuffix(".img")
-
 
 @dataclass
 class ResolvedCatalog:
