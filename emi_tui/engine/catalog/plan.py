@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from emi_tui.engine.build.package import output_names
+from emi_tui.engine.build.steps import build_steps
 from emi_tui.engine.build.timings import expected_seconds, read_history
 from emi_tui.engine.catalog.resolve import CatalogImage, ResolvedCatalog
 from emi_tui.engine.run.events import JobKind
@@ -25,7 +26,7 @@ from emi_tui.engine.run.job import choose_work_root
 from emi_tui.engine.sizes import STANDARD, human, parse_size
 
 #: The build's steps, in order (emi_tui.engine.build.steps.build_steps).
-BUILD_STEPS = ("preflight", "bootstrap", "chroot", "hygiene", "kernel", "filesystem", "zerofree", "package")
+BUILD_STEPS = tuple(step.name for step in build_steps())
 #: Steps whose work grows with the image's size (the timings are mostly of 1.3G builds).
 SIZED_STEPS = ("filesystem", "zerofree", "package")
 #: Seconds to unpack a cached base instead of bootstrapping it.
@@ -138,9 +139,8 @@ def base_of(image: CatalogImage) -> BaseKey:
     return (a.recipe, a.resolved_release, a.arch, a.resolved_mirror, tuple(sorted(image.recipe.base_for(a.arch))))
 
 
-def image_seconds(image: CatalogImage, bootstraps: bool, history: Mapping[str, Mapping[str, list[float]]]) -> float:
-    """The expected seconds of one image's build: its steps' timings, the sized steps scaled, the bootstrap cached for all but the first."""
-    expected = expected_seconds(JobKind.BUILD, BUILD_STEPS, history)
+def image_seconds(image: CatalogImage, bootstraps: bool, expected: Mapping[str, float]) -> float:
+    """The expected seconds of one image's build from the steps' `expected` timings: the sized steps scaled, the bootstrap cached for all but the first."""
     scale = max(1.0, image.answers.size_bytes / parse_size(STANDARD))
     total = 0.0
     for step, seconds in expected.items():
@@ -153,6 +153,7 @@ def image_seconds(image: CatalogImage, bootstraps: bool, history: Mapping[str, M
 def make_plan(catalog: ResolvedCatalog, history: Mapping[str, Mapping[str, list[float]]] | None = None) -> CatalogPlan:
     """The plan of `catalog`: the first image of each base first (they bootstrap), then the rest, each in catalog order."""
     history = read_history() if history is None else history
+    expected = expected_seconds(JobKind.BUILD, BUILD_STEPS, history)  # the same for every image
     groups: dict[BaseKey, list[CatalogImage]] = {}
     for image in catalog.images:
         groups.setdefault(base_of(image), []).append(image)
@@ -163,7 +164,7 @@ def make_plan(catalog: ResolvedCatalog, history: Mapping[str, Mapping[str, list[
         base = Base(key[0], key[1], key[2], key[3], tuple(i.heading for i in images))
         plan.bases.append(base)
         for index, image in enumerate(images):
-            planned = PlannedImage(image, base, index == 0, image_seconds(image, index == 0, history), image.recipe.estimated_bytes)
+            planned = PlannedImage(image, base, index == 0, image_seconds(image, index == 0, expected), image.recipe.estimated_bytes)
             (leaders if index == 0 else followers).append(planned)
     plan.images = leaders + followers
     return plan
